@@ -1,0 +1,70 @@
+"""Writing files so that a crash, power cut or full disk never leaves one half-written.
+
+Every file gridtui writes — the store's segments, its config, sync files — goes through
+:func:`write_atomic`: a temp file in the same folder (``os.replace`` cannot cross file systems),
+flushed and fsynced, renamed over the target, then the folder fsynced so the rename itself survives
+a power cut. Files are created readable by their owner only, since they hold residents' data.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+TEMP_SUFFIX = ".gridtui-tmp"
+_REPLACE_RETRIES = 20
+
+
+def temp_name(path: Path) -> Path:
+    # Dot-prefixed and with our own suffix, so sync tools and the merge can recognise it.
+    return path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path = Path(path)
+    tmp = temp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        _replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    fsync_dir(path.parent)
+
+
+def _replace(src: Path, dst: Path) -> None:
+    # Windows refuses to replace a file another process (antivirus, indexer, sync client) has open;
+    # that passes within moments, so retry briefly before giving up.
+    for attempt in range(_REPLACE_RETRIES):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if sys.platform != "win32" or attempt == _REPLACE_RETRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def fsync_dir(folder: Path) -> None:
+    if sys.platform == "win32":
+        return  # directories cannot be opened for fsync on Windows; NTFS journals the rename
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ensure_private_dir(folder: Path) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder

@@ -1,0 +1,223 @@
+"""The `gridtui` command: thin — it parses, asks the store, prints. Textual is imported only by
+the commands that open the TUI, so scripts and `--help` start fast."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import i18n, model, views
+from .i18n import t
+from .home import home_dir, load_config, real_store
+from .lock import StoreInUse
+from .storage import DamagedFile
+from .store import NotAStore, Store, UnknownRecord
+
+EXIT_USAGE = 2
+
+
+class CliError(click.ClickException):
+    """One plain sentence to stderr and exit code 2 — never a traceback."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        click.echo(f"{t('cli.error')}{self.message}", err=True)
+
+
+@contextlib.contextmanager
+def friendly_errors():
+    """Turn what can go wrong with data on disk into one sentence of what happened and what to do."""
+    try:
+        yield
+    except model.ValidationError as exc:
+        raise CliError(t(exc.key, **exc.args_)) from None
+    except StoreInUse as exc:
+        raise CliError(t("cli.in_use", pid=exc.pid or "?", host=exc.host or "?")) from None
+    except DamagedFile as exc:
+        raise CliError(t("cli.damaged", path=exc.path)) from None
+    except NotAStore:
+        raise CliError(t("cli.not_set_up")) from None
+    except UnknownRecord as exc:
+        raise CliError(t("cli.unknown_record", kind=exc.kind, id=exc.eid)) from None
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise CliError(t("cli.disk_full")) from None
+        raise CliError(t("cli.os_error", reason=exc.strerror or exc)) from None
+
+
+class Ctx:
+    def __init__(self, home: Path, demo: bool, worker: str | None) -> None:
+        self.home = home
+        self.demo = demo
+        self.worker = worker
+        self.config = load_config(home)
+
+    def cycle(self) -> str:
+        return self.config.get("cycle", "month")
+
+    def open_store(self) -> Store:
+        if self.demo:
+            from .demo import DEFAULT_WORKER, open_training
+
+            return open_training(self.home, self.worker or DEFAULT_WORKER)
+        return Store.open(real_store(self.home))
+
+
+def _apply_lang(config: dict, lang: str | None) -> None:
+    i18n.set_lang(lang or i18n.lang_from_env() or config.get("lang") or "zh")
+
+
+lang_option = click.option("--lang", type=click.Choice(i18n.LANGS), help="界面语言 UI language (zh/en).")
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+              help="App home folder (default: $GRIDTUI_HOME or the platform's user data folder).")
+@click.option("--demo", "use_demo", is_flag=True, help="Use the training (demo) store instead of the real one.")
+@click.option("--worker", help="With --demo: which demo worker (W01–W04).")
+@lang_option
+@click.pass_context
+def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | None, lang: str | None) -> None:
+    """gridtui — 敲门问需送关怀: door-knock visits and follow-ups for grid workers.
+
+    Run `gridtui demo` to try it on the training data.
+    """
+    obj = Ctx(home_dir(home), use_demo, worker)
+    _apply_lang(obj.config, lang)
+    ctx.obj = obj
+    if ctx.invoked_subcommand is None:
+        if use_demo:
+            ctx.invoke(demo, worker=worker or "W01")
+            return
+        if not Store.exists(real_store(obj.home)):
+            click.echo(t("cli.first_run"))
+            ctx.exit(1)
+        _run_tui(obj, lambda: Store.open(real_store(obj.home)))
+
+
+def _run_tui(obj: Ctx, opener) -> None:
+    with friendly_errors():
+        store = opener()
+    try:
+        from .tui.app import GridApp  # Textual is heavy: load it only to open the TUI
+
+        GridApp(store, cycle=obj.cycle()).run()
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--reset", is_flag=True, help="Restore the training data to its original state.")
+@click.option("--worker", default=None, help="Open as this demo worker (W01–W04; default W01).")
+@lang_option
+@click.pass_obj
+def demo(obj: Ctx, reset: bool, worker: str | None, lang: str | None) -> None:
+    """Open the app in training mode on the demo data (never the real store)."""
+    from .demo import DEFAULT_WORKER, UnknownWorker, open_training
+
+    if lang:
+        i18n.set_lang(lang)
+    worker = worker or obj.worker or DEFAULT_WORKER
+    try:
+        opener = lambda: open_training(obj.home, worker, reset=reset)  # noqa: E731
+        _run_tui(obj, opener)
+    except UnknownWorker as exc:
+        raise CliError(t("cli.unknown_worker", worker=exc.worker, known=" ".join(exc.known))) from None
+
+
+def _household_rows(rows: list[dict], reveal: bool) -> list[list[str]]:
+    out = []
+    for r in rows:
+        head = r["head"] if reveal else model.mask_name(r["head"])
+        tags = "、".join(i18n.name("tag", x) for x in r["tags"])
+        last = r["last_visit"] or "-"
+        outcome = i18n.name("outcome", r["last_outcome"]) if r["last_outcome"] else ""
+        out.append([r["id"], r["building"], f"{r['unit']}-{r['room']}", head, tags, last, outcome, str(r["open"])])
+    return out
+
+
+@main.command()
+@click.option("--unvisited", is_flag=True, help="Only households not visited in the current cycle.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--reveal", is_flag=True, help="Show residents' names unmasked.")
+@click.pass_obj
+def households(obj: Ctx, unvisited: bool, fmt: str, reveal: bool) -> None:
+    """List the households of my grid with their ids."""
+    with friendly_errors():
+        store = obj.open_store()
+        try:
+            rows = views.households_list(store.state, store.today(), obj.cycle(), unvisited=unvisited,
+                                         grid=store.meta.get("grid"))
+        finally:
+            store.close()
+    if fmt == "json":
+        if not reveal:
+            rows = [{**r, "head": model.mask_name(r["head"])} for r in rows]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    from .textfmt import table
+
+    headers = [t(f"cli.col.{c}") for c in ("id", "building", "room", "head", "tags", "last", "outcome", "open")]
+    click.echo(table(headers, _household_rows(rows, reveal)))
+
+
+@main.group()
+def visit() -> None:
+    """Record door-knock visits from the command line."""
+
+
+def parse_role(text: str) -> str:
+    """A role given as its code (safety), number key (7) or name in either language (安全员)."""
+    text = text.strip()
+    if text.isdigit():
+        return model.role_by_number(int(text))
+    for role in model.ROLES:
+        if text.lower() == role or text in i18n.STRINGS[f"role.{role}"]:
+            return role
+    raise model.ValidationError("err.bad_role", value=text)
+
+
+def parse_finding(spec: str, due: str | None) -> dict:
+    """'ROLE:TEXT' or 'ROLE/CATEGORY:TEXT' → a finding dict for model.validate_finding."""
+    head, sep, text = spec.partition(":")
+    if not sep:
+        raise model.ValidationError("cli.bad_finding_spec", value=spec)
+    role_text, _, category = head.partition("/")
+    return {"role": parse_role(role_text), "category": category.strip() or "other", "asked": text, "due": due}
+
+
+@visit.command("add")
+@click.option("--household", required=True, help="Household id (see `gridtui households`).")
+@click.option("--outcome", required=True, type=click.Choice(model.OUTCOMES))
+@click.option("--mode", default="door", show_default=True, type=click.Choice(model.MODES))
+@click.option("--finding", "findings", multiple=True, metavar="ROLE[/CATEGORY]:TEXT",
+              help="A finding; repeat for more. ROLE is a code (safety), number 1–7 or name (安全员).")
+@click.option("--due", help="Follow-up date (YYYY-MM-DD) for the findings.")
+@click.option("--note", default="", help="A short note on the visit.")
+@click.pass_obj
+def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple[str, ...],
+              due: str | None, note: str) -> None:
+    """Record one visit, with the same checks as the form in the app."""
+    with friendly_errors():
+        if due:
+            model.parse_date(due)
+        parsed = [parse_finding(s, due) for s in findings]
+        store = obj.open_store()
+        try:
+            vid = store.record_visit(
+                {"household": household, "outcome": outcome, "mode": mode, "note": note, "findings": parsed}
+            )
+        finally:
+            store.close()
+    click.echo(t("cli.visit_saved", id=vid, n=len(parsed)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The event log: events, the hybrid logical clock, and folding events into state.
+
+An event is a plain JSON-able dict::
+
+    {"id": "d1a2b3c4.1732500000000.0",   # unique: device + clock stamp
+     "t": [1732500000000, 0],             # hybrid logical clock: wall ms, counter
+     "dev": "d1a2b3c4",                   # device that wrote it
+     "by": "W01",                         # author: a worker id or "office"
+     "kind": "finding", "eid": "F…",      # entity it touches
+     "op": "create" | "set",
+     "data": {...},                       # fields it sets
+     "prev": {"status": "<event id>"},    # set only: the writer of each field this device had seen
+     "train": true}                       # only on training (demo) events; never synced
+
+State is the fold of the events in clock order. Because every event is immutable and has a unique
+id, merging logs is set union, and folding the same set gives the same state on every device.
+``prev`` lets the fold tell a change that saw the one before it from two changes that did not
+see each other (a conflict), without trusting anybody's wall clock.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+KINDS = ("community", "compound", "grid", "worker", "building", "household", "visit", "finding", "wish")
+# Kinds whose every change is kept as history (the audit trail shown to users).
+HISTORIED = frozenset({"finding", "wish"})
+
+
+def sort_key(e: dict) -> tuple:
+    return (e["t"][0], e["t"][1], e["dev"], e["id"])
+
+
+class Clock:
+    """Hybrid logical clock: never goes backwards, even when the wall clock does."""
+
+    def __init__(self, now_ms: Callable[[], int] | None = None, last: tuple[int, int] = (0, 0)) -> None:
+        self._now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
+        self.last = tuple(last)
+
+    def tick(self) -> list[int]:
+        wall = self._now_ms()
+        ms, c = self.last
+        self.last = (wall, 0) if wall > ms else (ms, c + 1)
+        return list(self.last)
+
+    def observe(self, stamp: Iterable[int], max_ahead_ms: int = 86_400_000) -> None:
+        """Move past a stamp seen from elsewhere, unless it is implausibly far ahead.
+
+        A device whose clock runs days fast must not drag every clock that reads its events
+        into the future, so stamps beyond ``max_ahead_ms`` of our wall clock are ignored.
+        """
+        ms, c = stamp
+        if ms - self._now_ms() > max_ahead_ms:
+            return
+        if (ms, c) > self.last:
+            self.last = (ms, c)
+
+
+def make_event(
+    stamp: list[int],
+    dev: str,
+    by: str,
+    kind: str,
+    eid: str,
+    op: str,
+    data: dict,
+    prev: dict | None = None,
+    training: bool = False,
+) -> dict:
+    e = {
+        "id": f"{dev}.{stamp[0]}.{stamp[1]}",
+        "t": list(stamp),
+        "dev": dev,
+        "by": by,
+        "kind": kind,
+        "eid": eid,
+        "op": op,
+        "data": data,
+    }
+    if prev is not None:
+        e["prev"] = prev
+    if training:
+        e["train"] = True
+    return e
+
+
+@dataclass
+class Conflict:
+    kind: str
+    eid: str
+    field: str
+    kept: dict  # the event whose value the fold keeps
+    other: dict  # the concurrent event whose value lost
+
+
+@dataclass
+class State:
+    """Current state: entities by kind and id, plus what the fold needs to go on incrementally."""
+
+    entities: dict[str, dict[str, dict]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    writers: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+    last_key: tuple | None = None
+    count: int = 0
+
+    def writer_ids(self, kind: str, eid: str, fields: Iterable[str]) -> dict[str, str]:
+        """For a new set event's ``prev``: which event last wrote each of these fields."""
+        writers = self.writers.get((kind, eid), {})
+        return {f: writers[f]["id"] for f in fields if f in writers}
+
+    def apply(self, e: dict) -> None:
+        """Apply one event; the caller guarantees clock order (see :func:`fold`)."""
+        kind, eid, data = e["kind"], e["eid"], e["data"]
+        table = self.entities.setdefault(kind, {})
+        ent = table.get(eid)
+        if ent is None:
+            ent = table[eid] = {"id": eid, "_created": e["t"], "_by": e["by"]}
+            if kind in HISTORIED:
+                ent["history"] = []
+        writers = self.writers.setdefault((kind, eid), {})
+        prev = e.get("prev") or {}
+        for f, v in data.items():
+            before = writers.get(f)
+            if e["op"] == "set" and before is not None and prev.get(f) != before["id"] and before["dev"] != e["dev"]:
+                # Neither side saw the other: the later one wins, but nobody's edit vanishes unseen.
+                self.conflicts.append(Conflict(kind, eid, f, kept=e, other=before))
+            ent[f] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+            writers[f] = e
+        if e["op"] == "set" and kind in HISTORIED:
+            ent["history"].append({"t": e["t"], "by": e["by"], **copy.deepcopy(data)})
+        self.last_key = sort_key(e)
+        self.count += 1
+
+
+def fold(events: Iterable[dict], state: State | None = None) -> State:
+    """Fold events into state. Same set of events, same state, whatever the order given."""
+    state = state or State()
+    for e in sorted(events, key=sort_key):
+        state.apply(e)
+    return state
+
+
+def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterable[dict]]) -> State:
+    """Apply new events; refold from scratch only if one sorts before what is already applied."""
+    ordered = sorted(events, key=sort_key)
+    if state.last_key is None or not ordered or sort_key(ordered[0]) > state.last_key:
+        for e in ordered:
+            state.apply(e)
+        return state
+    return fold(all_events())

@@ -1,0 +1,238 @@
+"""Records, roles, categories and validation: the pure vocabulary of gridtui.
+
+Nothing here does I/O. Codes (``safety``, ``ebike_charging``) are stable identifiers stored in
+events and files; their display names live in :mod:`gridtui.i18n`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+# The seven duty roles (七员), in the order of the number keys 1–7 on the visit form.
+ROLES: tuple[str, ...] = (
+    "data",
+    "info",
+    "publicity",
+    "service",
+    "mediation",
+    "supervision",
+    "safety",
+)
+
+# Finding categories per role; "other" closes every list so nothing is unrecordable.
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "data": ("people", "phone", "moved_in", "moved_out", "other"),
+    "info": ("health", "hardship", "employment", "rental", "other"),
+    "publicity": ("pension", "medical_insurance", "housing_fund", "anti_fraud", "garbage_sorting", "other"),
+    "service": ("micro_wish", "elderly_care", "repair", "paperwork", "other"),
+    "mediation": ("neighbour", "tenant_landlord", "labour", "family", "other"),
+    "supervision": ("property", "public_works", "contractor", "sanitation", "other"),
+    "safety": ("ebike_charging", "extinguisher", "gas", "stairwell_light", "blocked_exit", "other"),
+}
+
+MODES: tuple[str, ...] = ("door", "phone", "other")
+OUTCOMES: tuple[str, ...] = ("met", "no_answer", "refused", "vacant")
+TRIAGE: tuple[str, ...] = ("routine", "coordinate", "urgent")
+STATUSES: tuple[str, ...] = ("open", "referred", "resolved", "closed")
+OPEN_STATUSES: frozenset[str] = frozenset({"open", "referred"})
+SATISFACTION: tuple[str, ...] = ("satisfied", "basically", "dissatisfied")
+WISH_STATES: tuple[str, ...] = ("wish", "claimed", "fulfilled")
+
+# Household facts a `data` finding may propose to change.
+PROPOSABLE_FACTS: tuple[str, ...] = ("people", "phone", "moved_out")
+
+
+@dataclass(frozen=True)
+class Tag:
+    code: str
+    interval_days: int | None  # how often a household with this tag is due a visit
+    care: bool  # 关爱对象: sensitive, never shown outside the worker's own grid
+
+
+TAGS: dict[str, Tag] = {
+    t.code: t
+    for t in (
+        Tag("elderly_alone", 7, True),
+        Tag("empty_nest", 14, True),
+        Tag("disability", 14, True),
+        Tag("left_behind_child", 14, True),
+        Tag("low_income", 30, True),
+        Tag("veteran", 30, False),
+        Tag("rental", 30, False),
+    )
+}
+# Households with no interval tag are due twice a year.
+DEFAULT_INTERVAL_DAYS = 182
+
+
+class ValidationError(ValueError):
+    """Input that breaks a rule of the domain; the message is an i18n key plus arguments."""
+
+    def __init__(self, key: str, **args: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.args_ = args
+
+
+def role_by_number(n: int) -> str:
+    """Role for number key ``n`` (1–7)."""
+    if not 1 <= n <= len(ROLES):
+        raise ValidationError("err.role_number", n=n)
+    return ROLES[n - 1]
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError("err.bad_date", value=text) from None
+
+
+def visit_interval(tags: list[str] | tuple[str, ...]) -> int:
+    """Days between visits a household is due: the tightest interval among its tags."""
+    days = [TAGS[t].interval_days for t in tags if t in TAGS and TAGS[t].interval_days]
+    return min(days, default=DEFAULT_INTERVAL_DAYS)
+
+
+_PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
+
+
+def validate_finding(f: dict) -> dict:
+    """Check and normalise one finding as entered (form or CLI); returns a clean copy."""
+    role = f.get("role")
+    if role not in ROLES:
+        raise ValidationError("err.bad_role", value=role)
+    category = f.get("category") or "other"
+    if category not in CATEGORIES[role]:
+        raise ValidationError("err.bad_category", value=category, role=role)
+    asked = (f.get("asked") or "").strip()
+    if not asked:
+        raise ValidationError("err.finding_empty")
+    triage = f.get("triage") or "routine"
+    if triage not in TRIAGE:
+        raise ValidationError("err.bad_triage", value=triage)
+    out = {
+        "role": role,
+        "category": category,
+        "asked": asked,
+        "action": (f.get("action") or "").strip(),
+        "triage": triage,
+        "due": None,
+    }
+    due = f.get("due")
+    if due:
+        out["due"] = parse_date(due).isoformat() if isinstance(due, str) else due.isoformat()
+    proposed = f.get("proposed") or {}
+    if proposed:
+        if role != "data":
+            raise ValidationError("err.proposal_not_data")
+        out["proposed"] = validate_proposal(proposed)
+    return out
+
+
+def validate_proposal(p: dict) -> dict:
+    out: dict = {}
+    for k, v in p.items():
+        if k not in PROPOSABLE_FACTS:
+            raise ValidationError("err.bad_fact", value=k)
+        if k == "people":
+            try:
+                n = int(v)
+            except (TypeError, ValueError):
+                raise ValidationError("err.bad_people", value=v) from None
+            if not 0 <= n <= 50:
+                raise ValidationError("err.bad_people", value=v)
+            out[k] = n
+        elif k == "phone":
+            s = str(v).strip()
+            if not _PHONE_RE.match(s):
+                raise ValidationError("err.bad_phone")
+            out[k] = s
+        else:
+            out[k] = bool(v)
+    return out
+
+
+def validate_visit(v: dict) -> dict:
+    """Check and normalise a visit with its findings; returns a clean copy."""
+    mode = v.get("mode") or "door"
+    if mode not in MODES:
+        raise ValidationError("err.bad_mode", value=mode)
+    outcome = v.get("outcome")
+    if outcome not in OUTCOMES:
+        raise ValidationError("err.bad_outcome", value=outcome)
+    findings = [validate_finding(f) for f in v.get("findings") or ()]
+    if findings and outcome != "met" and mode == "door":
+        # Nobody answered the door, so nobody asked for anything; a phone visit can still find.
+        raise ValidationError("err.findings_need_met")
+    return {
+        "household": v["household"],
+        "mode": mode,
+        "outcome": outcome,
+        "note": (v.get("note") or "").strip(),
+        "findings": findings,
+    }
+
+
+# --- masking personal data -------------------------------------------------------------------
+
+
+def mask_name(name: str) -> str:
+    """张建华 → 张*华, 李娜 → 李*, Smith → S***h."""
+    if not name:
+        return ""
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 → 138****5678."""
+    digits = phone or ""
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_id_number(idn: str) -> str:
+    """An 18-digit resident ID keeps its first 3 and last 2 characters."""
+    if not idn:
+        return ""
+    if len(idn) <= 5:
+        return "*" * len(idn)
+    return idn[:3] + "*" * (len(idn) - 5) + idn[-2:]
+
+
+# A service finding in this category is a micro-wish (微心愿) and gets a wish record of its own.
+WISH_CATEGORY = ("service", "micro_wish")
+
+
+def validate_status_change(status: str, note: str, satisfaction: str | None, to: str | None) -> dict:
+    """A finding's move to ``status``: referred needs a unit, closing may carry the 回访 result."""
+    if status not in STATUSES:
+        raise ValidationError("err.bad_status", value=status)
+    data: dict = {"status": status, "note": (note or "").strip()}
+    if status == "referred":
+        if not (to or "").strip():
+            raise ValidationError("err.refer_needs_unit")
+        data["to"] = to.strip()
+    if satisfaction:
+        if status not in ("resolved", "closed"):
+            raise ValidationError("err.satisfaction_on_close")
+        if satisfaction not in SATISFACTION:
+            raise ValidationError("err.bad_satisfaction", value=satisfaction)
+        data["satisfaction"] = satisfaction
+    return data
+
+
+def validate_wish_change(state: str, claimed_by: str | None, note: str) -> dict:
+    if state not in WISH_STATES:
+        raise ValidationError("err.bad_wish_state", value=state)
+    data: dict = {"state": state, "note": (note or "").strip()}
+    if state == "claimed":
+        if not (claimed_by or "").strip():
+            raise ValidationError("err.claim_needs_who")
+        data["claimed_by"] = claimed_by.strip()
+    return data

@@ -1,0 +1,65 @@
+"""A TinyDB storage that cannot be left half-written.
+
+TinyDB's own ``JSONStorage`` rewrites its file in place (seek 0, write, truncate): a crash in the
+middle leaves a truncated file, and an empty file silently opens as an empty database. This storage
+writes through :func:`gridtui.atomic.write_atomic` instead, always as UTF-8, and refuses to
+treat a damaged file as empty.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tinydb.storages import Storage
+
+from .atomic import write_atomic
+
+
+class DamagedFile(Exception):
+    """A store file exists but cannot be read as JSON."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class AtomicJSONStorage(Storage):
+    def __init__(self, path: str | Path, **_ignored: object) -> None:
+        self.path = Path(path)
+        # TinyDB reads the whole file before every write; keeping the last good data in memory
+        # makes a save cost one write instead of a read, a parse and a write.
+        self._cache: dict | None = None
+
+    def read(self) -> dict | None:
+        if self._cache is None:
+            self._cache = self._load()
+        return self._cache
+
+    def _load(self) -> dict | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DamagedFile(self.path, str(exc)) from None
+        if not isinstance(data, dict):
+            raise DamagedFile(self.path, "not a JSON object")
+        return data
+
+    def write(self, data: dict) -> None:
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            write_atomic(self.path, payload)
+        except BaseException:
+            # TinyDB mutated the dict we handed out before calling write; the disk still has the
+            # old content, so forget the mutated copy and read the disk next time.
+            self._cache = None
+            raise
+        self._cache = data
+
+    def close(self) -> None:
+        self._cache = None

@@ -1,0 +1,240 @@
+"""The local store: an event log in TinyDB files, one writer at a time, folded into state.
+
+Layout of a store folder::
+
+    meta.json            TinyDB: this store's identity (device id, worker, grid, training flag)
+    events-00001.json    TinyDB segments of the event log, at most SEGMENT_SIZE events each
+    lock, lock.owner     the single-writer lock (see gridtui.lock)
+
+TinyDB rewrites a whole file on every write, so one big file would make each save cost O(all
+events). Appending to the newest segment keeps a save O(SEGMENT_SIZE) however long the history
+grows; older segments are never written again.
+
+Callers get copies, never TinyDB's cached documents or the store's own state objects to mutate.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Callable, Iterable
+
+from tinydb import TinyDB
+
+from . import model
+from .atomic import ensure_private_dir
+from .events import Clock, State, fold, fold_more, make_event
+from .lock import StoreLock
+from .storage import AtomicJSONStorage
+
+SEGMENT_SIZE = 2000
+_META_ID = 1
+
+
+class NotAStore(Exception):
+    """The folder holds no store (not set up yet)."""
+
+
+class UnknownRecord(Exception):
+    def __init__(self, kind: str, eid: str) -> None:
+        super().__init__(f"unknown {kind} {eid}")
+        self.kind = kind
+        self.eid = eid
+
+
+def local_now() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
+class Store:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        now: Callable[[], dt.datetime] = local_now,
+        clock_ms: Callable[[], int] | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self._now = now
+        self._clock_ms = clock_ms
+        self._lock = StoreLock(self.folder)
+        self._events: list[dict] = []
+        self._segments: list[TinyDB] = []
+        self.meta: dict = {}
+        self.state = State()
+        self.clock = Clock(clock_ms)
+
+    # --- opening and closing ------------------------------------------------------------------
+
+    @classmethod
+    def exists(cls, folder: Path) -> bool:
+        return (Path(folder) / "meta.json").exists()
+
+    @classmethod
+    def create(cls, folder: Path, meta: dict, events: Iterable[dict] = (), **kw) -> "Store":
+        """Make a new store with its identity and initial events, and return it open."""
+        ensure_private_dir(folder)
+        store = cls(folder, **kw)
+        store._lock.acquire()
+        try:
+            store.meta = {"device": secrets.token_hex(4), **meta}
+            store._meta_db().table("meta").insert(store.meta)
+            store._load()
+            store.append(list(events))
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @classmethod
+    def open(cls, folder: Path, **kw) -> "Store":
+        if not cls.exists(folder):
+            raise NotAStore(str(folder))
+        store = cls(folder, **kw)
+        store._lock.acquire()
+        try:
+            store.meta = dict(store._meta_db().table("meta").get(doc_id=_META_ID) or {})
+            store._load()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        for db in self._segments:
+            db.close()
+        self._segments = []
+        self._lock.release()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _meta_db(self) -> TinyDB:
+        return TinyDB(self.folder / "meta.json", storage=AtomicJSONStorage)
+
+    def _load(self) -> None:
+        paths = sorted(self.folder.glob("events-*.json"))
+        self._segments = [TinyDB(p, storage=AtomicJSONStorage) for p in paths]
+        events: list[dict] = []
+        for db in self._segments:
+            # Straight from the storage's parsed data: Document wrappers are not needed to fold.
+            events.extend((db.storage.read() or {}).get("_default", {}).values())
+        self._events = events
+        self.state = fold(events)
+        self.clock = Clock(self._clock_ms, last=self._latest_stamp(events))
+
+    def _latest_stamp(self, events: list[dict]) -> tuple[int, int]:
+        # Our new events must sort after everything this device has seen, so that an edit made
+        # after seeing another wins over it; stamps from far-future clocks are not trusted.
+        probe = Clock(self._clock_ms)
+        for e in events:
+            probe.observe(e["t"])
+        return probe.last
+
+    # --- the log ------------------------------------------------------------------------------
+
+    @property
+    def device(self) -> str:
+        return self.meta["device"]
+
+    @property
+    def training(self) -> bool:
+        return bool(self.meta.get("training"))
+
+    @property
+    def author(self) -> str:
+        return self.meta.get("worker") or "office"
+
+    def events(self) -> list[dict]:
+        return copy.deepcopy(self._events)
+
+    @property
+    def event_count(self) -> int:
+        return len(self._events)
+
+    def append(self, events: list[dict]) -> None:
+        """Write events durably, then fold them in. Nothing changes in memory if the write fails."""
+        if not events:
+            return
+        start = 0
+        while start < len(events):
+            db = self._writable_segment()
+            room = SEGMENT_SIZE - len(db)
+            db.insert_multiple(events[start : start + room])
+            start += room
+        self._events.extend(events)
+        self.state = fold_more(self.state, events, lambda: self._events)
+
+    def _writable_segment(self) -> TinyDB:
+        if not self._segments or len(self._segments[-1]) >= SEGMENT_SIZE:
+            path = self.folder / f"events-{len(self._segments) + 1:05d}.json"
+            self._segments.append(TinyDB(path, storage=AtomicJSONStorage))
+        return self._segments[-1]
+
+    def _event(self, kind: str, eid: str, op: str, data: dict) -> dict:
+        prev = self.state.writer_ids(kind, eid, data) if op == "set" else None
+        return make_event(
+            self.clock.tick(), self.device, self.author, kind, eid, op, data, prev=prev, training=self.training
+        )
+
+    def _new_id(self, prefix: str) -> str:
+        # Unique by construction: this device's id and its own never-repeating clock.
+        ms, c = self.clock.tick()
+        return f"{prefix}{self.device}-{ms:x}{c:x}"
+
+    def now_iso(self) -> str:
+        return self._now().isoformat(timespec="seconds")
+
+    def today(self) -> dt.date:
+        return self._now().date()
+
+    # --- changes ------------------------------------------------------------------------------
+
+    def require(self, kind: str, eid: str) -> dict:
+        ent = self.state.entities.get(kind, {}).get(eid)
+        if ent is None:
+            raise UnknownRecord(kind, eid)
+        return ent
+
+    def record_visit(self, visit: dict) -> str:
+        """Validate and save one door-knock with its findings; returns the visit id."""
+        clean = model.validate_visit(visit)
+        self.require("household", clean["household"])
+        at = visit.get("at") or self.now_iso()
+        vid = self._new_id("V")
+        findings = clean.pop("findings")
+        events = [self._event("visit", vid, "create", {**clean, "at": at, "worker": self.author})]
+        for f in findings:
+            fid = self._new_id("F")
+            data = {**f, "visit": vid, "household": clean["household"], "at": at, "status": "open"}
+            events.append(self._event("finding", fid, "create", data))
+            if (f["role"], f["category"]) == model.WISH_CATEGORY:
+                wish = {"household": clean["household"], "finding": fid, "title": f["asked"], "state": "wish"}
+                events.append(self._event("wish", self._new_id("M"), "create", {**wish, "at": at}))
+        self.append(events)
+        return vid
+
+    def set_finding_status(
+        self, fid: str, status: str, note: str = "", satisfaction: str | None = None, to: str | None = None
+    ) -> None:
+        self.require("finding", fid)
+        data = model.validate_status_change(status, note, satisfaction, to)
+        self.append([self._event("finding", fid, "set", {**data, "changed": self.now_iso()})])
+
+    def set_wish_state(self, wid: str, state: str, claimed_by: str | None = None, note: str = "") -> None:
+        self.require("wish", wid)
+        data = model.validate_wish_change(state, claimed_by, note)
+        self.append([self._event("wish", wid, "set", {**data, "changed": self.now_iso()})])
+
+    def unsynced_count(self) -> int:
+        """Events this device authored that the office has not acknowledged yet."""
+        acked = self.meta.get("acked_through")  # [ms, c] of this device's last event the office holds
+        mine = (e for e in self._events if e["dev"] == self.device)
+        if not acked:
+            return sum(1 for _ in mine)
+        return sum(1 for e in mine if e["t"] > acked)

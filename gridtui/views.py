@@ -1,0 +1,268 @@
+"""What the screens and commands show, computed from folded state. Pure: no I/O, no Textual.
+
+Every function returns fresh plain dicts and lists, so callers may keep or change them freely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from . import model
+from .events import State
+
+CYCLES = ("week", "month", "quarter")
+
+
+def cycle_start(today: dt.date, cycle: str) -> dt.date:
+    """First day of the visiting cycle containing ``today``: week, month, quarter, or 'Nd' days."""
+    if cycle == "week":
+        return today - dt.timedelta(days=today.weekday())
+    if cycle == "month":
+        return today.replace(day=1)
+    if cycle == "quarter":
+        return today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    if cycle.endswith("d") and cycle[:-1].isdigit() and int(cycle[:-1]) > 0:
+        return today - dt.timedelta(days=int(cycle[:-1]) - 1)
+    raise model.ValidationError("err.bad_cycle", value=cycle)
+
+
+def _date(iso: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(iso[:10]) if iso else None
+
+
+@dataclass
+class Index:
+    """One pass over state that every view shares: who was visited when, what is still open."""
+
+    visits_by_household: dict[str, list[dict]] = field(default_factory=dict)
+    findings_by_household: dict[str, list[dict]] = field(default_factory=dict)
+    households_by_building: dict[str, list[dict]] = field(default_factory=dict)
+
+
+_index_cache: dict[int, tuple[int, Index]] = {}
+
+
+def index(state: State) -> Index:
+    cached = _index_cache.get(id(state))
+    if cached and cached[0] == state.count:
+        return cached[1]
+    ix = Index()
+    ents = state.entities
+    for h in ents["household"].values():
+        ix.households_by_building.setdefault(h.get("building"), []).append(h)
+    for v in ents["visit"].values():
+        ix.visits_by_household.setdefault(v["household"], []).append(v)
+    for lst in ix.visits_by_household.values():
+        lst.sort(key=lambda v: v["at"], reverse=True)
+    for f in ents["finding"].values():
+        ix.findings_by_household.setdefault(f["household"], []).append(f)
+    _index_cache.clear()  # one live state per process; keep memory flat
+    _index_cache[id(state)] = (state.count, ix)
+    return ix
+
+
+def _is_open(f: dict) -> bool:
+    return f.get("status", "open") in model.OPEN_STATUSES
+
+
+def _is_overdue(f: dict, today: dt.date) -> bool:
+    due = _date(f.get("due"))
+    return _is_open(f) and due is not None and due < today
+
+
+def _last_visit(ix: Index, hid: str) -> dict | None:
+    visits = ix.visits_by_household.get(hid)
+    return visits[0] if visits else None
+
+
+def _visited_since(ix: Index, hid: str, start: dt.date) -> bool:
+    last = _last_visit(ix, hid)
+    return last is not None and _date(last["at"]) >= start
+
+
+def _building_label(state: State, bid: str | None) -> str:
+    b = state.entities["building"].get(bid or "", {})
+    compound = state.entities["compound"].get(b.get("compound", ""), {})
+    return f"{compound.get('name', '')}{b.get('name', bid or '')}"
+
+
+def _sort_room(h: dict) -> tuple:
+    return (h.get("unit") or 0, h.get("floor") or 0, str(h.get("room", "")))
+
+
+def buildings_overview(state: State, today: dt.date, cycle: str = "month", grid: str | None = None) -> list[dict]:
+    ix = index(state)
+    start = cycle_start(today, cycle)
+    rows = []
+    for b in state.entities["building"].values():
+        if grid and b.get("grid") != grid:
+            continue
+        hs = [h for h in ix.households_by_building.get(b["id"], []) if not h.get("moved_out")]
+        findings = [f for h in hs for f in ix.findings_by_household.get(h["id"], [])]
+        rows.append(
+            {
+                "id": b["id"],
+                "name": _building_label(state, b["id"]),
+                "households": len(hs),
+                "visited": sum(1 for h in hs if _visited_since(ix, h["id"], start)),
+                "open": sum(1 for f in findings if _is_open(f)),
+                "overdue": sum(1 for f in findings if _is_overdue(f, today)),
+            }
+        )
+    rows.sort(key=lambda r: (len(r["name"]), r["name"]))
+    return rows
+
+
+def building_households(state: State, bid: str, today: dt.date, cycle: str = "month") -> list[dict]:
+    ix = index(state)
+    start = cycle_start(today, cycle)
+    rows = []
+    for h in sorted(ix.households_by_building.get(bid, []), key=_sort_room):
+        last = _last_visit(ix, h["id"])
+        findings = ix.findings_by_household.get(h["id"], [])
+        rows.append(
+            {
+                "id": h["id"],
+                "unit": h.get("unit"),
+                "floor": h.get("floor"),
+                "room": h.get("room"),
+                "head": h.get("head", ""),
+                "tags": list(h.get("tags") or ()),
+                "moved_out": bool(h.get("moved_out")),
+                "last_visit": last["at"][:10] if last else None,
+                "last_outcome": last["outcome"] if last else None,
+                "visited": bool(last) and _date(last["at"]) >= start,
+                "open": sum(1 for f in findings if _is_open(f)),
+            }
+        )
+    return rows
+
+
+def _finding_row(state: State, f: dict, today: dt.date) -> dict:
+    h = state.entities["household"].get(f["household"], {})
+    due = _date(f.get("due"))
+    return {
+        "id": f["id"],
+        "household": f["household"],
+        "building": _building_label(state, h.get("building")),
+        "room": h.get("room", ""),
+        "unit": h.get("unit"),
+        "head": h.get("head", ""),
+        "role": f["role"],
+        "category": f.get("category", "other"),
+        "asked": f.get("asked", ""),
+        "action": f.get("action", ""),
+        "triage": f.get("triage", "routine"),
+        "due": f.get("due"),
+        "at": f.get("at"),
+        "status": f.get("status", "open"),
+        "overdue": _is_overdue(f, today),
+        "days_overdue": (today - due).days if due and _is_overdue(f, today) else 0,
+        "proposed": dict(f.get("proposed") or {}),
+        "satisfaction": f.get("satisfaction"),
+        "history": [dict(x) for x in f.get("history", ())],
+    }
+
+
+def household_detail(state: State, hid: str, today: dt.date) -> dict:
+    ix = index(state)
+    h = dict(state.entities["household"][hid])
+    h["tags"] = list(h.get("tags") or ())
+    h["building_name"] = _building_label(state, h.get("building"))
+    findings = sorted(ix.findings_by_household.get(hid, []), key=lambda f: f.get("at", ""), reverse=True)
+    by_visit: dict[str, list[dict]] = {}
+    for f in findings:
+        by_visit.setdefault(f.get("visit", ""), []).append(_finding_row(state, f, today))
+    h["visits"] = [
+        {**{k: v[k] for k in ("id", "at", "mode", "outcome", "note", "worker") if k in v},
+         "findings": by_visit.get(v["id"], [])}
+        for v in ix.visits_by_household.get(hid, [])
+    ]
+    h["findings"] = [_finding_row(state, f, today) for f in findings]
+    h["interval_days"] = model.visit_interval(h["tags"])
+    return h
+
+
+def followups(state: State, today: dt.date, role: str | None = None, grid: str | None = None) -> list[dict]:
+    """Open findings: overdue first (most overdue on top), then by due date, undated last."""
+    rows = []
+    for f in state.entities["finding"].values():
+        if not _is_open(f) or (role and f["role"] != role):
+            continue
+        if grid and _grid_of(state, f["household"]) != grid:
+            continue
+        rows.append(_finding_row(state, f, today))
+    far = dt.date.max.isoformat()
+    rows.sort(key=lambda r: (not r["overdue"], r["due"] or far, r["at"] or ""))
+    return rows
+
+
+def _grid_of(state: State, hid: str) -> str | None:
+    h = state.entities["household"].get(hid, {})
+    return state.entities["building"].get(h.get("building", ""), {}).get("grid")
+
+
+def due_households(state: State, today: dt.date, grid: str | None = None) -> list[dict]:
+    """Tagged households whose visit interval has lapsed (e.g. elderly living alone: 7 days)."""
+    ix = index(state)
+    rows = []
+    for h in state.entities["household"].values():
+        tags = [t for t in h.get("tags") or () if t in model.TAGS and model.TAGS[t].interval_days]
+        if not tags or h.get("moved_out") or (grid and _grid_of(state, h["id"]) != grid):
+            continue
+        interval = model.visit_interval(tags)
+        last = _last_visit(ix, h["id"])
+        since = (today - _date(last["at"])).days if last else None
+        if since is None or since > interval:
+            rows.append(
+                {
+                    "id": h["id"],
+                    "building": _building_label(state, h.get("building")),
+                    "unit": h.get("unit"),
+                    "room": h.get("room", ""),
+                    "head": h.get("head", ""),
+                    "tags": tags,
+                    "interval_days": interval,
+                    "last_visit": last["at"][:10] if last else None,
+                    "days_since": since,
+                }
+            )
+    rows.sort(key=lambda r: (r["days_since"] is not None, -(r["days_since"] or 0) + r["interval_days"]))
+    return rows
+
+
+def wishes(state: State) -> list[dict]:
+    order = {s: i for i, s in enumerate(model.WISH_STATES)}
+    rows = []
+    for w in state.entities["wish"].values():
+        h = state.entities["household"].get(w.get("household", ""), {})
+        rows.append(
+            {
+                "id": w["id"],
+                "household": w.get("household"),
+                "building": _building_label(state, h.get("building")),
+                "room": h.get("room", ""),
+                "head": h.get("head", ""),
+                "title": w.get("title", ""),
+                "state": w.get("state", "wish"),
+                "claimed_by": w.get("claimed_by"),
+                "at": w.get("at"),
+                "history": [dict(x) for x in w.get("history", ())],
+            }
+        )
+    rows.sort(key=lambda r: (order.get(r["state"], 9), r["at"] or ""))
+    return rows
+
+
+def households_list(
+    state: State, today: dt.date, cycle: str = "month", unvisited: bool = False, grid: str | None = None
+) -> list[dict]:
+    """Every household of the grid with building and visit status, for the command line."""
+    rows = []
+    for b in buildings_overview(state, today, cycle, grid):
+        for h in building_households(state, b["id"], today, cycle):
+            if unvisited and (h["visited"] or h["moved_out"]):
+                continue
+            rows.append({**h, "building": b["name"], "building_id": b["id"]})
+    return rows
