@@ -266,3 +266,15 @@ def households_list(
                 continue
             rows.append({**h, "building": b["name"], "building_id": b["id"]})
     return rows
+
+
+def whoami(state: State, worker: str | None, grid: str | None) -> dict:
+    """Names of this store's worker and grid, for the app's header (ids when the roster has no name)."""
+    w = state.entities["worker"].get(worker or "", {})
+    g = state.entities["grid"].get(grid or "", {})
+    return {
+        "worker": worker,
+        "worker_name": w.get("name") or worker or "",
+        "grid": grid,
+        "grid_name": g.get("name") or grid or "",
+    }
