@@ -1,0 +1,64 @@
+import os
+
+import pytest
+
+# Tests speak Chinese unless they switch; reset between tests since the language is process-wide.
+@pytest.fixture(autouse=True)
+def _zh_default():
+    from gridtui import i18n
+
+    i18n.set_lang("zh")
+    yield
+    i18n.set_lang("zh")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """No test ever touches the real user data folder."""
+    monkeypatch.setenv("GRIDTUI_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GRIDTUI_LANG", raising=False)
+    yield
+
+
+def small_roster():
+    """A hand-made two-building roster with one history, for tests that need exact answers."""
+    return {
+        "format": "gridtui-roster/1",
+        "as_of": "2026-11-20",
+        "community": {"id": "C01", "name": "幸福里社区"},
+        "compounds": [{"id": "X01", "name": "幸福里小区", "address": "新华路88号"}],
+        "grids": [{"id": "G01", "name": "第一网格", "worker": "W01"}, {"id": "G02", "name": "第二网格", "worker": "W02"}],
+        "workers": [{"id": "W01", "name": "李秀英", "grid": "G01"}, {"id": "W02", "name": "王建国", "grid": "G02"}],
+        "buildings": [
+            {"id": "B01", "compound": "X01", "name": "1栋", "grid": "G01", "units": 1, "floors": 6},
+            {"id": "B02", "compound": "X01", "name": "2栋", "grid": "G02", "units": 1, "floors": 6},
+        ],
+        "households": [
+            {"id": "H01", "building": "B01", "unit": 1, "floor": 3, "room": "301", "head": "张建华",
+             "phone": "13812345678", "people": 1, "tags": ["elderly_alone"]},
+            {"id": "H02", "building": "B01", "unit": 1, "floor": 3, "room": "302", "head": "刘芳",
+             "phone": "13900001111", "people": 3, "tags": []},
+            {"id": "H03", "building": "B02", "unit": 1, "floor": 1, "room": "101", "head": "陈国强",
+             "phone": "13700002222", "people": 2, "tags": []},
+        ],
+        "visits": [
+            {"id": "V1", "household": "H01", "worker": "W01", "at": "2026-11-02T10:00:00+08:00", "mode": "door",
+             "outcome": "met", "note": "身体尚好",
+             "findings": [{"id": "F1", "role": "safety", "category": "gas", "asked": "燃气管老化",
+                           "action": "已关闭总阀", "triage": "coordinate", "due": "2026-11-10", "history": []}]},
+        ],
+        "wishes": [],
+    }
+
+
+@pytest.fixture
+def worker_home(tmp_path):
+    """A real (non-training) store for worker W01 in a fresh home; returns the home folder."""
+    from gridtui.home import real_store
+    from gridtui.roster import roster_events
+    from gridtui.store import Store
+
+    home = tmp_path / "home"
+    Store.create(real_store(home), {"worker": "W01", "grid": "G01"},
+                 roster_events(small_roster(), grid="G01")).close()
+    return home
