@@ -14,6 +14,7 @@ import click
 
 from . import i18n, model, views
 from .i18n import t
+from .errors import UserError
 from .home import home_dir, load_config, real_store
 from .lock import StoreInUse
 from .storage import DamagedFile
@@ -36,7 +37,7 @@ def friendly_errors():
     """Turn what can go wrong with data on disk into one sentence of what happened and what to do."""
     try:
         yield
-    except model.ValidationError as exc:
+    except UserError as exc:
         raise CliError(t(exc.key, **exc.args_)) from None
     except StoreInUse as exc:
         raise CliError(t("cli.in_use", pid=exc.pid or "?", host=exc.host or "?")) from None
@@ -217,6 +218,182 @@ def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple
         finally:
             store.close()
     click.echo(t("cli.visit_saved", id=vid, n=len(parsed)))
+
+
+# --- joining the office and syncing ------------------------------------------------------------
+
+
+@main.command()
+@click.option("--shared", required=True, type=click.Path(path_type=Path), help="The shared folder (USB stick, network share…).")
+@click.option("--worker", "worker_id", required=True, help="Your worker id, as enrolled by the office.")
+@click.option("--key", required=True, help="The key the office printed when it enrolled you.")
+@click.pass_obj
+def setup(obj: Ctx, shared: Path, worker_id: str, key: str) -> None:
+    """Join this laptop to the community office and pull my grid."""
+    from .sync.worker import setup as do_setup
+
+    with friendly_errors():
+        info = do_setup(obj.home, shared, worker_id, key)
+    click.echo(t("sync.setup_done", **info))
+
+
+def sync_message(result) -> str:  # noqa: ANN001 - a sync.worker.SyncResult
+    """The one-line outcome of a sync, shared by the command and the app's `s` key."""
+    text = t("sync.done", sent=result.sent, received=result.received, unsynced=result.unsynced)
+    if result.office_file and result.office_file != "sync.no_office_file":
+        text += " " + t("sync.office_skipped", reason=t(result.office_file, worker="", mb=0, format="", field=""))
+    return text
+
+
+@main.command()
+@click.pass_obj
+def sync(obj: Ctx) -> None:
+    """Send my changes to the shared folder and take the office's."""
+    from .sync.worker import sync as do_sync
+
+    with friendly_errors():
+        store = obj.open_store()
+        try:
+            result = do_sync(store, obj.home)
+        finally:
+            store.close()
+    click.echo(sync_message(result))
+
+
+# --- the community office ------------------------------------------------------------------------
+
+
+@main.group()
+def office() -> None:
+    """Community office: enroll workers, merge their files, publish each grid back."""
+
+
+@office.command("init")
+@click.option("--roster", required=True, type=click.Path(path_type=Path), help="Roster: .json (demo_data.json shape) or .csv.")
+@click.pass_obj
+def office_init(obj: Ctx, roster: Path) -> None:
+    """Create the office store from a roster."""
+    from .office.commands import init
+
+    with friendly_errors():
+        counts = init(obj.home, roster)
+    click.echo(t("office.init_done", **counts))
+
+
+@office.command("enroll")
+@click.argument("worker_id")
+@click.option("--name", required=True, help="The worker's name.")
+@click.option("--grid", required=True, help="The grid the worker looks after.")
+@click.pass_obj
+def office_enroll(obj: Ctx, worker_id: str, name: str, grid: str) -> None:
+    """Register a worker; prints their key once, alone on the last line."""
+    from .office.commands import enroll
+
+    with friendly_errors():
+        key = enroll(obj.home, worker_id, name, grid)
+    click.echo(t("office.enrolled", worker=worker_id, name=name, grid=grid))
+    click.echo(key)
+
+
+PROGRESS_FROM = 20  # files: below this a merge is over before a bar could help
+
+shared_option = click.option("--shared", required=True, type=click.Path(path_type=Path), help="The shared folder.")
+
+
+@office.command("publish")
+@shared_option
+@click.pass_obj
+def office_publish(obj: Ctx, shared: Path) -> None:
+    """Write each worker's grid to SHARED/to-worker/<worker>.json."""
+    from .office.commands import publish
+
+    with friendly_errors():
+        for worker, n in publish(obj.home, shared):
+            click.echo(t("office.published", worker=worker, n=n))
+
+
+def _value(v: object) -> str:
+    return json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+
+
+@office.command("merge")
+@shared_option
+@click.pass_obj
+def office_merge(obj: Ctx, shared: Path) -> None:
+    """Merge every worker's file in SHARED/to-office. Exit 0: all taken; 1: some skipped; 2: usage error."""
+    from .office.commands import merge_folder, require_shared, _scan
+
+    with friendly_errors():
+        found, _ = _scan(require_shared(shared))
+        if len(found) < PROGRESS_FROM:
+            report = merge_folder(obj.home, shared)
+        else:
+            with click.progressbar(length=len(found), label=t("office.merging"), file=sys.stderr,
+                                   show_pos=True) as bar:
+                report = merge_folder(obj.home, shared, progress=bar.update)
+    click.echo(t("office.merge_summary", taken=len(report.taken), new=report.new_events, unchanged=report.unchanged,
+                 skipped=len(report.skipped), conflicts=len(report.conflicts)))
+    for s in report.skipped:
+        click.echo(t("office.skipped_line", file=s.name, reason=t(s.reason, **s.args)))
+    for f in report.flags:
+        click.echo(t("office.flag_line", file=f.file, id=f.event.get("eid", f.event.get("id")), reason=t(f.reason)))
+    for c in report.conflicts:
+        fields = c.field.split(", ")
+        click.echo(t("office.conflict_line", kind=c.kind, id=c.eid, field=c.field,
+                     kept=" / ".join(_value(c.kept["data"][f]) for f in fields), kept_by=c.kept["by"],
+                     other=" / ".join(_value(c.other["data"][f]) for f in fields), other_by=c.other["by"]))
+    if report.skipped:
+        sys.exit(1)
+
+
+@office.command("findings")
+@click.option("--status", type=click.Choice(model.STATUSES))
+@click.option("--role", type=click.Choice(model.ROLES))
+@click.option("--grid")
+@click.option("--overdue", is_flag=True, help="Only open findings past their follow-up date.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def office_findings(obj: Ctx, status: str | None, role: str | None, grid: str | None, overdue: bool, fmt: str) -> None:
+    """List findings across the community."""
+    from .office.commands import findings
+    from .textfmt import table, truncate
+
+    with friendly_errors():
+        rows = findings(obj.home, status, role, grid, overdue)
+    if fmt == "json":
+        click.echo(json.dumps([{k: v for k, v in r.items() if k != "head"} for r in rows], ensure_ascii=False, indent=1))
+        return
+    headers = [t(f"cli.col.{c}") for c in ("id", "room", "role", "asked", "due", "status")]
+    body = [[r["id"], f"{r['building']} {r['unit'] or ''}-{r['room']}", i18n.name("role", r["role"]),
+             truncate(r["asked"], 16), r["due"] or "", i18n.name("status", r["status"])] for r in rows]
+    click.echo(table(headers, body))
+
+
+@office.command("resolve")
+@click.argument("finding_id")
+@click.option("--note", required=True, help="What was done.")
+@click.pass_obj
+def office_resolve(obj: Ctx, finding_id: str, note: str) -> None:
+    """Mark a finding resolved; it reaches the worker with the next publish."""
+    from .office.commands import change_finding
+
+    with friendly_errors():
+        change_finding(obj.home, finding_id, "resolved", note)
+    click.echo(t("office.status_changed", id=finding_id, status=i18n.name("status", "resolved")))
+
+
+@office.command("refer")
+@click.argument("finding_id")
+@click.option("--to", "unit", required=True, help="The unit it is referred to (e.g. 街道城管中队).")
+@click.option("--note", default="")
+@click.pass_obj
+def office_refer(obj: Ctx, finding_id: str, unit: str, note: str) -> None:
+    """Refer a finding to a unit; it reaches the worker with the next publish."""
+    from .office.commands import change_finding
+
+    with friendly_errors():
+        change_finding(obj.home, finding_id, "referred", note, to=unit)
+    click.echo(t("office.status_changed", id=finding_id, status=i18n.name("status", "referred")))
 
 
 if __name__ == "__main__":  # pragma: no cover

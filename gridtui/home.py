@@ -3,6 +3,7 @@
     <home>/config.json         this laptop's settings (worker, grid, language, cycle, sync)
     <home>/store/              the real store
     <home>/training/<worker>/  one training store per demo worker; never synced
+    <home>/office/             the community office's merged store (office PC only)
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def home_dir(override: str | Path | None = None) -> Path:
 
 def real_store(home: Path) -> Path:
     return home / "store"
+
+
+def office_store(home: Path) -> Path:
+    return home / "office"
 
 
 def training_store(home: Path, worker: str) -> Path:

@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from .errors import UserError
+
 # The seven duty roles (七员), in the order of the number keys 1–7 on the visit form.
 ROLES: tuple[str, ...] = (
     "data",
@@ -67,13 +69,8 @@ TAGS: dict[str, Tag] = {
 DEFAULT_INTERVAL_DAYS = 182
 
 
-class ValidationError(ValueError):
-    """Input that breaks a rule of the domain; the message is an i18n key plus arguments."""
-
-    def __init__(self, key: str, **args: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.args_ = args
+class ValidationError(UserError, ValueError):
+    """Input that breaks a rule of the domain."""
 
 
 def role_by_number(n: int) -> str:

@@ -81,7 +81,7 @@ class Store:
         try:
             store.meta = {"device": secrets.token_hex(4), **meta}
             store._meta_db().table("meta").insert(store.meta)
-            store._load()
+            store.load()
             store.append(list(events))
         except BaseException:
             store.close()
@@ -89,18 +89,25 @@ class Store:
         return store
 
     @classmethod
-    def open(cls, folder: Path, **kw) -> "Store":
+    def open(cls, folder: Path, *, load: bool = True, **kw) -> "Store":
+        """Open and lock a store; with ``load=False`` the events are read only on :meth:`load`."""
         if not cls.exists(folder):
             raise NotAStore(str(folder))
         store = cls(folder, **kw)
         store._lock.acquire()
         try:
             store.meta = dict(store._meta_db().table("meta").get(doc_id=_META_ID) or {})
-            store._load()
+            if load:
+                store.load()
         except BaseException:
             store.close()
             raise
         return store
+
+    def update_meta(self, **changes: object) -> None:
+        meta = {**self.meta, **changes}
+        self._meta_db().table("meta").update(meta, doc_ids=[_META_ID])
+        self.meta = meta
 
     def close(self) -> None:
         for db in self._segments:
@@ -117,7 +124,7 @@ class Store:
     def _meta_db(self) -> TinyDB:
         return TinyDB(self.folder / "meta.json", storage=AtomicJSONStorage)
 
-    def _load(self) -> None:
+    def load(self) -> None:
         paths = sorted(self.folder.glob("events-*.json"))
         self._segments = [TinyDB(p, storage=AtomicJSONStorage) for p in paths]
         events: list[dict] = []
@@ -153,6 +160,10 @@ class Store:
     def events(self) -> list[dict]:
         return copy.deepcopy(self._events)
 
+    def iter_events(self):
+        """The store's own event dicts, for bulk reading (publish, export): read them, never change them."""
+        return iter(self._events)
+
     @property
     def event_count(self) -> int:
         return len(self._events)
@@ -176,7 +187,7 @@ class Store:
             self._segments.append(TinyDB(path, storage=AtomicJSONStorage))
         return self._segments[-1]
 
-    def _event(self, kind: str, eid: str, op: str, data: dict) -> dict:
+    def new_event(self, kind: str, eid: str, op: str, data: dict) -> dict:
         prev = self.state.writer_ids(kind, eid, data) if op == "set" else None
         return make_event(
             self.clock.tick(), self.device, self.author, kind, eid, op, data, prev=prev, training=self.training
@@ -208,14 +219,14 @@ class Store:
         at = visit.get("at") or self.now_iso()
         vid = self._new_id("V")
         findings = clean.pop("findings")
-        events = [self._event("visit", vid, "create", {**clean, "at": at, "worker": self.author})]
+        events = [self.new_event("visit", vid, "create", {**clean, "at": at, "worker": self.author})]
         for f in findings:
             fid = self._new_id("F")
             data = {**f, "visit": vid, "household": clean["household"], "at": at, "status": "open"}
-            events.append(self._event("finding", fid, "create", data))
+            events.append(self.new_event("finding", fid, "create", data))
             if (f["role"], f["category"]) == model.WISH_CATEGORY:
                 wish = {"household": clean["household"], "finding": fid, "title": f["asked"], "state": "wish"}
-                events.append(self._event("wish", self._new_id("M"), "create", {**wish, "at": at}))
+                events.append(self.new_event("wish", self._new_id("M"), "create", {**wish, "at": at}))
         self.append(events)
         return vid
 
@@ -224,12 +235,12 @@ class Store:
     ) -> None:
         self.require("finding", fid)
         data = model.validate_status_change(status, note, satisfaction, to)
-        self.append([self._event("finding", fid, "set", {**data, "changed": self.now_iso()})])
+        self.append([self.new_event("finding", fid, "set", {**data, "changed": self.now_iso()})])
 
     def set_wish_state(self, wid: str, state: str, claimed_by: str | None = None, note: str = "") -> None:
         self.require("wish", wid)
         data = model.validate_wish_change(state, claimed_by, note)
-        self.append([self._event("wish", wid, "set", {**data, "changed": self.now_iso()})])
+        self.append([self.new_event("wish", wid, "set", {**data, "changed": self.now_iso()})])
 
     def unsynced_count(self) -> int:
         """Events this device authored that the office has not acknowledged yet."""

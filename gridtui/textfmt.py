@@ -21,3 +21,17 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines.extend("  ".join(pad(c, w) for c, w in zip(row, widths)).rstrip() for row in rows)
     return "\n".join(lines)
+
+
+def truncate(text: str, width: int) -> str:
+    """Cut text to ``width`` cells, marking the cut with …."""
+    if cell_width(text) <= width:
+        return text
+    out, used = "", 0
+    for ch in text:
+        w = cell_width(ch)
+        if used + w > width - 1:
+            break
+        out += ch
+        used += w
+    return out + "…"

@@ -184,18 +184,25 @@ def household_detail(state: State, hid: str, today: dt.date) -> dict:
     return h
 
 
-def followups(state: State, today: dt.date, role: str | None = None, grid: str | None = None) -> list[dict]:
-    """Open findings: overdue first (most overdue on top), then by due date, undated last."""
+def all_findings(state: State, today: dt.date, role: str | None = None, grid: str | None = None,
+                 open_only: bool = False) -> list[dict]:
+    """Findings, overdue first (most overdue on top), then open before done, then by due date."""
     rows = []
     for f in state.entities["finding"].values():
-        if not _is_open(f) or (role and f["role"] != role):
+        if (open_only and not _is_open(f)) or (role and f["role"] != role):
             continue
         if grid and _grid_of(state, f["household"]) != grid:
             continue
         rows.append(_finding_row(state, f, today))
     far = dt.date.max.isoformat()
-    rows.sort(key=lambda r: (not r["overdue"], r["due"] or far, r["at"] or ""))
+    rows.sort(key=lambda r: (not r["overdue"], r["status"] not in model.OPEN_STATUSES, r["due"] or far,
+                             r["at"] or ""))
     return rows
+
+
+def followups(state: State, today: dt.date, role: str | None = None, grid: str | None = None) -> list[dict]:
+    """Open findings of the grid, overdue first, then by due date, undated last."""
+    return all_findings(state, today, role, grid, open_only=True)
 
 
 def _grid_of(state: State, hid: str) -> str | None:

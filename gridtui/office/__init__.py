@@ -1,0 +1,1 @@
+"""The community office: enroll workers, merge their files, publish each grid back."""

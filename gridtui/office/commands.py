@@ -1,0 +1,266 @@
+"""What the office's commands do, without click: init, enroll, publish, merge, findings, resolve.
+
+Each function opens the office store, does one job and closes it; the CLI only prints results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import UserError
+from .. import views
+from ..events import Conflict
+from ..home import office_store
+from ..roster import roster_events
+from ..store import Store, local_now
+from ..sync import envelope
+from ..sync.merge import Flag, Incoming, Skipped, merge
+from .ledger import Ledger
+from .roster_csv import load_roster
+
+TO_OFFICE = "to-office"
+TO_WORKER = "to-worker"
+
+
+class OfficeError(UserError):
+    """A usage or setup problem."""
+
+
+def _open(home: Path, **kw) -> Store:
+    folder = office_store(home)
+    if not Store.exists(folder):
+        raise OfficeError("office.not_init")
+    return Store.open(folder, **kw)
+
+
+def require_shared(shared: Path) -> Path:
+    if not Path(shared).is_dir():
+        raise OfficeError("sync.no_shared", path=shared)
+    return Path(shared)
+
+
+# --- init and enroll -----------------------------------------------------------------------------
+
+
+def init(home: Path, roster_path: Path) -> dict:
+    folder = office_store(home)
+    if Store.exists(folder):
+        raise OfficeError("office.already_init", path=folder)
+    data = load_roster(roster_path)
+    events = roster_events(data)
+    meta = {"office": True, "community": data.get("community", {}).get("name", "")}
+    with Store.create(folder, meta, events) as store:
+        ents = store.state.entities
+        return {k: len(ents[k]) for k in ("grid", "building", "household", "visit", "finding")}
+
+
+def enroll(home: Path, worker: str, name: str, grid: str) -> str:
+    with _open(home) as store:
+        if grid not in store.state.entities["grid"]:
+            raise OfficeError("office.unknown_grid", grid=grid, known=" ".join(sorted(store.state.entities["grid"])))
+        fields = {"name": name, "grid": grid}
+        op = "set" if worker in store.state.entities["worker"] else "create"
+        store.append([store.new_event("worker", worker, op, fields)])
+        ledger = Ledger(store.folder)
+        try:
+            return ledger.enroll(worker, name, grid)
+        finally:
+            ledger.close()
+
+
+# --- publish ------------------------------------------------------------------------------------
+
+
+def grid_events(store: Store, grid: str) -> list[dict]:
+    """Every event a grid's worker may have: the grid's roster and all that happened in it."""
+    ents = store.state.entities
+    buildings = {b for b, rec in ents["building"].items() if rec.get("grid") == grid}
+    households = {h for h, rec in ents["household"].items() if rec.get("building") in buildings}
+    compounds = {ents["building"][b].get("compound") for b in buildings}
+    allowed = {
+        "community": set(ents["community"]),
+        "compound": compounds,
+        "grid": {grid},
+        "worker": {w for w, rec in ents["worker"].items() if rec.get("grid") == grid},
+        "building": buildings,
+        "household": households,
+    }
+    out = []
+    for e in store.iter_events():
+        kind = e["kind"]
+        if kind in allowed:
+            keep = e["eid"] in allowed[kind]
+        else:
+            keep = ents.get(kind, {}).get(e["eid"], {}).get("household") in households
+        if keep:
+            out.append(e)
+    return out
+
+
+def _ack(store: Store, worker: str) -> dict[str, list[int]]:
+    """For each device of the worker, the newest of its events the office holds."""
+    ack: dict[str, list[int]] = {}
+    for e in store.iter_events():
+        if e["by"] == worker and e["t"] > ack.get(e["dev"], [0, 0]):
+            ack[e["dev"]] = e["t"]
+    return ack
+
+
+def publish(home: Path, shared: Path) -> list[tuple[str, int]]:
+    shared = require_shared(shared)
+    with _open(home) as store:
+        ledger = Ledger(store.folder)
+        try:
+            workers = ledger.workers()
+        finally:
+            ledger.close()
+        if not workers:
+            raise OfficeError("office.no_workers")
+        out = []
+        for w in sorted(workers.values(), key=lambda w: w.id):
+            if not w.enabled:
+                continue
+            events = grid_events(store, w.grid)
+            data = envelope.seal(w.id, "office", store.now_iso(), events, w.key, ack=_ack(store, w.id))
+            envelope.write(shared / TO_WORKER / f"{w.id}.json", data)
+            out.append((w.id, len(events)))
+        return out
+
+
+# --- merge --------------------------------------------------------------------------------------
+
+
+@dataclass
+class MergeReport:
+    taken: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    new_events: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+# Bookkeeping fields that change with every edit; a clash on them alone is not worth a line.
+_QUIET_FIELDS = frozenset({"changed", "at"})
+
+
+def clashes(conflicts) -> list[Conflict]:  # noqa: ANN001 - iterable of Conflict
+    """One conflict per pair of edits that did not see each other, naming the fields they both set."""
+    out: dict[tuple, Conflict] = {}
+    for c in conflicts:
+        if c.field in _QUIET_FIELDS:
+            continue
+        key = (c.kind, c.eid, c.kept["id"], c.other["id"])
+        if key in out:
+            out[key].field += f", {c.field}"
+        else:
+            out[key] = Conflict(c.kind, c.eid, c.field, c.kept, c.other)
+    return list(out.values())
+
+
+def _scan(shared: Path) -> tuple[list[tuple[str, str, Path]], list[Skipped]]:
+    """Candidate files below to-office/<worker>/, and those skipped by name alone."""
+    root = shared / TO_OFFICE
+    found, skipped = [], []
+    if not root.is_dir():
+        return found, skipped
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            name = f"{folder.name}/{path.name}"
+            if envelope.is_temp_name(path.name):
+                skipped.append(Skipped(name, "sync.temp_file", retry=True))
+            elif not path.name.endswith(".json"):
+                skipped.append(Skipped(name, "sync.not_sync_file"))
+            else:
+                found.append((name, folder.name, path))
+    return found, skipped
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        if path.stat().st_size > envelope.MAX_FILE_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return b""  # vanished or unreadable mid-scan: report as truncated, retry next time
+
+
+def merge_folder(
+    home: Path,
+    shared: Path,
+    progress: Callable[[int], None] | None = None,
+    now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+) -> MergeReport:
+    shared = require_shared(shared)
+    report = MergeReport()
+    found, report.skipped = _scan(shared)
+    with _open(home, load=False) as store:
+        ledger = Ledger(store.folder)
+        try:
+            done = ledger.merged_digests()
+            incoming = []
+            for name, worker, path in found:
+                raw = _read(path)
+                if progress:
+                    progress(1)
+                if raw is None:
+                    report.skipped.append(Skipped(name, "sync.too_large", {"mb": path.stat().st_size // 1_000_000}))
+                    continue
+                digest = hashlib.sha256(raw).hexdigest()
+                if digest in done:
+                    report.unchanged += 1
+                    continue
+                incoming.append(Incoming(name, worker, envelope.parse(raw), digest))
+            if not incoming:
+                return report
+            store.load()
+            ents = store.state.entities
+            grid_households: dict[str, set[str]] = {}
+            for hid, h in ents["household"].items():
+                grid = ents["building"].get(h.get("building", ""), {}).get("grid")
+                grid_households.setdefault(grid, set()).add(hid)
+            known = {e["id"]: e for e in store.iter_events()}
+
+            def household_of(kind: str, eid: str) -> str | None:
+                return ents.get(kind, {}).get(eid, {}).get("household")
+
+            result = merge(known, incoming, ledger.workers(), grid_households, household_of, now_ms())
+            store.append(result.new_events)
+            # Events first, bookkeeping second: a crash in between only means the files are
+            # read again next time, and the set union makes that harmless.
+            ledger.record_merge(result.digests, result.received, store.now_iso())
+        finally:
+            ledger.close()
+        new_ids = {e["id"] for e in result.new_events}
+        report.conflicts = clashes(c for c in store.state.conflicts if c.kept["id"] in new_ids or c.other["id"] in new_ids)
+    report.taken = result.taken
+    report.new_events = len(result.new_events)
+    report.skipped += result.skipped
+    report.flags = result.flags
+    return report
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+
+def findings(home: Path, status: str | None, role: str | None, grid: str | None, overdue: bool,
+             today: dt.date | None = None) -> list[dict]:
+    with _open(home) as store:
+        today = today or local_now().date()
+        rows = views.all_findings(store.state, today, role=role, grid=grid)
+    if status:
+        rows = [r for r in rows if r["status"] == status]
+    if overdue:
+        rows = [r for r in rows if r["overdue"]]
+    return rows
+
+
+def change_finding(home: Path, fid: str, status: str, note: str = "", to: str | None = None) -> None:
+    with _open(home) as store:
+        store.set_finding_status(fid, status, note, to=to)
+

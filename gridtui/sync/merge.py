@@ -1,0 +1,167 @@
+"""The office merge: a pure function from (what the office holds, files read) to what to add.
+
+The result is the set union of the events of every file that can be trusted, so it is the same
+for any order of files and any repetition. A file that cannot be trusted is skipped whole, with
+its reason, and never stops the others. Nothing here reads or writes disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+
+from .envelope import Opened, canonical, verify
+
+# What a worker's device may write: visits and what they find. Roster and office decisions
+# (households, buildings, grids, workers) come only from the office.
+WORKER_KINDS = frozenset({"visit", "finding", "wish"})
+_EVENT_FIELDS = {"id": str, "t": list, "dev": str, "by": str, "kind": str, "eid": str, "op": str, "data": dict}
+FUTURE_MS = 86_400_000  # a day ahead: more than any time-zone mistake, less than a wrong date
+PAST_MS = 400 * 86_400_000
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    id: str
+    key: str
+    grid: str
+    enabled: bool = True
+
+
+@dataclass
+class Incoming:
+    name: str  # path below to-office/, e.g. "W01/a1b2c3d4.json"
+    folder_worker: str  # the <worker> folder it was found in
+    opened: Opened
+    digest: str = ""
+
+
+@dataclass
+class Skipped:
+    name: str
+    reason: str  # i18n key
+    args: dict = field(default_factory=dict)
+    retry: bool = False
+
+
+@dataclass
+class Flag:
+    file: str
+    event: dict
+    reason: str  # i18n key: sync.flag_future / sync.flag_past / sync.forged_id
+
+
+@dataclass
+class MergeResult:
+    taken: list[str] = field(default_factory=list)
+    new_events: list[dict] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # of taken files, to skip them next time
+    received: dict[str, list[str]] = field(default_factory=dict)  # file → ids of events new from it
+
+
+def _shape_ok(e: object) -> bool:
+    if not isinstance(e, dict):
+        return False
+    if any(not isinstance(e.get(k), tp) for k, tp in _EVENT_FIELDS.items()):
+        return False
+    t = e["t"]
+    return (len(t) == 2 and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in t)
+            and e["op"] in ("create", "set") and e["id"] == f"{e['dev']}.{t[0]}.{t[1]}")
+
+
+def _envelope_problem(inc: Incoming, workers: Mapping[str, WorkerInfo]) -> Skipped | None:
+    op = inc.opened
+    if op.obj is None:
+        return Skipped(inc.name, op.reason or "sync.not_json", op.args or {}, op.retry)
+    obj = op.obj
+    who = obj["worker"]
+    if who != inc.folder_worker:
+        return Skipped(inc.name, "sync.wrong_folder", {"worker": who, "folder": inc.folder_worker})
+    info = workers.get(who)
+    if info is None:
+        return Skipped(inc.name, "sync.unknown_worker", {"worker": who})
+    if not info.enabled:
+        return Skipped(inc.name, "sync.disabled_worker", {"worker": who})
+    if not verify(obj, info.key):
+        return Skipped(inc.name, "sync.bad_signature", {"worker": who})
+    return None
+
+
+def _event_problem(e: object, obj: dict) -> str | None:
+    if not _shape_ok(e):
+        return "sync.bad_event"
+    if e.get("train"):
+        return "sync.training"
+    if e["by"] != obj["worker"] or e["dev"] != obj["device"]:
+        return "sync.wrong_author"
+    if e["kind"] not in WORKER_KINDS:
+        return "sync.forbidden_kind"
+    return None
+
+
+def merge(
+    known: Mapping[str, dict],
+    files: Iterable[Incoming],
+    workers: Mapping[str, WorkerInfo],
+    grid_households: Mapping[str, set[str]],
+    household_of: Callable[[str, str], str | None],
+    now_ms: int,
+) -> MergeResult:
+    """Decide which events of ``files`` the office takes.
+
+    ``known``: the office's events by id. ``grid_households``: household ids per grid.
+    ``household_of(kind, eid)``: the household an existing visit/finding/wish belongs to.
+    """
+    result = MergeResult()
+    trusted: list[Incoming] = []
+    for inc in sorted(files, key=lambda i: i.name):
+        problem = _envelope_problem(inc, workers)
+        if problem:
+            result.skipped.append(problem)
+            continue
+        bad = next((p for p in map(lambda e: _event_problem(e, inc.opened.obj), inc.opened.obj["events"]) if p), None)
+        if bad:
+            result.skipped.append(Skipped(inc.name, bad, {"worker": inc.opened.obj["worker"]}))
+            continue
+        trusted.append(inc)
+
+    # Records created in any trusted file count as known, so a change in one file to a finding
+    # created in another (the same worker's second laptop) is judged the same in any order.
+    created = {(e["kind"], e["eid"]): e["data"].get("household")
+               for inc in trusted for e in inc.opened.obj["events"] if e["op"] == "create"}
+
+    def home_of(e: dict) -> str | None:
+        if e["op"] == "create":
+            return e["data"].get("household")
+        return household_of(e["kind"], e["eid"]) or created.get((e["kind"], e["eid"]))
+
+    seen: dict[str, dict] = {}
+    for inc in trusted:
+        obj = inc.opened.obj
+        grid = workers[obj["worker"]].grid
+        mine = grid_households.get(grid, set())
+        outside = [e for e in obj["events"] if home_of(e) not in mine]
+        if outside:
+            result.skipped.append(Skipped(inc.name, "sync.outside_grid",
+                                          {"worker": obj["worker"], "n": len(outside), "id": outside[0]["eid"]}))
+            continue
+        fresh = []
+        for e in obj["events"]:
+            first = known.get(e["id"]) or seen.get(e["id"])
+            if first is not None:
+                if canonical(first) != canonical(e):
+                    result.flags.append(Flag(inc.name, e, "sync.forged_id"))
+                continue
+            seen[e["id"]] = e
+            fresh.append(e)
+            if e["t"][0] - now_ms > FUTURE_MS:
+                result.flags.append(Flag(inc.name, e, "sync.flag_future"))
+            elif now_ms - e["t"][0] > PAST_MS:
+                result.flags.append(Flag(inc.name, e, "sync.flag_past"))
+        result.taken.append(inc.name)
+        result.digests[inc.name] = inc.digest
+        result.received[inc.name] = [e["id"] for e in fresh]
+        result.new_events.extend(fresh)
+    return result

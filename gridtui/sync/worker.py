@@ -1,0 +1,113 @@
+"""The worker's side of sync: join the office (setup), then send my events and take the office's.
+
+A device writes only ``to-office/<worker>/<device>.json`` — all the events it authored, every time —
+so two machines never write the same path and the office can always rebuild from what is there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UserError
+from ..home import load_config, real_store, save_config
+from ..store import Store
+from . import envelope
+from .merge import _shape_ok
+
+TO_OFFICE = "to-office"
+TO_WORKER = "to-worker"
+
+
+class SyncError(UserError):
+    """Sync could not run."""
+
+
+@dataclass
+class SyncResult:
+    sent: int = 0  # events in my file
+    received: int = 0  # new events from the office
+    refused: int = 0  # office events whose id I hold with other content (mine kept)
+    unsynced: int = 0  # my events the office has not acknowledged yet
+    office_file: str | None = None  # why the office's file was not read (i18n key), if it was not
+
+
+def _office_file(shared: Path, worker: str, key: str) -> tuple[dict | None, str | None]:
+    path = shared / TO_WORKER / f"{worker}.json"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, "sync.no_office_file"
+    opened = envelope.parse(raw)
+    if opened.obj is None:
+        return None, opened.reason
+    if opened.obj["worker"] != worker or not envelope.verify(opened.obj, key):
+        return None, "sync.bad_signature"
+    return opened.obj, None
+
+
+def _take_office_events(store: Store, obj: dict) -> tuple[int, int]:
+    """Add the office's events I do not have; my own unsynced events are never touched."""
+    have = {e["id"]: e for e in store.iter_events()}
+    new, refused = [], 0
+    for e in obj["events"]:
+        if not _shape_ok(e) or e.get("train"):
+            refused += 1
+            continue
+        mine = have.get(e["id"])
+        if mine is None:
+            new.append(e)
+            have[e["id"]] = e
+        elif envelope.canonical(mine) != envelope.canonical(e):
+            refused += 1
+    store.append(new)
+    ack = (obj.get("ack") or {}).get(store.device)
+    if isinstance(ack, list) and ack != store.meta.get("acked_through"):
+        store.update_meta(acked_through=ack)
+    return len(new), refused
+
+
+def setup(home: Path, shared: Path, worker: str, key: str) -> dict:
+    """Join this laptop to the office: verify the office's file for ``worker`` and build the store."""
+    shared = Path(shared)
+    if not shared.is_dir():
+        raise SyncError("sync.no_shared", path=shared)
+    obj, problem = _office_file(shared, worker, key)
+    if obj is None:
+        raise SyncError(problem or "sync.no_office_file", worker=worker)
+    folder = real_store(home)
+    if Store.exists(folder):
+        with Store.open(folder, load=False) as existing:
+            if existing.meta.get("worker") != worker:
+                raise SyncError("sync.other_worker", worker=existing.meta.get("worker"))
+    else:
+        Store.create(folder, {"worker": worker}).close()
+    save_config(home, {**load_config(home), "worker": worker, "shared": str(shared), "key": key})
+    with Store.open(folder) as store:
+        received, _ = _take_office_events(store, obj)
+        grid = store.state.entities["worker"].get(worker, {}).get("grid")
+        if grid != store.meta.get("grid"):
+            store.update_meta(grid=grid)
+        households = len(store.state.entities["household"])
+    return {"grid": grid, "households": households, "events": received}
+
+
+def sync(store: Store, home: Path) -> SyncResult:
+    if store.training:
+        raise SyncError("sync.training_store")
+    config = load_config(home)
+    shared, key, worker = config.get("shared"), config.get("key"), store.meta.get("worker")
+    if not shared or not key:
+        raise SyncError("sync.not_joined")
+    shared = Path(shared)
+    if not shared.is_dir():
+        raise SyncError("sync.no_shared", path=shared)
+    mine = [e for e in store.iter_events() if e["dev"] == store.device]
+    data = envelope.seal(worker, store.device, store.now_iso(), mine, key)
+    envelope.write(shared / TO_OFFICE / worker / f"{store.device}.json", data)
+    result = SyncResult(sent=len(mine))
+    obj, result.office_file = _office_file(shared, worker, key)
+    if obj is not None:
+        result.received, result.refused = _take_office_events(store, obj)
+    result.unsynced = store.unsynced_count()
+    return result
