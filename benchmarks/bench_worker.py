@@ -70,7 +70,7 @@ def _filler(n: int) -> list[dict]:
 
 
 def save_time(folder: Path, n_events: int, runs: int = 15) -> float:
-    roster = generate(grids=1, buildings=4, households=200, months=0)
+    roster = generate(grids=1, buildings=4, households=200, months=1)
     Store.create(folder, {"worker": "W01", "grid": "G01"}, roster_events(roster, grid="G01") + _filler(n_events)).close()
     s = Store.open(folder)
     hid = next(iter(s.state.entities["household"]))

@@ -21,6 +21,7 @@ see each other (a conflict), without trusting anybody's wall clock.
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -102,38 +103,77 @@ class State:
     """Current state: entities by kind and id, plus what the fold needs to go on incrementally."""
 
     entities: dict[str, dict[str, dict]] = field(default_factory=lambda: {k: {} for k in KINDS})
-    writers: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
+    # Who last wrote each field, for conflicts and ``prev``. Most records are created and never
+    # changed, so they point at their create event; only changed fields get an entry of their own.
+    creators: dict[tuple[str, str], dict] = field(default_factory=dict)
+    overrides: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     last_key: tuple | None = None
     count: int = 0
 
+    def writer(self, key: tuple[str, str], f: str) -> dict | None:
+        over = self.overrides.get(key)
+        if over and f in over:
+            return over[f]
+        created = self.creators.get(key)
+        return created if created is not None and f in created["data"] else None
+
     def writer_ids(self, kind: str, eid: str, fields: Iterable[str]) -> dict[str, str]:
         """For a new set event's ``prev``: which event last wrote each of these fields."""
-        writers = self.writers.get((kind, eid), {})
-        return {f: writers[f]["id"] for f in fields if f in writers}
+        key = (kind, eid)
+        return {f: w["id"] for f in fields if (w := self.writer(key, f)) is not None}
 
     def apply(self, e: dict) -> None:
         """Apply one event; the caller guarantees clock order (see :func:`fold`)."""
         kind, eid, data = e["kind"], e["eid"], e["data"]
+        key = (kind, eid)
         table = self.entities.setdefault(kind, {})
         ent = table.get(eid)
         if ent is None:
             ent = table[eid] = {"id": eid, "_created": e["t"], "_by": e["by"]}
             if kind in HISTORIED:
                 ent["history"] = []
-        writers = self.writers.setdefault((kind, eid), {})
-        prev = e.get("prev") or {}
-        for f, v in data.items():
-            before = writers.get(f)
-            if e["op"] == "set" and before is not None and prev.get(f) != before["id"] and before["dev"] != e["dev"]:
-                # Neither side saw the other: the later one wins, but nobody's edit vanishes unseen.
-                self.conflicts.append(Conflict(kind, eid, f, kept=e, other=before))
-            ent[f] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v
-            writers[f] = e
-        if e["op"] == "set" and kind in HISTORIED:
-            ent["history"].append({"t": e["t"], "by": e["by"], **copy.deepcopy(data)})
+        if e["op"] == "create" and key not in self.creators:
+            self.creators[key] = e
+            for f, v in data.items():
+                ent[f] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+        else:
+            over = self.overrides.setdefault(key, {})
+            prev = e.get("prev") or {}
+            for f, v in data.items():
+                before = self.writer(key, f)
+                if (e["op"] == "set" and before is not None and prev.get(f) != before["id"]
+                        and before["dev"] != e["dev"]):
+                    # Neither side saw the other: the later one wins, but nobody's edit vanishes unseen.
+                    self.conflicts.append(Conflict(kind, eid, f, kept=e, other=before))
+                ent[f] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+                over[f] = e
+            if e["op"] == "set" and kind in HISTORIED:
+                ent["history"].append({"t": e["t"], "by": e["by"], **copy.deepcopy(data)})
         self.last_key = sort_key(e)
         self.count += 1
+
+
+# Values that repeat across thousands of events (codes, ids of devices and households): one
+# string object each instead of one per event keeps a 200k-event office store in memory budget.
+_SHARED_TOP = ("dev", "by", "kind", "op")
+_SHARED_DATA = ("household", "mode", "outcome", "role", "category", "triage", "status", "worker", "building")
+
+
+def share_strings(events: Iterable[dict]) -> None:
+    """Intern the repeating strings of freshly parsed events, in place."""
+    intern = sys.intern
+    for e in events:
+        for k in _SHARED_TOP:
+            v = e.get(k)
+            if type(v) is str:
+                e[k] = intern(v)
+        data = e.get("data")
+        if type(data) is dict:
+            for k in _SHARED_DATA:
+                v = data.get(k)
+                if type(v) is str:
+                    data[k] = intern(v)
 
 
 def fold(events: Iterable[dict], state: State | None = None) -> State:

@@ -25,7 +25,7 @@ from tinydb import TinyDB
 
 from . import model
 from .atomic import ensure_private_dir
-from .events import Clock, State, fold, fold_more, make_event
+from .events import Clock, State, fold, fold_more, make_event, share_strings
 from .lock import StoreLock
 from .storage import AtomicJSONStorage
 
@@ -62,6 +62,7 @@ class Store:
         self._lock = StoreLock(self.folder)
         self._events: list[dict] = []
         self._segments: list[TinyDB] = []
+        self._tail_count = 0  # events in the newest segment
         self.meta: dict = {}
         self.state = State()
         self.clock = Clock(clock_ms)
@@ -130,7 +131,12 @@ class Store:
         events: list[dict] = []
         for db in self._segments:
             # Straight from the storage's parsed data: Document wrappers are not needed to fold.
-            events.extend((db.storage.read() or {}).get("_default", {}).values())
+            table = (db.storage.read() or {}).get("_default", {})
+            events.extend(table.values())
+            self._tail_count = len(table)
+            if self._tail_count >= SEGMENT_SIZE:
+                db.storage.close()  # full segments are never written again: don't keep a second copy
+        share_strings(events)
         self._events = events
         self.state = fold(events)
         self.clock = Clock(self._clock_ms, last=self._latest_stamp(events))
@@ -175,16 +181,20 @@ class Store:
         start = 0
         while start < len(events):
             db = self._writable_segment()
-            room = SEGMENT_SIZE - len(db)
-            db.insert_multiple(events[start : start + room])
-            start += room
+            batch = events[start : start + SEGMENT_SIZE - self._tail_count]
+            db.insert_multiple(batch)
+            self._tail_count += len(batch)
+            if self._tail_count >= SEGMENT_SIZE:
+                db.storage.close()
+            start += len(batch)
         self._events.extend(events)
         self.state = fold_more(self.state, events, lambda: self._events)
 
     def _writable_segment(self) -> TinyDB:
-        if not self._segments or len(self._segments[-1]) >= SEGMENT_SIZE:
+        if not self._segments or self._tail_count >= SEGMENT_SIZE:
             path = self.folder / f"events-{len(self._segments) + 1:05d}.json"
             self._segments.append(TinyDB(path, storage=AtomicJSONStorage))
+            self._tail_count = 0
         return self._segments[-1]
 
     def new_event(self, kind: str, eid: str, op: str, data: dict) -> dict:

@@ -76,39 +76,51 @@ def enroll(home: Path, worker: str, name: str, grid: str) -> str:
 # --- publish ------------------------------------------------------------------------------------
 
 
-def grid_events(store: Store, grid: str) -> list[dict]:
-    """Every event a grid's worker may have: the grid's roster and all that happened in it."""
+def events_by_grid(store: Store) -> dict[str, list[dict]]:
+    """Every event each grid's worker may have: the grid's roster and all that happened in it.
+
+    One pass over the log for all grids; a compound spanning grids, and the community, go to each.
+    """
     ents = store.state.entities
-    buildings = {b for b, rec in ents["building"].items() if rec.get("grid") == grid}
-    households = {h for h, rec in ents["household"].items() if rec.get("building") in buildings}
-    compounds = {ents["building"][b].get("compound") for b in buildings}
-    allowed = {
-        "community": set(ents["community"]),
-        "compound": compounds,
-        "grid": {grid},
-        "worker": {w for w, rec in ents["worker"].items() if rec.get("grid") == grid},
-        "building": buildings,
-        "household": households,
-    }
-    out = []
+    all_grids = set(ents["grid"])
+    building_grid = {b: rec.get("grid") for b, rec in ents["building"].items()}
+    household_grid = {h: building_grid.get(rec.get("building")) for h, rec in ents["household"].items()}
+    compound_grids: dict[str, set[str]] = {}
+    for b, rec in ents["building"].items():
+        compound_grids.setdefault(rec.get("compound"), set()).add(rec.get("grid"))
+
+    def grids_of(e: dict) -> set[str] | tuple[str | None, ...]:
+        kind, eid = e["kind"], e["eid"]
+        if kind == "community":
+            return all_grids
+        if kind == "compound":
+            return compound_grids.get(eid, ())
+        if kind == "grid":
+            return (eid,)
+        if kind == "worker":
+            return (ents["worker"].get(eid, {}).get("grid"),)
+        if kind == "building":
+            return (building_grid.get(eid),)
+        if kind == "household":
+            return (household_grid.get(eid),)
+        return (household_grid.get(ents.get(kind, {}).get(eid, {}).get("household")),)
+
+    out: dict[str, list[dict]] = {g: [] for g in all_grids}
     for e in store.iter_events():
-        kind = e["kind"]
-        if kind in allowed:
-            keep = e["eid"] in allowed[kind]
-        else:
-            keep = ents.get(kind, {}).get(e["eid"], {}).get("household") in households
-        if keep:
-            out.append(e)
+        for g in grids_of(e):
+            if g in out:
+                out[g].append(e)
     return out
 
 
-def _ack(store: Store, worker: str) -> dict[str, list[int]]:
-    """For each device of the worker, the newest of its events the office holds."""
-    ack: dict[str, list[int]] = {}
+def acks(store: Store) -> dict[str, dict[str, list[int]]]:
+    """For each worker and each of their devices, the newest of its events the office holds."""
+    out: dict[str, dict[str, list[int]]] = {}
     for e in store.iter_events():
-        if e["by"] == worker and e["t"] > ack.get(e["dev"], [0, 0]):
-            ack[e["dev"]] = e["t"]
-    return ack
+        mine = out.setdefault(e["by"], {})
+        if e["t"] > mine.get(e["dev"], [0, 0]):
+            mine[e["dev"]] = e["t"]
+    return out
 
 
 def publish(home: Path, shared: Path) -> list[tuple[str, int]]:
@@ -122,11 +134,12 @@ def publish(home: Path, shared: Path) -> list[tuple[str, int]]:
         if not workers:
             raise OfficeError("office.no_workers")
         out = []
+        by_grid, acked = events_by_grid(store), acks(store)
         for w in sorted(workers.values(), key=lambda w: w.id):
             if not w.enabled:
                 continue
-            events = grid_events(store, w.grid)
-            data = envelope.seal(w.id, "office", store.now_iso(), events, w.key, ack=_ack(store, w.id))
+            events = by_grid.get(w.grid, [])
+            data = envelope.seal(w.id, "office", store.now_iso(), events, w.key, ack=acked.get(w.id, {}))
             envelope.write(shared / TO_WORKER / f"{w.id}.json", data)
             out.append((w.id, len(events)))
         return out

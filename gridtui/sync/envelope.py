@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import TEMP_SUFFIX, write_atomic
+from ..events import share_strings
 
 FORMAT = "gridtui-sync/1"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # ~200k events; anything bigger is not a worker's day of visits
@@ -84,6 +85,7 @@ def parse(raw: bytes) -> Opened:
     for field, kind in (("worker", str), ("device", str), ("events", list), ("hmac", str)):
         if not isinstance(obj.get(field), kind):
             return Opened(reason="sync.bad_envelope", args={"field": field})
+    share_strings(e for e in obj["events"] if isinstance(e, dict))
     return Opened(obj=obj)
 
 
