@@ -109,7 +109,7 @@ def _run_tui(obj: Ctx, opener) -> None:
     try:
         from .tui.app import GridApp  # Textual is heavy: load it only to open the TUI
 
-        GridApp(store, cycle=obj.cycle()).run()
+        GridApp(store, cycle=obj.cycle(), home=obj.home).run()
     finally:
         store.close()
 
@@ -237,19 +237,11 @@ def setup(obj: Ctx, shared: Path, worker_id: str, key: str) -> None:
     click.echo(t("sync.setup_done", **info))
 
 
-def sync_message(result) -> str:  # noqa: ANN001 - a sync.worker.SyncResult
-    """The one-line outcome of a sync, shared by the command and the app's `s` key."""
-    text = t("sync.done", sent=result.sent, received=result.received, unsynced=result.unsynced)
-    if result.office_file and result.office_file != "sync.no_office_file":
-        text += " " + t("sync.office_skipped", reason=t(result.office_file, worker="", mb=0, format="", field=""))
-    return text
-
-
 @main.command()
 @click.pass_obj
 def sync(obj: Ctx) -> None:
     """Send my changes to the shared folder and take the office's."""
-    from .sync.worker import sync as do_sync
+    from .sync.worker import message, sync as do_sync
 
     with friendly_errors():
         store = obj.open_store()
@@ -257,7 +249,7 @@ def sync(obj: Ctx) -> None:
             result = do_sync(store, obj.home)
         finally:
             store.close()
-    click.echo(sync_message(result))
+    click.echo(message(result))
 
 
 # --- the community office ------------------------------------------------------------------------

@@ -48,14 +48,14 @@ class Clock:
         self.last = (wall, 0) if wall > ms else (ms, c + 1)
         return list(self.last)
 
-    def observe(self, stamp: Iterable[int], max_ahead_ms: int = 86_400_000) -> None:
+    def observe(self, stamp: Iterable[int], max_ahead_ms: int | None = 86_400_000) -> None:
         """Move past a stamp seen from elsewhere, unless it is implausibly far ahead.
 
         A device whose clock runs days fast must not drag every clock that reads its events
         into the future, so stamps beyond ``max_ahead_ms`` of our wall clock are ignored.
         """
         ms, c = stamp
-        if ms - self._now_ms() > max_ahead_ms:
+        if max_ahead_ms is not None and ms - self._now_ms() > max_ahead_ms:
             return
         if (ms, c) > self.last:
             self.last = (ms, c)

@@ -146,7 +146,9 @@ class Store:
         # after seeing another wins over it; stamps from far-future clocks are not trusted.
         probe = Clock(self._clock_ms)
         for e in events:
-            probe.observe(e["t"])
+            # Our own stamps bind us however far ahead they are (a clock that ran fast and was
+            # fixed): going below them could repeat an event id.
+            probe.observe(e["t"], max_ahead_ms=None if e["dev"] == self.meta.get("device") else 86_400_000)
         return probe.last
 
     # --- the log ------------------------------------------------------------------------------

@@ -243,10 +243,12 @@ def merge_folder(
                 return ents.get(kind, {}).get(eid, {}).get("household")
 
             result = merge(known, incoming, ledger.workers(), grid_households, household_of, now_ms())
+            # Receipts, then events, then the files' hashes: a merge cut short anywhere only means
+            # the files are read again next time, and the set union makes that harmless.
+            now = store.now_iso()
+            ledger.record_receipts(result.received, now)
             store.append(result.new_events)
-            # Events first, bookkeeping second: a crash in between only means the files are
-            # read again next time, and the set union makes that harmless.
-            ledger.record_merge(result.digests, result.received, store.now_iso())
+            ledger.record_digests(result.digests, now)
         finally:
             ledger.close()
         new_ids = {e["id"] for e in result.new_events}

@@ -47,12 +47,20 @@ class Ledger:
     def merged_digests(self) -> set[str]:
         return {d["digest"] for d in self.db.table("merged").all()}
 
-    def record_merge(self, digests: dict[str, str], received: dict[str, list[str]], at: str) -> None:
-        # One write per table for the whole merge: each TinyDB write rewrites the file.
-        self.db.table("merged").insert_multiple({"file": f, "digest": d, "at": at} for f, d in digests.items())
+    # One write per table for the whole merge: each TinyDB write rewrites the file.
+
+    def record_receipts(self, received: dict[str, list[str]], at: str) -> None:
         self.db.table("receipts").insert_multiple(
             {"file": f, "at": at, "ids": ids} for f, ids in received.items() if ids
         )
 
+    def record_digests(self, digests: dict[str, str], at: str) -> None:
+        self.db.table("merged").insert_multiple({"file": f, "digest": d, "at": at} for f, d in digests.items())
+
     def received_at(self) -> dict[str, str]:
-        return {i: r["at"] for r in self.db.table("receipts").all() for i in r["ids"]}
+        """When the office first received each event (a merge cut short may have noted it twice)."""
+        out: dict[str, str] = {}
+        for r in self.db.table("receipts").all():
+            for i in r["ids"]:
+                out.setdefault(i, r["at"])
+        return out

@@ -68,14 +68,18 @@ class Opened:
 def parse(raw: bytes) -> Opened:
     if len(raw) > MAX_FILE_BYTES:
         return Opened(reason="sync.too_large", args={"mb": len(raw) // 1_000_000})
+    if not raw.strip():
+        return Opened(reason="sync.truncated", retry=True)  # created, not yet filled by the copy
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":  # cut inside a multi-byte character
+            return Opened(reason="sync.truncated", retry=True)
         return Opened(reason="sync.not_json")
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()) - 1 and text.lstrip().startswith("{"):
+        if _looks_cut(text, exc):
             return Opened(reason="sync.truncated", retry=True)
         return Opened(reason="sync.not_json")
     if not isinstance(obj, dict):
@@ -87,6 +91,16 @@ def parse(raw: bytes) -> Opened:
             return Opened(reason="sync.bad_envelope", args={"field": field})
     share_strings(e for e in obj["events"] if isinstance(e, dict))
     return Opened(obj=obj)
+
+
+def _looks_cut(text: str, exc: json.JSONDecodeError) -> bool:
+    """A JSON object that stops short — mid-string or at the end — rather than one that is garbled."""
+    if not text.lstrip().startswith("{"):
+        return False
+    if exc.msg.startswith("Unterminated string"):
+        return True
+    rest = text[exc.pos:].strip()
+    return not rest or (len(rest) < 5 and rest.isalpha())  # at the end, or inside true/false/null
 
 
 def verify(obj: dict, key: str) -> bool:

@@ -142,7 +142,9 @@ def merge(
         obj = inc.opened.obj
         grid = workers[obj["worker"]].grid
         mine = grid_households.get(grid, set())
-        outside = [e for e in obj["events"] if home_of(e) not in mine]
+        # A device sends all it ever wrote: what the office already holds as it is was judged when
+        # it came (a worker since moved to another grid can still send their new visits).
+        outside = [e for e in obj["events"] if known.get(e["id"]) != e and home_of(e) not in mine]
         if outside:
             result.skipped.append(Skipped(inc.name, "sync.outside_grid",
                                           {"worker": obj["worker"], "n": len(outside), "id": outside[0]["eid"]}))

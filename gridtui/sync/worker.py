@@ -6,6 +6,7 @@ so two machines never write the same path and the office can always rebuild from
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class SyncResult:
     refused: int = 0  # office events whose id I hold with other content (mine kept)
     unsynced: int = 0  # my events the office has not acknowledged yet
     office_file: str | None = None  # why the office's file was not read (i18n key), if it was not
+    worker: str = ""
 
 
 def _office_file(shared: Path, worker: str, key: str) -> tuple[dict | None, str | None]:
@@ -92,22 +94,69 @@ def setup(home: Path, shared: Path, worker: str, key: str) -> dict:
     return {"grid": grid, "households": households, "events": received}
 
 
-def sync(store: Store, home: Path) -> SyncResult:
+@dataclass
+class Outgoing:
+    """What one sync sends and where: everything below is plain data, safe to hand to a thread."""
+
+    shared: Path
+    worker: str
+    key: str
+    path: Path
+    data: bytes
+    sent: int
+    fingerprint: str  # which events the file holds; unchanged → the file is not rewritten
+    unchanged: bool
+
+
+def prepare(store: Store, home: Path) -> Outgoing:
+    """Seal every event this device authored (needs the store: call it where the store lives)."""
     if store.training:
         raise SyncError("sync.training_store")
     config = load_config(home)
     shared, key, worker = config.get("shared"), config.get("key"), store.meta.get("worker")
     if not shared or not key:
         raise SyncError("sync.not_joined")
-    shared = Path(shared)
-    if not shared.is_dir():
-        raise SyncError("sync.no_shared", path=shared)
     mine = [e for e in store.iter_events() if e["dev"] == store.device]
+    # A new key (re-enrolment) must re-sign the file too; hashed, so the key is not written twice.
+    fingerprint = hashlib.sha256(f"{len(mine)}:{mine[-1]['id'] if mine else ''}:{key}".encode()).hexdigest()[:16]
     data = envelope.seal(worker, store.device, store.now_iso(), mine, key)
-    envelope.write(shared / TO_OFFICE / worker / f"{store.device}.json", data)
-    result = SyncResult(sent=len(mine))
-    obj, result.office_file = _office_file(shared, worker, key)
+    path = Path(shared) / TO_OFFICE / worker / f"{store.device}.json"
+    unchanged = store.meta.get("sent") == fingerprint
+    return Outgoing(Path(shared), worker, key, path, data, len(mine), fingerprint, unchanged)
+
+
+def exchange(out: Outgoing) -> tuple[dict | None, str | None]:
+    """The slow part, file I/O only (a USB stick, a network share): write mine, read the office's."""
+    if not out.shared.is_dir():
+        raise SyncError("sync.no_shared", path=out.shared)
+    # Rewriting an identical set of events would only make the office read it again.
+    if not (out.unchanged and out.path.is_file()):
+        envelope.write(out.path, out.data)
+    return _office_file(out.shared, out.worker, out.key)
+
+
+def finish(store: Store, out: Outgoing, office: tuple[dict | None, str | None]) -> SyncResult:
+    """Take the office's events into the store (call it where the store lives)."""
+    obj, problem = office
+    if store.meta.get("sent") != out.fingerprint:
+        store.update_meta(sent=out.fingerprint)
+    result = SyncResult(sent=out.sent, office_file=problem, worker=out.worker)
     if obj is not None:
         result.received, result.refused = _take_office_events(store, obj)
     result.unsynced = store.unsynced_count()
     return result
+
+
+def sync(store: Store, home: Path) -> SyncResult:
+    out = prepare(store, home)
+    return finish(store, out, exchange(out))
+
+
+def message(result: SyncResult) -> str:
+    """The one-line outcome of a sync, for the command and the app's `s` key alike."""
+    from ..i18n import t
+
+    text = t("sync.done", sent=result.sent, received=result.received, unsynced=result.unsynced)
+    if result.office_file:
+        text += " " + t("sync.office_skipped", reason=t(result.office_file, worker=result.worker, mb=0, format="", field=""))
+    return text

@@ -1,0 +1,206 @@
+"""GridApp: the worker's terminal app over an open store (the CLI opens and closes the store)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from dataclasses import replace
+from typing import Iterable
+
+from rich.align import Align
+from rich.text import Text
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import CommandList, CommandPalette
+from textual.screen import Screen
+from textual.widgets.option_list import Option
+
+from ..i18n import t
+from .base import ConfirmModal, HelpScreen
+from .widgets import localize_bindings
+
+
+class Palette(CommandPalette):
+    """Textual's command palette, speaking the app's language."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        self._stop_no_matches_countdown()
+
+        def show() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(Align.center(Text(t("ui.palette.none"), style="not bold")), disabled=True,
+                           id=self._NO_MATCHES)
+                )
+                self._list_visible = True
+            else:
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show)
+
+
+class GridApp(App):
+    CSS_PATH = str(Path(__file__).with_name("gridtui.tcss"))  # absolute: subclasses elsewhere find it too
+    TITLE = "gridtui"
+
+    BINDINGS = [
+        Binding("f", "followups", "ui.key.followups"),
+        Binding("w", "wishes", "ui.key.wishes"),
+        Binding("s", "sync", "ui.key.sync"),
+        Binding("question_mark", "help", "ui.key.help", key_display="?"),
+        Binding("ctrl+q", "quit", "ui.key.quit", show=False, priority=True),
+    ]
+
+    def __init__(self, store, cycle: str = "month", home: Path | None = None, **kw) -> None:  # noqa: ANN001
+        super().__init__(**kw)
+        self.home = home
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"  # SSH and slow terminals: no sliding, no smooth scrolling
+        self.store = store
+        self.cycle = cycle
+        localize_bindings(self)
+        table = self._bindings.key_to_bindings
+        for key, bindings in table.items():
+            table[key] = [replace(b, description=t("ui.key.palette"), tooltip="")
+                          if b.action == "command_palette" else b for b in bindings]
+
+    def get_default_screen(self) -> Screen:
+        from .buildings import BuildingsScreen
+
+        return BuildingsScreen()
+
+    # --- going places ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("followups", "wishes", "sync") and not getattr(self.screen, "GLOBAL_KEYS", True):
+            return False  # e.g. half-filled visit form: finish or cancel it first
+        return True
+
+    def goto(self, screen_type: type[Screen]) -> None:
+        """Show the screen of this type: back down to it if it is open, else open it."""
+        for i, screen in enumerate(self.screen_stack):
+            if isinstance(screen, screen_type):
+                for _ in range(len(self.screen_stack) - 1 - i):
+                    self.pop_screen()
+                return
+        self.push_screen(screen_type())
+
+    def action_home(self) -> None:
+        for _ in range(len(self.screen_stack) - 1):
+            self.pop_screen()
+
+    def action_followups(self) -> None:
+        from .followups import FollowupsScreen
+
+        self.goto(FollowupsScreen)
+
+    def action_wishes(self) -> None:
+        from .wishes import WishesScreen
+
+        self.goto(WishesScreen)
+
+    def action_sync(self) -> None:
+        """Sync with the shared folder: the store's part here, the file I/O in a thread."""
+        from ..errors import UserError
+        from ..sync import worker as sync
+
+        try:
+            out = sync.prepare(self.store, self.home or Path())
+        except UserError as exc:
+            self.notify(t(exc.key, **exc.args_), severity="warning")
+            return
+        self.notify(t("ui.syncing"), timeout=2)
+        self._exchange(out)
+
+    @work(thread=True, exclusive=True, group="sync")
+    def _exchange(self, out) -> None:  # noqa: ANN001 - sync.worker.Outgoing
+        from ..errors import UserError
+        from ..sync import worker as sync
+
+        try:
+            office = sync.exchange(out)
+        except UserError as exc:
+            self.call_from_thread(self.notify, t(exc.key, **exc.args_), severity="error", timeout=8)
+            return
+        except OSError as exc:
+            self.call_from_thread(self.notify, t("cli.os_error", reason=exc.strerror or exc), severity="error",
+                                  timeout=8)
+            return
+        self.call_from_thread(self._synced, out, office)
+
+    def _synced(self, out, office) -> None:  # noqa: ANN001
+        from ..sync import worker as sync
+
+        result = sync.finish(self.store, out, office)
+        self.notify(sync.message(result), timeout=8)
+        refresh = getattr(self.screen, "data_changed", None)
+        if refresh:
+            refresh()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections = [
+            (t("ui.help.screen"), _keys(self, [self.screen])),
+            (t("ui.help.app"), _keys(self, [self])),
+            (t("ui.help.general"), [(k, t(d)) for k, d in _GENERAL]),
+        ]
+        self.push_screen(HelpScreen([s for s in sections if s[1]]))
+
+    async def action_quit(self) -> None:
+        """Quit; if a visit form holds unsaved input, ask first (everything saved is already on disk)."""
+        dirty = any(getattr(s, "is_dirty", lambda: False)() for s in self.screen_stack)
+        if not dirty or isinstance(self.screen, ConfirmModal):
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmModal(t("ui.quit_discard_q")), answered)
+
+    def action_help_quit(self) -> None:
+        self.notify(t("ui.quit_hint"))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(Palette(id="--command-palette", placeholder=t("ui.palette.placeholder")))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand(t("ui.cmd.home"), t("ui.cmd.home_help"), self.action_home)
+        yield SystemCommand(t("ui.cmd.followups"), t("ui.cmd.followups_help"), self.action_followups)
+        yield SystemCommand(t("ui.cmd.wishes"), t("ui.cmd.wishes_help"), self.action_wishes)
+        yield SystemCommand(t("ui.cmd.sync"), t("ui.cmd.sync_help"), self.action_sync)
+        yield SystemCommand(t("ui.cmd.help"), t("ui.cmd.help_help"), self.action_help)
+        yield SystemCommand(t("ui.cmd.quit"), t("ui.cmd.quit_help"), self.action_quit)
+
+
+# Keys the widgets themselves handle, for the help screen: (key, i18n key of what it does).
+_GENERAL = (
+    ("↑ ↓", "ui.help.move"),
+    ("Enter", "ui.help.enter"),
+    ("Tab", "ui.help.tab"),
+    ("← →", "ui.help.choose"),
+    ("^p", "ui.help.palette"),
+    ("^q", "ui.help.quit"),
+)
+
+
+def _keys(app: App, nodes: list) -> list[tuple[str, str]]:
+    """(keys, description) of the bindings gridtui declares on these nodes; keys of one action as 'n/esc'."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for node in nodes:
+        for cls in reversed(type(node).__mro__):
+            if not cls.__module__.startswith("gridtui."):
+                continue  # Textual's own (focus next, copy …) are listed under moving around
+            for b in cls.__dict__.get("BINDINGS", ()):
+                if not b.description.startswith("ui."):
+                    continue
+                keys = out.setdefault((b.action, t(b.description)), [])
+                for key in b.key.split(","):
+                    display = app.get_key_display(replace(b, key=key.strip()))
+                    if display not in keys:
+                        keys.append(display)
+    return [("/".join(keys), desc) for (_, desc), keys in out.items()]

@@ -1,0 +1,183 @@
+"""The frame every screen shares (top bar, title line, footer) and the small modal dialogs."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Sequence
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from .. import model
+from ..i18n import t
+from .widgets import ChoiceBar, TopBar, error_text, field, localize_bindings
+
+
+class GridScreen(Screen):
+    """A full screen: top bar, one title line, the body, and the footer with this screen's keys."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize_bindings(self)
+        self._seen: tuple[int, int] | None = None
+        self._width = 0
+
+    @property
+    def store(self):  # noqa: ANN201 - gridtui.store.Store, kept out of the import path
+        return self.app.store  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="topbar")
+        yield Static(id="title")
+        yield from self.compose_body()
+        yield Footer(compact=True)
+
+    def compose_body(self) -> ComposeResult:
+        return iter(())
+
+    def set_title(self, *parts: str | tuple[str, str]) -> None:
+        self.query_one("#title", Static).update(Content.assemble(*parts))
+
+    def on_screen_resume(self) -> None:
+        self.query_one(TopBar).refresh_bar()
+        state = self.store.state
+        seen = (id(state), state.count)
+        if seen != self._seen:  # something changed (or first showing): ask the views again
+            self._seen = seen
+            self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Read the views and fill the widgets."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._seen is not None and self.is_current and event.size.width != self._width:
+            self.refresh_data()  # tables fit their last column to the width
+        self._width = event.size.width
+
+    def data_changed(self) -> None:
+        """After this screen wrote to the store: redraw now, and the header's unsynced count."""
+        self._seen = None
+        self.on_screen_resume()
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """A yes/no question; y answers yes, n or Esc answers no."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "ui.key.yes"),
+        Binding("n,escape", "answer(False)", "ui.key.no"),
+    ]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        localize_bindings(self)
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content(self.message), id="question")
+            yield Static(t("ui.confirm.hint"), classes="hint")
+        yield Footer(compact=True)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+# A form field: (key, label, spec); spec "text" for a line of text, or options for a ChoiceBar.
+FieldSpec = tuple[str, str, "str | Sequence[tuple[object, str]]"]
+
+
+class FormModal(ModalScreen[bool]):
+    """A few fields and a save key; ``apply`` writes them, and a ValidationError stays on screen."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "ui.key.save"),
+        Binding("escape", "cancel", "ui.key.cancel"),
+        Binding("down", "app.focus_next", show=False),
+        Binding("up", "app.focus_previous", show=False),
+    ]
+
+    def __init__(self, title: str, fields: Sequence[FieldSpec], apply: Callable[[dict], None]) -> None:
+        super().__init__()
+        localize_bindings(self)
+        self.title_text = title
+        self.fields = list(fields)
+        self.apply = apply
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content(self.title_text), classes="dialog-title")  # residents' words: never markup
+            for key, label, spec in self.fields:
+                with Horizontal(classes="row"):
+                    yield Label(label, classes="label")
+                    if spec == "text":
+                        yield field(id=f"f-{key}")
+                    else:
+                        yield ChoiceBar(spec, id=f"f-{key}")  # type: ignore[arg-type]
+            yield Static("", id="error", classes="error")
+            yield Static(t("ui.form.hint"), classes="hint")
+        yield Footer(compact=True)
+
+    def values(self) -> dict:
+        out = {}
+        for key, _, _ in self.fields:
+            w = self.query_one(f"#f-{key}")
+            out[key] = w.value
+        return out
+
+    def _next_or_save(self, widget: object) -> None:
+        ids = [f"f-{k}" for k, _, _ in self.fields]
+        if getattr(widget, "id", None) == ids[-1]:
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._next_or_save(event.input)
+
+    def on_choice_bar_submitted(self, event: ChoiceBar.Submitted) -> None:
+        event.stop()
+        self._next_or_save(event.bar)
+
+    def action_save(self) -> None:
+        try:
+            self.apply(self.values())
+        except (model.ValidationError, OSError) as err:
+            self.query_one("#error", Static).update(Content(error_text(err)))
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the screen underneath and of the app, with what it does."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "close", "ui.key.close")]
+
+    def __init__(self, sections: Iterable[tuple[str, list[tuple[str, str]]]]) -> None:
+        super().__init__()
+        localize_bindings(self)
+        self.sections = list(sections)
+
+    def compose(self) -> ComposeResult:
+        lines: list = []
+        for title, keys in self.sections:
+            if lines:
+                lines.append("\n")
+            lines.append((title, "bold underline"))
+            width = max((len(k) for k, _ in keys), default=0)
+            for key, desc in keys:
+                lines += ["\n  ", (key.ljust(width), "bold"), "  ", desc]
+        with VerticalScroll(classes="dialog", id="help"):
+            yield Static(Content.assemble(*lines))
+        yield Footer(compact=True)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,79 @@
+"""One building: its households by unit, floor and room, with the last visit and what is open."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from .. import views
+from ..i18n import name, t
+from .base import GridScreen
+from .widgets import cell, fill_table, head_text, num, tags_text
+
+COLUMNS = ("unit", "floor", "room", "head", "last", "outcome", "open", "tags")
+
+
+class BuildingScreen(GridScreen):
+    BINDINGS = [
+        Binding("u", "toggle_unvisited", "ui.key.unvisited"),
+        Binding("escape", "app.pop_screen", "ui.key.back"),
+    ]
+
+    def __init__(self, bid: str, label: str) -> None:
+        super().__init__()
+        self.bid = bid
+        self.label = label
+        self.unvisited = False
+        self.rows: list[dict] = []
+        self.shown: list[dict] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield DataTable(id="households", cursor_type="row")
+
+    def refresh_data(self) -> None:
+        self.rows = views.building_households(self.store.state, self.bid, self.store.today(), self.app.cycle)
+        self.show_rows()
+
+    def show_rows(self) -> None:
+        current = self.current()
+        self.shown = [r for r in self.rows if not (r["visited"] or r["moved_out"])] if self.unvisited else self.rows
+        ids = [r["id"] for r in self.shown]
+        keep = ids.index(current["id"]) if current and current["id"] in ids else 0
+        rows = []
+        for r in self.shown:
+            dim = "dim" if r["moved_out"] else ""
+            tags = t("ui.list_sep").join(filter(None, [name("fact", "moved_out") if r["moved_out"] else "",
+                                                        tags_text(r["tags"])]))
+            rows.append([
+                cell(r["unit"], dim), cell(r["floor"], dim), cell(r["room"], dim), cell(head_text(r["head"]), dim),
+                cell(r["last_visit"] or t("ui.never"), dim if r["visited"] else "bold"),
+                cell(name("outcome", r["last_outcome"]), dim),
+                num(r["open"], "bold" if r["open"] else dim), cell(tags, dim),
+            ])
+        fill_table(self.query_one("#households", DataTable), [(k, t(f"ui.col.h.{k}")) for k in COLUMNS], rows,
+                   keep, self.size.width or self.app.size.width, [("tags", 8), ("outcome", 6)])
+        living = [r for r in self.rows if not r["moved_out"]]
+        visited = sum(1 for r in living if r["visited"])
+        title: list = [(self.label, "bold"), "  ", t("ui.building.count", visited=visited, total=len(living))]
+        if self.unvisited:
+            title += ["  ", (t("ui.building.only_unvisited", n=len(self.shown)), "reverse")]
+        self.set_title(*title)
+
+    def current(self) -> dict | None:
+        table = self.query_one("#households", DataTable)
+        if not self.shown or not 0 <= table.cursor_row < len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    def action_toggle_unvisited(self) -> None:
+        self.unvisited = not self.unvisited
+        self.show_rows()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self.current()
+        if row:
+            from .household import HouseholdScreen
+
+            self.app.push_screen(HouseholdScreen(row["id"]))

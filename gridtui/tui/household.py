@@ -1,0 +1,137 @@
+"""One household: its facts (personal data masked unless revealed), visits and findings."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from .. import model, views
+from ..i18n import cat_name, name, t
+from .base import GridScreen
+from .widgets import WARN, head_text, tags_text
+
+
+class HouseholdScreen(GridScreen):
+    BINDINGS = [
+        Binding("v", "visit", "ui.key.visit"),
+        Binding("r", "reveal", "ui.key.reveal"),
+        Binding("escape", "app.pop_screen", "ui.key.back"),
+    ]
+
+    def __init__(self, hid: str) -> None:
+        super().__init__()
+        self.hid = hid
+        self.reveal = False
+        self.detail: dict = {}
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="facts")
+        with VerticalScroll(id="history-scroll", can_focus=True):
+            yield Static(id="history")
+
+    def on_mount(self) -> None:
+        self.query_one("#history-scroll").focus()
+
+    def refresh_data(self) -> None:
+        self.detail = views.household_detail(self.store.state, self.hid, self.store.today())
+        self.show()
+
+    def show(self) -> None:
+        h = self.detail
+        self.set_title((h["building_name"], "bold"), "  ",
+                       t("ui.household.place", unit=h.get("unit") or "-", floor=h.get("floor") or "-",
+                         room=h.get("room") or "-"))
+        self.query_one("#facts", Static).update(facts(h, self.reveal))
+        self.query_one("#history", Static).update(history(h, self.reveal))
+
+    def action_reveal(self) -> None:
+        self.reveal = not self.reveal
+        self.show()
+
+    def action_visit(self) -> None:
+        from .visit import VisitScreen
+
+        self.app.push_screen(VisitScreen(self.hid, self.detail))
+
+
+def _phone(phone: str | None, reveal: bool) -> str:
+    if not phone:
+        return "-"
+    return phone if reveal else model.mask_phone(phone)
+
+
+def facts(h: dict, reveal: bool) -> Content:
+    idn = h.get("id_number")
+    parts: list = [
+        (t("ui.f.head"), "dim"), " ", (head_text(h.get("head", ""), reveal) or "-", "bold"), "   ",
+        (t("ui.f.phone"), "dim"), " ", _phone(h.get("phone"), reveal), "   ",
+        (t("ui.f.id_number"), "dim"), " ", (idn if reveal else model.mask_id_number(idn)) if idn else "-", "\n",
+        (t("ui.f.people"), "dim"), " ", str(h.get("people", "-")), "   ",
+        (t("ui.f.interval"), "dim"), " ", t("ui.days", n=h["interval_days"]), "   ",
+        (t("ui.f.tags"), "dim"), " ", tags_text(h["tags"]) or "-",
+    ]
+    if h.get("moved_out"):
+        parts += ["   ", (name("fact", "moved_out"), "bold reverse")]
+    parts += ["\n", (t("ui.revealed") if reveal else t("ui.masked"), "dim italic")]
+    return Content.assemble(*parts)
+
+
+def _when(iso: str | None) -> str:
+    return (iso or "")[:16].replace("T", " ")
+
+
+def _proposal(p: dict, reveal: bool) -> str:
+    out = []
+    for k, v in p.items():
+        if k == "phone":
+            v = _phone(v, reveal)
+        elif k == "moved_out":
+            v = t("ui.yes") if v else t("ui.no")
+        out.append(f"{name('fact', k)} {v}")
+    return " · ".join(out)
+
+
+def finding_lines(f: dict, reveal: bool) -> list:
+    """A finding with its status history, as Content parts (a few lines, indented)."""
+    status = (name("status", f["status"]), "bold reverse" if f["status"] in model.OPEN_STATUSES else "bold")
+    parts: list = ["\n  ● ", (f"{name('role', f['role'])} · {cat_name(f['role'], f['category'])}", "bold"),
+                   "  ", status, "  ", name("triage", f["triage"])]
+    if f.get("due"):
+        parts += ["  ", t("ui.due_on", date=f["due"])]
+    if f.get("overdue"):
+        parts += [" ", (t("ui.overdue_days", n=f["days_overdue"]), WARN)]
+    parts += ["\n    ", (t("ui.f.asked"), "dim"), " ", f["asked"]]
+    if f.get("action"):
+        parts += ["\n    ", (t("ui.f.action"), "dim"), " ", f["action"]]
+    if f.get("proposed"):
+        parts += ["\n    ", (t("ui.f.proposed"), "dim"), " ", _proposal(f["proposed"], reveal)]
+    for e in f.get("history", ()):
+        line = [f"\n    └ {(e.get('changed') or '')[:10]} ", (name("status", e.get("status")), "bold")]
+        if e.get("to"):
+            line += [" → ", e["to"]]
+        if e.get("note"):
+            line += [" · ", e["note"]]
+        if e.get("satisfaction"):
+            line += [" · ", t("ui.satisfaction_is", s=name("satisfaction", e["satisfaction"]))]
+        parts += line
+    return parts
+
+
+def history(h: dict, reveal: bool) -> Content:
+    visits = h["visits"]
+    parts: list = [(t("ui.household.visits", n=len(visits)), "bold underline")]
+    if not visits:
+        parts += ["\n", t("ui.household.no_visits")]
+    for v in visits:
+        parts += ["\n", (_when(v.get("at")), "bold"), "  ", name("mode", v.get("mode")), " · ",
+                  name("outcome", v.get("outcome"))]
+        if v.get("worker"):
+            parts += ["  ", (v["worker"], "dim")]
+        if v.get("note"):
+            parts += ["\n  ", v["note"]]
+        for f in v["findings"]:
+            parts += finding_lines(f, reveal)
+    return Content.assemble(*parts)

@@ -1,0 +1,180 @@
+"""The visit form: mode, outcome, note, and findings added with the number keys 1–7.
+
+Built for the common visit: it opens on door + met, a number key adds a finding of that role with
+focus on its category, Enter moves on to what was asked, and ctrl+s saves:
+    v  7  Enter  <text>  ctrl+s        (4 key presses plus the typed text)
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
+
+from .. import model
+from ..i18n import cat_name, name, t
+from .base import ConfirmModal, GridScreen
+from .widgets import ChoiceBar, error_text, field, head_text
+
+
+def _row(label: str, widget: Widget) -> Horizontal:
+    return Horizontal(Label(label, classes="label"), widget, classes="row")
+
+
+class FindingForm(Vertical):
+    """One finding: 诉求 → 措施, category, triage, follow-up date; for a data finding, the proposed facts."""
+
+    def __init__(self, role: str, number: int) -> None:
+        super().__init__(classes="finding")
+        self.role = role
+        self.number = number
+
+    def compose(self) -> ComposeResult:
+        role = self.role
+        yield Static(self.heading(), classes="finding-title")
+        yield _row(t("ui.f.category"), ChoiceBar([(c, cat_name(role, c)) for c in model.CATEGORIES[role]],
+                                                 classes="category"))
+        yield _row(t("ui.f.asked"), field(t("ui.ph.asked"), classes="asked"))
+        yield _row(t("ui.f.action"), field(t("ui.ph.action"), classes="action"))
+        yield _row(t("ui.f.triage"), ChoiceBar([(x, name("triage", x)) for x in model.TRIAGE], classes="triage"))
+        yield _row(t("ui.f.due"), field(t("ui.ph.date"), classes="due", restrict=r"[0-9-]*", max_length=10))
+        if role == "data":
+            yield _row(name("fact", "people"), field(t("ui.ph.unchanged"), classes="people", restrict=r"[0-9]*",
+                                                     max_length=2))
+            yield _row(name("fact", "phone"), field(t("ui.ph.unchanged"), classes="phone",
+                                                    restrict=r"[0-9 +-]*", max_length=20))
+            yield _row(name("fact", "moved_out"), ChoiceBar([(False, t("ui.no")), (True, t("ui.yes"))],
+                                                            classes="moved_out"))
+
+    def heading(self) -> str:
+        return t("ui.visit.finding", n=self.number, role=name("role", self.role))
+
+    def renumber(self, number: int) -> None:
+        self.number = number
+        self.query_one(".finding-title", Static).update(self.heading())
+
+    def _text(self, cls: str) -> str:
+        return self.query_one(f".{cls}", Input).value
+
+    def value(self) -> dict:
+        f = {
+            "role": self.role,
+            "category": self.query_one(".category", ChoiceBar).value,
+            "asked": self._text("asked"),
+            "action": self._text("action"),
+            "triage": self.query_one(".triage", ChoiceBar).value,
+            "due": self._text("due").strip() or None,
+        }
+        if self.role == "data":
+            proposed: dict = {}
+            if self._text("people").strip():
+                proposed["people"] = self._text("people").strip()
+            if self._text("phone").strip():
+                proposed["phone"] = self._text("phone").strip()
+            if self.query_one(".moved_out", ChoiceBar).value:
+                proposed["moved_out"] = True
+            if proposed:
+                f["proposed"] = proposed
+        return f
+
+
+class VisitScreen(GridScreen):
+    GLOBAL_KEYS = False  # no jumping to other screens from a half-filled form
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "ui.key.save"),
+        Binding("escape", "cancel", "ui.key.cancel"),
+        Binding("1", "add(1)", "ui.key.add_finding", key_display="1-7"),
+        *(Binding(str(n), f"add({n})", show=False) for n in range(2, len(model.ROLES) + 1)),
+        Binding("ctrl+r", "remove", "ui.key.remove_finding"),
+        Binding("down", "app.focus_next", show=False),
+        Binding("up", "app.focus_previous", show=False),
+    ]
+
+    def __init__(self, hid: str, detail: dict) -> None:
+        super().__init__()
+        self.hid = hid
+        self.detail = detail
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="form"):
+            yield _row(t("ui.f.mode"), ChoiceBar([(m, name("mode", m)) for m in model.MODES], "door", id="mode"))
+            yield _row(t("ui.f.outcome"), ChoiceBar([(o, name("outcome", o)) for o in model.OUTCOMES], "met",
+                                                    id="outcome"))
+            yield _row(t("ui.f.note"), field(t("ui.ph.note"), id="note"))
+            roles = "  ".join(t("ui.visit.role_item", n=i, role=name("role", r)) for i, r in enumerate(model.ROLES, 1))
+            yield Static(t("ui.visit.roles_hint", roles=roles), id="roles-hint")
+        yield Static("", id="error", classes="error")
+
+    def on_mount(self) -> None:
+        h = self.detail
+        self.set_title((t("ui.title.visit"), "bold"), "  ", h.get("building_name", ""), " ",
+                       t("ui.household.place", unit=h.get("unit") or "-", floor=h.get("floor") or "-",
+                         room=h.get("room") or "-"), "  ", head_text(h.get("head", "")))
+        self.query_one("#mode").focus()
+
+    def findings(self) -> list[FindingForm]:
+        return list(self.query(FindingForm))
+
+    def value(self) -> dict:
+        return {
+            "household": self.hid,
+            "mode": self.query_one("#mode", ChoiceBar).value,
+            "outcome": self.query_one("#outcome", ChoiceBar).value,
+            "note": self.query_one("#note", Input).value,
+            "findings": [f.value() for f in self.findings()],
+        }
+
+    def is_dirty(self) -> bool:
+        v = self.value()
+        return bool(v["findings"] or v["note"].strip() or v["mode"] != "door" or v["outcome"] != "met")
+
+    # --- keys -----------------------------------------------------------------------------------
+
+    async def action_add(self, number: int) -> None:
+        form = FindingForm(model.role_by_number(number), len(self.findings()) + 1)
+        await self.query_one("#form").mount(form)
+        form.query_one(".category").focus()
+        form.scroll_visible(animate=False)
+
+    def action_remove(self) -> None:
+        focused = self.focused
+        form = next((a for a in (focused.ancestors_with_self if focused else ()) if isinstance(a, FindingForm)),
+                    None)
+        if form is None:
+            return
+        form.remove()
+        self.query_one("#mode").focus()
+        for i, f in enumerate((f for f in self.findings() if f is not form), 1):
+            f.renumber(i)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def on_choice_bar_submitted(self, event: ChoiceBar.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def action_save(self) -> None:
+        try:
+            self.store.record_visit(self.value())
+        except (model.ValidationError, OSError) as err:
+            self.query_one("#error", Static).update(Content(error_text(err)))  # may quote what was typed
+            return
+        self.app.pop_screen()
+        self.app.notify(t("ui.visit.saved"))
+
+    def action_cancel(self) -> None:
+        if not self.is_dirty():
+            self.app.pop_screen()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmModal(t("ui.visit.discard_q")), answered)

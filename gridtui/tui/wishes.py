@@ -1,0 +1,88 @@
+"""Micro-wishes (微心愿): wished → claimed (by whom) → fulfilled 😊."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from .. import views
+from ..i18n import name, t
+from .base import FormModal, GridScreen
+from .widgets import cell, fill_table, head_text
+
+COLUMNS = ("where", "head", "title", "state", "claimed_by")
+
+
+class WishesScreen(GridScreen):
+    BINDINGS = [
+        Binding("c", "claim", "ui.key.claim"),
+        Binding("d", "fulfil", "ui.key.fulfil"),
+        Binding("escape", "app.pop_screen", "ui.key.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield DataTable(id="wishes", cursor_type="row")
+
+    def refresh_data(self) -> None:
+        table = self.query_one("#wishes", DataTable)
+        self.rows = views.wishes(self.store.state)
+        fill_table(table, [(k, t(f"ui.col.w.{k}")) for k in COLUMNS], [
+            [cell(f"{r['building']} {r['room']}"), cell(head_text(r["head"])), cell(r["title"]),
+             cell(name("wish", r["state"]), "bold" if r["state"] == "wish" else ""), cell(r["claimed_by"] or "")]
+            for r in self.rows
+        ], table.cursor_row, self.size.width or self.app.size.width, [("claimed_by", 8), ("title", 10), ("where", 12)])
+        counts = {s: sum(1 for r in self.rows if r["state"] == s) for s in ("wish", "claimed", "fulfilled")}
+        self.set_title((t("ui.title.wishes"), "bold"), "  ", t("ui.wishes.count", **counts))
+
+    def current(self) -> dict | None:
+        table = self.query_one("#wishes", DataTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def action_claim(self) -> None:
+        row = self.current()
+        if row is None:
+            return
+        if row["state"] != "wish":
+            self.notify(t("ui.wishes.not_open"))
+            return
+
+        def apply(data: dict) -> None:
+            self.store.set_wish_state(row["id"], "claimed", claimed_by=data["who"], note=data.get("note", ""))
+
+        fields = [("who", t("ui.f.claimed_by"), "text"), ("note", t("ui.f.note"), "text")]
+        self.app.push_screen(FormModal(t("ui.wishes.claim_title", title=row["title"]), fields, apply),
+                             self._done)
+
+    def action_fulfil(self) -> None:
+        row = self.current()
+        if row is None:
+            return
+        if row["state"] != "claimed":
+            self.notify(t("ui.wishes.not_claimed"))
+            return
+
+        def apply(data: dict) -> None:
+            self.store.set_wish_state(row["id"], "fulfilled", note=data.get("note", ""))
+
+        fields = [("note", t("ui.f.note"), "text")]
+        self.app.push_screen(FormModal(t("ui.wishes.fulfil_title", title=row["title"]), fields, apply),
+                             self._done)
+
+    def _done(self, saved: bool | None) -> None:
+        if saved:
+            self.data_changed()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self.current()
+        if row and row.get("household"):
+            from .household import HouseholdScreen
+
+            self.app.push_screen(HouseholdScreen(row["household"]))

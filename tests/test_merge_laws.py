@@ -1,0 +1,293 @@
+"""The laws of the office merge, checked with hypothesis on the pure ``gridtui.sync.merge.merge``.
+
+Honest devices of a few workers write random visits, findings and finding status changes; their
+events are spread over random files (random subsets of a device's events, repeated at will), sealed
+with ``envelope.seal``. Whatever the order, grouping or repetition of those files, the office must
+end up with the same set of events — and folding that set must give the same state on every device.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import small_roster
+from gridtui.events import fold, fold_more, make_event
+from gridtui.roster import roster_events
+from gridtui.sync import envelope
+from gridtui.sync.merge import Incoming, WorkerInfo, merge
+
+NOW = 1_795_000_000_000  # the office's clock during the merge
+DAY = 86_400_000
+LAWS = settings(max_examples=100, deadline=None, database=None)
+
+BASE = roster_events(small_roster())  # the office's roster and history: H01, H02 in G01; H03 in G02; F1 on H01
+KNOWN = {e["id"]: e for e in BASE}
+WORKERS = {
+    "W01": WorkerInfo("W01", "key-W01", "G01"),
+    "W05": WorkerInfo("W05", "楼栋长-key", "G01"),  # a second worker on G01: touches the same findings
+    "W02": WorkerInfo("W02", "key-W02", "G02"),
+}
+DEVICES = {"d1a": "W01", "d1b": "W01", "d5": "W05", "d2": "W02"}
+
+
+def _grid_households(events) -> dict[str, set[str]]:
+    ents = fold(events).entities
+    out: dict[str, set[str]] = {}
+    for hid, h in ents["household"].items():
+        out.setdefault(ents["building"][h["building"]]["grid"], set()).add(hid)
+    return out
+
+
+GRID_HH = _grid_households(BASE)
+BASE_FINDINGS = {g: sorted(f for f, rec in fold(BASE).entities["finding"].items() if rec["household"] in hh)
+                 for g, hh in GRID_HH.items()}
+assert GRID_HH == {"G01": {"H01", "H02"}, "G02": {"H03"}} and BASE_FINDINGS["G01"] == ["F1"]
+
+
+def household_lookup(events):
+    """What merge_folder passes as household_of: from the state of what the office holds."""
+    ents = fold(events).entities
+    return lambda kind, eid: ents.get(kind, {}).get(eid, {}).get("household")
+
+
+HOUSEHOLD_OF_BASE = household_lookup(BASE)
+
+
+def run_merge(known: dict, files: list[Incoming]):
+    lookup = HOUSEHOLD_OF_BASE if known is KNOWN else household_lookup(known.values())
+    return merge(known, files, WORKERS, GRID_HH, lookup, NOW)
+
+
+def ids(result) -> list[str]:
+    return [e["id"] for e in result.new_events]
+
+
+# --- honest devices --------------------------------------------------------------------------------
+
+NOTES = ("", "已上门", "电话联系", "再访")
+STATUS_CHANGES = (
+    {"status": "resolved", "note": "已修好"},
+    {"status": "closed", "note": "居民不需要了"},
+    {"status": "referred", "note": "", "to": "街道城管中队"},
+    {"status": "open", "note": "重新打开"},
+)
+
+
+@st.composite
+def device_log(draw, dev: str) -> tuple[list[dict], list[set[int]]]:
+    """One device's events in the order it wrote them, and for each the indexes of the events it
+    depends on (a status change on a finding this device created needs that finding's create)."""
+    worker = DEVICES[dev]
+    grid = WORKERS[worker].grid
+    homes = sorted(GRID_HH[grid])
+    # Devices start within a few seconds of each other and tick in small steps, so their stamps
+    # collide often (same ms and counter on two devices) and the fold's tie-break matters.
+    clock = [NOW - draw(st.integers(0, 3)) * 1000 - draw(st.integers(0, 5)) * DAY, -1]
+
+    def tick() -> list[int]:
+        step = draw(st.sampled_from((0, 1, 1000)))
+        if step == 0:
+            clock[1] += 1
+        else:
+            clock[0] += step
+            clock[1] = 0
+        return list(clock)
+
+    events: list[dict] = []
+    deps: list[set[int]] = []
+    created: dict[str, int] = {}  # finding id → index of its create
+    for _ in range(draw(st.integers(0, 5))):
+        action = draw(st.sampled_from(("visit", "visit+finding", "status")))
+        if action == "status":
+            targets = BASE_FINDINGS.get(grid, []) + sorted(created)
+            if not targets:
+                continue
+            fid = draw(st.sampled_from(targets))
+            data = dict(draw(st.sampled_from(STATUS_CHANGES)))
+            seen = fold(BASE + events)  # this device has seen the roster and its own events
+            prev = seen.writer_ids("finding", fid, data)
+            events.append(make_event(tick(), dev, worker, "finding", fid, "set", data, prev=prev))
+            deps.append({created[fid]} if fid in created else set())
+            continue
+        home = draw(st.sampled_from(homes))
+        stamp = tick()
+        vid = f"V{dev}-{stamp[0]:x}{stamp[1]:x}"
+        at = "2026-11-25T10:00:00+08:00"
+        events.append(make_event(stamp, dev, worker, "visit", vid, "create",
+                                 {"household": home, "mode": "door", "outcome": "met",
+                                  "note": draw(st.sampled_from(NOTES)), "at": at, "worker": worker}))
+        deps.append(set())
+        if action == "visit+finding":
+            stamp = tick()
+            fid = f"F{dev}-{stamp[0]:x}{stamp[1]:x}"
+            events.append(make_event(stamp, dev, worker, "finding", fid, "create",
+                                     {"role": "safety", "category": "other", "asked": "楼道堆物", "action": "",
+                                      "triage": "routine", "due": None, "visit": vid, "household": home,
+                                      "at": at, "status": "open"}))
+            deps.append(set())
+            created[fid] = len(events) - 1
+    return events, deps
+
+
+@st.composite
+def world(draw) -> dict[str, tuple[list[dict], list[set[int]]]]:
+    return {dev: draw(device_log(dev)) for dev in DEVICES}
+
+
+def seal_file(dev: str, events: list[dict], name: str) -> Incoming:
+    worker = DEVICES[dev]
+    raw = envelope.seal(worker, dev, "2026-11-25T10:00:00+08:00", events, WORKERS[worker].key)
+    opened = envelope.parse(raw)
+    assert opened.obj is not None
+    return Incoming(name, worker, opened, hashlib.sha256(raw).hexdigest())
+
+
+@st.composite
+def files_of(draw, logs) -> list[Incoming]:
+    """Random files: each a random subset of one device's events (with what it depends on), some
+    files repeated; the list comes back in a random order."""
+    distinct = []
+    for k in range(draw(st.integers(1, 6))):
+        dev = draw(st.sampled_from(sorted(DEVICES)))
+        events, deps = logs[dev]
+        shape = draw(st.sampled_from(("whole", "prefix", "subset")))  # a file now, an older one, any mix
+        if not events:
+            chosen: set[int] = set()
+        elif shape == "whole":
+            chosen = set(range(len(events)))
+        elif shape == "prefix":
+            chosen = set(range(draw(st.integers(1, len(events)))))
+        else:
+            chosen = draw(st.sets(st.sampled_from(range(len(events)))))
+        for i in list(chosen):
+            chosen |= deps[i]
+        distinct.append(seal_file(dev, [events[i] for i in sorted(chosen)], f"{DEVICES[dev]}/{dev}-{k}.json"))
+    repeats = draw(st.lists(st.sampled_from(distinct), max_size=3))
+    return draw(st.permutations(distinct + repeats))
+
+
+@st.composite
+def scenario(draw):
+    logs = draw(world())
+    return logs, draw(files_of(logs))
+
+
+def all_events(files: list[Incoming]) -> dict[str, dict]:
+    return {e["id"]: e for f in files for e in f.opened.obj["events"]}
+
+
+# --- the laws ------------------------------------------------------------------------------------------
+
+
+@LAWS
+@given(scenario(), st.randoms(use_true_random=False))
+def test_merge_is_commutative_and_takes_every_honest_event_once(sc, rnd):
+    _, files = sc
+    shuffled = list(files)
+    rnd.shuffle(shuffled)
+    a, b = run_merge(KNOWN, files), run_merge(KNOWN, shuffled)
+    assert a.skipped == [] and a.flags == []  # honest files: all trusted, nothing to flag
+    assert sorted(a.taken) == sorted(f.name for f in files)
+    assert len(ids(a)) == len(set(ids(a)))  # each event once, however often it came
+    assert set(ids(a)) == set(all_events(files))
+    assert {e["id"]: e for e in a.new_events} == {e["id"]: e for e in b.new_events}
+    assert sorted(a.taken) == sorted(b.taken)
+
+
+@LAWS
+@given(scenario(), st.data())
+def test_merge_is_associative(sc, data):
+    _, files = sc
+    cut = data.draw(st.integers(0, len(files)))
+    first, second = files[:cut], files[cut:]
+    at_once = set(ids(run_merge(KNOWN, files)))
+    for one, two in ((first, second), (second, first)):
+        r1 = run_merge(KNOWN, one)
+        known = {**KNOWN, **{e["id"]: e for e in r1.new_events}}
+        r2 = run_merge(known, two)
+        assert r1.skipped == [] and r2.skipped == [] and r2.flags == []
+        assert not set(ids(r1)) & set(ids(r2))
+        assert set(ids(r1)) | set(ids(r2)) == at_once
+
+
+@LAWS
+@given(scenario())
+def test_merge_is_idempotent(sc):
+    _, files = sc
+    r1 = run_merge(KNOWN, files)
+    known = {**KNOWN, **{e["id"]: e for e in r1.new_events}}
+    r2 = run_merge(known, files)
+    assert (r2.new_events, r2.flags, r2.skipped) == ([], [], [])
+    assert sorted(r2.taken) == sorted(r1.taken)
+    r3 = run_merge(known, list(reversed(files)) + files)
+    assert (r3.new_events, r3.flags, r3.skipped) == ([], [], [])
+
+
+def _conflicts(state):
+    return sorted((c.kind, c.eid, c.field, c.kept["id"], c.other["id"]) for c in state.conflicts)
+
+
+@LAWS
+@given(world(), st.randoms(use_true_random=False), st.data())
+def test_fold_gives_the_same_state_in_any_order_and_arrival(logs, rnd, data):
+    events = BASE + [e for evs, _ in logs.values() for e in evs]
+    reference = fold(events)
+    shuffled = copy.deepcopy(events)
+    rnd.shuffle(shuffled)
+    again = fold(shuffled)
+    assert again.entities == reference.entities
+    assert _conflicts(again) == _conflicts(reference)
+    # A device receives the same events in batches, in any order, and folds them incrementally.
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(shuffled)), max_size=3)))
+    batches = [shuffled[i:j] for i, j in zip([0, *cuts], [*cuts, len(shuffled)])]
+    held: list[dict] = []
+    state = fold([])
+    for batch in batches:
+        held.extend(batch)
+        state = fold_more(state, batch, lambda: list(held))
+    assert state.entities == reference.entities
+    assert _conflicts(state) == _conflicts(reference)
+
+
+@LAWS
+@given(world())
+def test_changes_from_two_devices_that_did_not_see_each_other_are_a_conflict(logs):
+    # Each device's own changes saw each other; changes from two devices never did.
+    events = BASE + [e for evs, _ in logs.values() for e in evs]
+    changers = {e["dev"] for e in events if e["kind"] == "finding" and e["eid"] == "F1" and e["op"] == "set"}
+    status_conflicts = [c for c in fold(events).conflicts if c.eid == "F1" and c.field == "status"]
+    if len(changers) < 2:
+        assert status_conflicts == []
+    else:
+        assert status_conflicts
+        assert all(c.kept["dev"] != c.other["dev"] for c in status_conflicts)
+    assert _conflicts(fold(list(reversed(events)))) == _conflicts(fold(events))
+
+
+@LAWS
+@given(world(), st.data())
+def test_a_forged_duplicate_id_gives_the_same_result_in_any_order(logs, data):
+    dev = data.draw(st.sampled_from(sorted(DEVICES)))
+    events, _ = logs[dev]
+    if not events:
+        events = [make_event([NOW, 0], dev, DEVICES[dev], "visit", "Vx", "create",
+                             {"household": sorted(GRID_HH[WORKERS[DEVICES[dev]].grid])[0], "note": ""})]
+    victim = data.draw(st.sampled_from(events))
+    forged = copy.deepcopy(victim)
+    forged["data"]["note"] = "伪造" if victim["data"].get("note") != "伪造" else "另一个"
+    honest = seal_file(dev, events, f"{DEVICES[dev]}/{dev}.json")
+    evil = seal_file(dev, [forged], f"{DEVICES[dev]}/{dev}.sync-conflict-20261125-101010-ABCDEFG.json")
+    results = [run_merge(KNOWN, order) for order in ([honest, evil], [evil, honest], [evil, honest, evil])]
+    for r in results:
+        assert r.skipped == []
+        assert {(f.reason, f.event["id"]) for f in r.flags} == {("sync.forged_id", victim["id"])}
+        assert all(f.event == forged for f in r.flags)  # the honest event is kept, the forgery reported
+        assert {e["id"]: e for e in r.new_events} == {e["id"]: e for e in results[0].new_events}
+    # Once the office holds the true event, the forgery is refused and reported, never taken.
+    known = {**KNOWN, **{e["id"]: e for e in events}}
+    later = run_merge(known, [evil])
+    assert later.new_events == [] and [f.reason for f in later.flags] == ["sync.forged_id"]
