@@ -20,7 +20,6 @@ see each other (a conflict), without trusting anybody's wall clock.
 
 from __future__ import annotations
 
-import copy
 import sys
 import time
 from dataclasses import dataclass, field
@@ -124,7 +123,11 @@ class State:
         return {f: w["id"] for f in fields if (w := self.writer(key, f)) is not None}
 
     def apply(self, e: dict) -> None:
-        """Apply one event; the caller guarantees clock order (see :func:`fold`)."""
+        """Apply one event; the caller guarantees clock order (see :func:`fold`).
+
+        Entities share values with the events (never copied: events are immutable), so views
+        must hand out copies — they do — and nothing may change an entity's values in place.
+        """
         kind, eid, data = e["kind"], e["eid"], e["data"]
         key = (kind, eid)
         table = self.entities.setdefault(kind, {})
@@ -136,7 +139,7 @@ class State:
         if e["op"] == "create" and key not in self.creators:
             self.creators[key] = e
             for f, v in data.items():
-                ent[f] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+                ent[f] = v
         else:
             over = self.overrides.setdefault(key, {})
             prev = e.get("prev") or {}
@@ -146,10 +149,10 @@ class State:
                         and before["dev"] != e["dev"]):
                     # Neither side saw the other: the later one wins, but nobody's edit vanishes unseen.
                     self.conflicts.append(Conflict(kind, eid, f, kept=e, other=before))
-                ent[f] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+                ent[f] = v
                 over[f] = e
             if e["op"] == "set" and kind in HISTORIED:
-                ent["history"].append({"t": e["t"], "by": e["by"], **copy.deepcopy(data)})
+                ent["history"].append({"t": e["t"], "by": e["by"], **data})
         self.last_key = sort_key(e)
         self.count += 1
 
