@@ -61,7 +61,7 @@ class Ctx:
         self.config = load_config(home)
 
     def cycle(self) -> str:
-        return self.config.get("cycle", "month")
+        return self.config.get("cycle", DEFAULTS["cycle"])
 
     def open_store(self) -> Store:
         if self.demo:
@@ -220,6 +220,38 @@ def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple
     click.echo(t("cli.visit_saved", id=vid, n=len(parsed)))
 
 
+# --- settings ----------------------------------------------------------------------------------
+
+SETTINGS = {"cycle": "cycle", "lang": "lang"}
+
+
+@main.command("config")
+@click.argument("name", required=False, type=click.Choice(sorted(SETTINGS)))
+@click.argument("value", required=False)
+@click.pass_obj
+def config_cmd(obj: Ctx, name: str | None, value: str | None) -> None:
+    """Show or change a setting: cycle (week, month, quarter or days like 14d), lang (zh or en)."""
+    from .home import save_config
+
+    if name is None:
+        for key in sorted(SETTINGS):
+            click.echo(f"{key} = {obj.config.get(key, DEFAULTS[key])}")
+        return
+    if value is None:
+        click.echo(obj.config.get(name, DEFAULTS[name]))
+        return
+    with friendly_errors():
+        if name == "cycle":
+            views.cycle_start(dt.date.today(), value)  # raises a clear error for a bad value
+        elif value not in i18n.LANGS:
+            raise model.ValidationError("cli.bad_lang", value=value)
+        save_config(obj.home, {**obj.config, name: value})
+    click.echo(t("cli.setting_saved", name=name, value=value))
+
+
+DEFAULTS = {"cycle": "month", "lang": "zh"}
+
+
 # --- joining the office and syncing ------------------------------------------------------------
 
 
@@ -288,6 +320,18 @@ def office_enroll(obj: Ctx, worker_id: str, name: str, grid: str) -> None:
 
 
 PROGRESS_FROM = 20  # files: below this a merge is over before a bar could help
+
+@office.command("disable")
+@click.argument("worker_id")
+@click.pass_obj
+def office_disable(obj: Ctx, worker_id: str) -> None:
+    """Stop taking a worker's files (a lost laptop, a worker who left); enroll again to restore."""
+    from .office.commands import set_enabled
+
+    with friendly_errors():
+        set_enabled(obj.home, worker_id, False)
+    click.echo(t("office.disabled", worker=worker_id))
+
 
 shared_option = click.option("--shared", required=True, type=click.Path(path_type=Path), help="The shared folder.")
 

@@ -121,7 +121,8 @@ def test_home_from_environment(worker_home, monkeypatch):
     assert res.exit_code == 0 and "H01" in res.output
 
 
-@pytest.mark.parametrize("args", [["--help"], ["households"], ["visit", "add", "--household", "H01", "--outcome", "met"]])
+@pytest.mark.parametrize("args", [["--help"], ["households"], ["visit", "add", "--household", "H01", "--outcome", "met"],
+                                  ["config"], ["office", "--help"], ["sync", "--help"]])
 def test_headless_commands_never_import_textual(worker_home, args):
     code = (
         "import sys\n"
@@ -135,3 +136,69 @@ def test_headless_commands_never_import_textual(worker_home, args):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_cycle_setting_is_validated_saved_and_used(worker_home):
+    assert run(worker_home, "config", "cycle", "fortnight").exit_code == 2
+    assert run(worker_home, "config", "cycle", "14d").exit_code == 0
+    assert run(worker_home, "config", "cycle").output.strip() == "14d"
+    # The roster's only visit (H01, 2026-11-02) is outside a 14-day cycle ending today.
+    rows = json.loads(run(worker_home, "households", "--unvisited", "--format", "json").output)
+    assert "H01" in {r["id"] for r in rows}
+
+
+def test_demo_reset_restores_the_training_data(tmp_path):
+    from gridtui.demo import open_training
+
+    s = open_training(tmp_path, "W02")
+    before = s.event_count
+    hid = next(iter(s.state.entities["household"]))
+    s.record_visit({"household": hid, "outcome": "met"})
+    assert s.training and all(e.get("train") for e in s.events())
+    s.close()
+    s = open_training(tmp_path, "W02")
+    assert s.event_count == before + 1
+    s.close()
+    s = open_training(tmp_path, "W02", reset=True)
+    assert s.event_count == before and s.meta["grid"] == "G02"
+    s.close()
+
+
+def test_demo_unknown_worker_is_one_line(tmp_path):
+    res = run(tmp_path, "demo", "--worker", "W99")
+    assert res.exit_code == 2 and "W99" in res.output and "W01" in res.output
+
+
+def test_second_copy_of_the_app_says_the_data_is_in_use(tmp_path):
+    from gridtui.demo import open_training
+
+    held = open_training(tmp_path, "W01")
+    try:
+        res = run(tmp_path, "demo")
+    finally:
+        held.close()
+    assert res.exit_code == 2 and f"进程 {os.getpid()}" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_office_disable_and_reenable(tmp_path):
+    from conftest import small_roster
+
+    roster = tmp_path / "roster.json"
+    roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
+    home = tmp_path / "office"
+    assert run(home, "office", "init", "--roster", str(roster)).exit_code == 0
+    first = run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
+    assert run(home, "office", "disable", "W01").exit_code == 0
+    res = run(home, "office", "disable", "W09")
+    assert res.exit_code == 2 and "W09" in res.output
+    from gridtui.home import office_store
+    from gridtui.office.ledger import Ledger
+
+    ledger = Ledger(office_store(home))
+    assert ledger.workers()["W01"].enabled is False
+    ledger.close()
+    again = run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
+    ledger = Ledger(office_store(home))
+    assert ledger.workers()["W01"].enabled is True and again != first  # a new key: the old one is dead
+    ledger.close()

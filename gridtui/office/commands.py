@@ -73,6 +73,16 @@ def enroll(home: Path, worker: str, name: str, grid: str) -> str:
             ledger.close()
 
 
+def set_enabled(home: Path, worker: str, enabled: bool) -> None:
+    with _open(home, load=False) as store:
+        ledger = Ledger(store.folder)
+        try:
+            if not ledger.set_enabled(worker, enabled):
+                raise OfficeError("office.unknown_worker", worker=worker)
+        finally:
+            ledger.close()
+
+
 # --- publish ------------------------------------------------------------------------------------
 
 
