@@ -62,6 +62,12 @@ def index(state: State) -> Index:
     return ix
 
 
+def drop_index() -> None:
+    """Forget the cached :func:`index`. A one-shot command that is done with its state calls it, so
+    the index (and the entities it holds) is freed now rather than torn down slowly at exit."""
+    _index_cache.clear()
+
+
 def _is_open(f: dict) -> bool:
     return f.get("status", "open") in model.OPEN_STATUSES
 

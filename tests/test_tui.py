@@ -605,3 +605,26 @@ async def test_s_syncs_a_joined_laptop_and_the_header_counts_what_the_office_lac
             publish(office, shared)
             await pilot.press("s")
             await until(pilot, lambda: "未同步 0" in text_of(app.screen.query_one(TopBar)))
+
+
+async def test_g_shows_my_grid_at_a_glance_and_counts_a_new_visit(store):
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await on_screen(pilot, "SummaryScreen")
+        before = text_of(app.screen.query_one("#figures"))
+        assert "走访覆盖" in before and "办结率" in before
+        role_rows = rows(app, "roles")
+        assert [r[0] for r in role_rows] == [i18n.name("role", r) for r in model.ROLES]
+    unvisited = next(h for h in store.state.entities["household"].values() if not h.get("moved_out")
+                     and not any(v["household"] == h["id"] for v in store.state.entities["visit"].values()))
+    store.record_visit({"household": unvisited["id"], "outcome": "met",
+                        "findings": [{"role": "mediation", "asked": "邻里噪音纠纷"}]})
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await on_screen(pilot, "SummaryScreen")
+        after = rows(app, "roles")
+        row = model.ROLES.index("mediation")
+        assert int(after[row][1]) == int(role_rows[row][1]) + 1
+        assert text_of(app.screen.query_one("#figures")) != before

@@ -17,7 +17,7 @@ from .. import views
 from ..events import Conflict
 from ..home import office_store
 from ..roster import roster_events
-from ..store import Store, local_now
+from ..store import Store, gc_paused, local_now
 from ..sync import envelope
 from ..sync.merge import Flag, Incoming, Skipped, merge
 from .ledger import Ledger
@@ -252,7 +252,8 @@ def merge_folder(
             def household_of(kind: str, eid: str) -> str | None:
                 return ents.get(kind, {}).get(eid, {}).get("household")
 
-            result = merge(known, incoming, ledger.workers(), grid_households, household_of, now_ms())
+            with gc_paused():
+                result = merge(known, incoming, ledger.workers(), grid_households, household_of, now_ms())
             # Receipts, then events, then the files' hashes: a merge cut short anywhere only means
             # the files are read again next time, and the set union makes that harmless.
             now = store.now_iso()

@@ -48,6 +48,7 @@ class GridApp(App):
         Binding("f", "followups", "ui.key.followups"),
         Binding("w", "wishes", "ui.key.wishes"),
         Binding("s", "sync", "ui.key.sync"),
+        Binding("g", "summary", "ui.key.summary"),
         Binding("question_mark", "help", "ui.key.help", key_display="?"),
         Binding("ctrl+q", "quit", "ui.key.quit", show=False, priority=True),
     ]
@@ -73,7 +74,7 @@ class GridApp(App):
     # --- going places ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("followups", "wishes", "sync") and not getattr(self.screen, "GLOBAL_KEYS", True):
+        if action in ("followups", "wishes", "sync", "summary") and not getattr(self.screen, "GLOBAL_KEYS", True):
             return False  # e.g. half-filled visit form: finish or cancel it first
         return True
 
@@ -99,6 +100,11 @@ class GridApp(App):
         from .wishes import WishesScreen
 
         self.goto(WishesScreen)
+
+    def action_summary(self) -> None:
+        from .summary import SummaryScreen
+
+        self.goto(SummaryScreen)
 
     def action_sync(self) -> None:
         """Sync with the shared folder: the store's part here, the file I/O in a thread."""
@@ -172,6 +178,7 @@ class GridApp(App):
         yield SystemCommand(t("ui.cmd.home"), t("ui.cmd.home_help"), self.action_home)
         yield SystemCommand(t("ui.cmd.followups"), t("ui.cmd.followups_help"), self.action_followups)
         yield SystemCommand(t("ui.cmd.wishes"), t("ui.cmd.wishes_help"), self.action_wishes)
+        yield SystemCommand(t("ui.cmd.summary"), t("ui.cmd.summary_help"), self.action_summary)
         yield SystemCommand(t("ui.cmd.sync"), t("ui.cmd.sync_help"), self.action_sync)
         yield SystemCommand(t("ui.cmd.help"), t("ui.cmd.help_help"), self.action_help)
         yield SystemCommand(t("ui.cmd.quit"), t("ui.cmd.quit_help"), self.action_quit)

@@ -1,0 +1,185 @@
+"""Exporting the office's merged records as files, for archiving or for other tools.
+
+    households.csv  visits.csv  findings.csv  wishes.csv          --format csv (the default)
+    households.jsonl  visits.jsonl  findings.jsonl  wishes.jsonl  --format jsonl
+
+CSV is for people with a spreadsheet: UTF-8 with a byte-order mark (so Excel reads the Chinese
+right), fixed English column names (docs/export.md), every row with the grid it belongs to.
+JSON Lines is for programs: each record whole, as the app holds it, one per line.
+
+The first half of this module is pure — folded state in, rows and bytes out — and the second
+writes the files. Both formats sort rows by id, so exporting the same state twice gives the same
+bytes, and two exports can be compared with diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import re
+from pathlib import Path
+
+from ..atomic import write_atomic
+from ..errors import UserError
+from ..events import State
+from .commands import _open
+
+FORMATS = ("csv", "jsonl")
+KINDS = ("household", "visit", "finding", "wish")
+FILE_STEMS = {"household": "households", "visit": "visits", "finding": "findings", "wish": "wishes"}
+
+# CSV columns, in order. households.csv names its compound and building (ids in *_id), which also
+# makes it a roster that `gridtui office init --roster households.csv` reads back.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "household": ("id", "grid", "compound_id", "compound", "building_id", "building", "unit", "floor", "room",
+                  "head", "phone", "id_number", "people", "tags", "moved_out"),
+    "visit": ("id", "grid", "household", "worker", "at", "mode", "outcome", "note"),
+    "finding": ("id", "grid", "household", "visit", "at", "role", "category", "asked", "action", "triage", "due",
+                "status", "to", "satisfaction", "note", "changed", "proposed", "history"),
+    "wish": ("id", "grid", "household", "finding", "at", "title", "state", "claimed_by", "note", "changed",
+             "history"),
+}
+LIST_SEP = "、"  # how a list of words (tags) is joined in one CSV cell
+
+
+class ExportError(UserError):
+    """The target folder cannot take the export."""
+
+
+# --- pure: rows from state ------------------------------------------------------------------------
+
+
+def records(state: State, kind: str) -> list[dict]:
+    """Every record of ``kind`` as the app holds it, without internal (``_``) keys, sorted by id.
+
+    The dicts are new; the values inside them (lists, history) are the state's own: read them only.
+    """
+    table = state.entities.get(kind, {})
+    return [{k: v for k, v in table[eid].items() if not k.startswith("_")} for eid in sorted(table)]
+
+
+def household_grids(state: State) -> dict[str, str | None]:
+    """Household id → the grid of its building."""
+    buildings = state.entities["building"]
+    return {hid: buildings.get(h.get("building") or "", {}).get("grid")
+            for hid, h in state.entities["household"].items()}
+
+
+def table_rows(state: State, kind: str) -> list[dict]:
+    """The records of ``kind`` with the columns a spreadsheet needs to filter them (grid, names)."""
+    ents = state.entities
+    rows = records(state, kind)
+    if kind == "household":
+        for r in rows:
+            b = ents["building"].get(r.get("building") or "", {})
+            c = ents["compound"].get(b.get("compound") or "", {})
+            r.update(grid=b.get("grid"), compound_id=b.get("compound"), compound=c.get("name"),
+                     building_id=r.get("building"), building=b.get("name"))
+    else:
+        grids = household_grids(state)
+        for r in rows:
+            r["grid"] = grids.get(r.get("household") or "")
+    return rows
+
+
+def cell(value: object) -> str:
+    """One value as CSV text: words of a list joined with 、, anything nested as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return defuse(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return LIST_SEP.join(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?[0-9][0-9 .-]*$")
+
+
+def defuse(text: str) -> str:
+    """Keep a resident's words from running as a spreadsheet formula (CSV injection).
+
+    Text that Excel would read as a formula gets a leading apostrophe, which Excel hides; plain
+    numbers such as +8613812345678 are left alone, since Excel cannot run them.
+    """
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def to_csv(kind: str, rows: list[dict]) -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)  # quotes cells holding commas, quotes or line breaks; \r\n as Excel expects
+    cols = COLUMNS[kind]
+    writer.writerow(cols)
+    writer.writerows([cell(r.get(c)) for c in cols] for r in rows)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def to_jsonl(rows: list[dict]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rows).encode("utf-8")
+
+
+def export_files(state: State, fmt: str = "csv") -> list[tuple[str, bytes, int]]:
+    """(file name, contents, rows) for each exported file, in the order of :data:`KINDS`."""
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    out = []
+    for kind in KINDS:
+        if fmt == "csv":
+            rows = table_rows(state, kind)
+            data = to_csv(kind, rows)
+        else:
+            rows = records(state, kind)
+            data = to_jsonl(rows)
+        out.append((f"{FILE_STEMS[kind]}.{fmt}", data, len(rows)))
+    return out
+
+
+# --- writing the files ------------------------------------------------------------------------------
+
+
+def _prepare(folder: Path) -> None:
+    """Make sure ``folder`` is a folder, creating it (owner-only) if its parent exists."""
+    if folder.is_dir():
+        return
+    if folder.exists():
+        raise ExportError("export.not_dir", path=folder)
+    if not folder.parent.is_dir():
+        # Not parents=True: a USB stick that is not mounted must not turn into a local folder.
+        raise ExportError("export.no_parent", path=folder)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise ExportError("export.not_dir", path=folder) from None
+    except OSError as exc:
+        raise ExportError("export.cannot_write", path=folder, reason=exc.strerror or exc) from None
+
+
+def write_files(folder: Path, files: list[tuple[str, bytes, int]]) -> None:
+    """Each file written atomically and readable by its owner only: they hold residents' data."""
+    folder = Path(folder)
+    _prepare(folder)
+    for name, data, _ in files:
+        try:
+            write_atomic(folder / name, data)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise  # the CLI says the disk is full
+            raise ExportError("export.cannot_write", path=folder / name, reason=exc.strerror or exc) from None
+
+
+def export(home: Path, folder: Path, fmt: str = "csv") -> list[tuple[str, int]]:
+    """Export the office store under ``home`` into ``folder``; returns (file name, rows) per file."""
+    with _open(home) as store:
+        files = export_files(store.state, fmt)
+    write_files(folder, files)
+    return [(name, n) for name, _, n in files]

@@ -1,0 +1,460 @@
+"""What the office learns from the merged log: visit coverage, how findings are handled, what
+residents ask for. Pure functions over a folded :class:`State` and dates: no I/O, no click, no
+i18n (rows carry codes and ids; the CLI and the app name them).
+
+Definitions (the CLI's help and the README say the same):
+
+- **period**: ``since``…``until``, whole days, both included. A timestamp counts on the date written
+  in it (its own UTC offset), as everywhere else in gridtui.
+- **households**: households not moved out (as the roster stands now).
+- **visited / coverage (走访覆盖率)**: households with at least one visit dated in the period (any mode,
+  any outcome) ÷ households.
+- **opened**: findings recorded in the period. **closed**: findings whose *first* change to
+  resolved or closed falls in the period.
+- **closure rate (办结率)**: of the findings opened in the period, the share whose status at the end
+  of ``until`` is resolved or closed (a finding reopened before then does not count).
+- **median days**: over the findings closed in the period, calendar days from being recorded to that
+  first resolved/closed change (0 = the same day).
+- **overdue**: findings recorded on or before ``until``, still open or referred at its end, whose due
+  date is before ``until`` (the same rule as ``office findings --overdue`` on that day).
+- **wishes claimed / fulfilled**: micro-wishes with a change to that state in the period.
+- **vulnerable (关爱对象超期未访)**: households with a care tag (``model.TAGS`` with ``care`` and an
+  interval), or any tag given in ``intervals``, whose last visit on or before ``until`` is more than
+  the tightest of their tags' intervals before ``until``, or that were never visited — the rule of
+  :func:`gridtui.views.due_households`, evaluated at the end of the period.
+
+Per-worker rows count what the worker did: their visits, the households of *their* grid they
+visited, and the findings (and wishes) raised on their visits. ``households`` and ``vulnerable`` on
+a worker row are those of the worker's grid: who is responsible, not who visited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from typing import Iterable
+
+from .. import model, views
+from ..events import State
+
+DONE_STATUSES = frozenset({"resolved", "closed"})
+NEEDS_BY = ("building", "compound", "grid")
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+
+def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """From the first day of ``today``'s month to ``today``."""
+    return views.cycle_start(today, "month"), today
+
+
+def check_period(since: dt.date, until: dt.date) -> None:
+    if since > until:
+        raise model.ValidationError("report.bad_period", since=since.isoformat(), until=until.isoformat())
+
+
+def parse_intervals(specs: Iterable[str]) -> dict[str, int]:
+    """``["elderly_alone=3", "rental=60"]`` → ``{"elderly_alone": 3, "rental": 60}``."""
+    out: dict[str, int] = {}
+    for spec in specs:
+        tag, sep, days = spec.partition("=")
+        tag, days = tag.strip(), days.strip()
+        if not sep or not days.isdigit() or int(days) < 1:
+            raise model.ValidationError("report.bad_interval", value=spec)
+        if tag not in model.TAGS:
+            raise model.ValidationError("report.unknown_tag", value=tag, known=" ".join(model.TAGS))
+        out[tag] = int(days)
+    return out
+
+
+def watched_intervals(intervals: dict[str, int] | None = None) -> dict[str, int]:
+    """Tag → days for the vulnerable check: the care tags' defaults, overridden or extended."""
+    out = {code: tag.interval_days for code, tag in model.TAGS.items() if tag.care and tag.interval_days}
+    out.update(intervals or {})
+    return out
+
+
+# --- helpers over records -----------------------------------------------------------------------
+
+
+def _day(iso: str | None) -> str:
+    """The date part of an ISO date or timestamp, as text ('' if missing): compares as dates do."""
+    return iso[:10] if iso else ""
+
+
+def _change_day(h: dict) -> str:
+    changed = h.get("changed")
+    if changed:
+        return changed[:10]
+    return dt.datetime.fromtimestamp(h["t"][0] / 1000).date().isoformat()  # old events without `changed`
+
+
+def _first_done_day(f: dict) -> str | None:
+    for h in f.get("history", ()):
+        if h.get("status") in DONE_STATUSES:
+            return _change_day(h)
+    return None
+
+
+def status_at(f: dict, day: str) -> str:
+    """A finding's status at the end of ``day`` (YYYY-MM-DD): its last status change by then."""
+    status = "open"
+    for h in f.get("history", ()):
+        s = h.get("status")
+        if s and _change_day(h) <= day:
+            status = s
+    return status
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _median(days: list[int]) -> float | None:
+    return float(statistics.median(days)) if days else None
+
+
+class _Acc:
+    """Running counts for one scope (the community, a grid, a worker) or one role within it."""
+
+    __slots__ = ("households", "visited", "visits", "opened", "done_of_opened", "closed", "days", "overdue",
+                 "wishes_claimed", "wishes_fulfilled", "vulnerable", "roles")
+
+    def __init__(self, roles: bool = True) -> None:
+        self.households = self.visited = self.visits = 0
+        self.opened = self.done_of_opened = self.closed = self.overdue = 0
+        self.wishes_claimed = self.wishes_fulfilled = self.vulnerable = 0
+        self.days: list[int] = []
+        self.roles = {r: _Acc(roles=False) for r in model.ROLES} if roles else None
+
+    def finding_figures(self) -> dict:
+        return {
+            "opened": self.opened,
+            "closed": self.closed,
+            "closure_rate": _rate(self.done_of_opened, self.opened),
+            "median_days": _median(self.days),
+            "overdue": self.overdue,
+        }
+
+    def row(self, level: str, id_: str | None, name: str, grid: str | None) -> dict:
+        return {
+            "level": level,
+            "id": id_,
+            "name": name,
+            "grid": grid,
+            "households": self.households,
+            "visits": self.visits,
+            "visited": self.visited,
+            "coverage": _rate(self.visited, self.households),
+            "vulnerable": self.vulnerable,
+            **self.finding_figures(),
+            "wishes_claimed": self.wishes_claimed,
+            "wishes_fulfilled": self.wishes_fulfilled,
+            "by_role": {r: acc.finding_figures() for r, acc in (self.roles or {}).items()},
+        }
+
+
+def _scope_households(state: State, grid: str | None) -> list[dict]:
+    """Every household, or only those of one grid's buildings (cheap: no pass over the rest)."""
+    if grid is None:
+        return list(state.entities["household"].values())
+    ix = views.index(state)
+    return [h for bid, b in state.entities["building"].items() if b.get("grid") == grid
+            for h in ix.households_by_building.get(bid, ())]
+
+
+def _check_grid(state: State, grid: str | None) -> None:
+    if grid is not None and grid not in state.entities["grid"]:
+        raise model.ValidationError("office.unknown_grid", grid=grid, known=" ".join(sorted(state.entities["grid"])))
+
+
+def _household_row(state: State, h: dict, grid: str | None) -> dict:
+    return {
+        "id": h["id"],
+        "grid": grid,
+        "building": h.get("building"),
+        "building_name": views._building_label(state, h.get("building")),
+        "unit": h.get("unit"),
+        "floor": h.get("floor"),
+        "room": h.get("room", ""),
+        "head": model.mask_name(h.get("head", "")),  # masked here so no caller can leak it
+    }
+
+
+def _household_order(h: dict) -> tuple:
+    return (str(h["grid"] or ""), str(h["building"] or ""), h["unit"] or 0, h["floor"] or 0, str(h["room"]))
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def summary(state: State, since: dt.date, until: dt.date, grid: str | None = None,
+            intervals: dict[str, int] | None = None) -> dict:
+    """Coverage and handling figures for the community (or one grid), per grid and per worker.
+
+    Returns ``{"since", "until", "grid", "intervals", "total", "grids", "workers", "never_visited",
+    "vulnerable"}``: ``total`` and each row of ``grids``/``workers`` carry ``level, id, name, grid,
+    households, visits, visited, coverage, vulnerable, opened, closed, closure_rate, median_days,
+    overdue, wishes_claimed, wishes_fulfilled, by_role`` (role → opened, closed, closure_rate,
+    median_days, overdue). Rates are 0–1 rounded to 4 places, ``None`` when nothing to divide.
+    ``never_visited`` and ``vulnerable`` list households (heads masked). With ``grid`` only that
+    grid's households are read, so the worker app can ask for its own grid cheaply.
+    """
+    check_period(since, until)
+    _check_grid(state, grid)
+    ents = state.entities
+    ix = views.index(state)
+    lo, hi = since.isoformat(), until.isoformat()
+    watched = watched_intervals(intervals)
+
+    building_grid = {bid: b.get("grid") for bid, b in ents["building"].items()}
+    grid_ids = [grid] if grid else sorted(ents["grid"])
+    worker_grid = {wid: w.get("grid") for wid, w in ents["worker"].items() if not grid or w.get("grid") == grid}
+    total = _Acc()
+    grids = {g: _Acc() for g in grid_ids}
+    workers = {w: _Acc() for w in sorted(worker_grid)}
+    visits = ents["visit"]
+
+    def worker_acc(wid: str | None) -> _Acc | None:
+        if not wid:
+            return None
+        acc = workers.get(wid)
+        if acc is None and wid not in ents["worker"] and wid != "office":
+            acc = workers[wid] = _Acc()  # visits by someone the roster does not list: still shown
+            worker_grid[wid] = None
+        return acc
+
+    never, vulnerable, household_grid = [], [], {}
+    for h in _scope_households(state, grid):
+        hid = h["id"]
+        g = building_grid.get(h.get("building"))
+        household_grid[hid] = g
+        gacc = grids.get(g)
+        scopes = (total, gacc) if gacc is not None else (total,)
+        hvisits = ix.visits_by_household.get(hid, ())  # newest first
+        visitors: set[str] = set()
+        last_by_end = None
+        for v in hvisits:
+            d = _day(v.get("at"))
+            if d > hi:
+                continue
+            if last_by_end is None:
+                last_by_end = d
+            if d < lo:
+                break  # the rest are older still
+            for acc in scopes:
+                acc.visits += 1
+            if (wacc := worker_acc(v.get("worker"))) is not None:
+                wacc.visits += 1
+            visitors.add(v.get("worker"))
+        # Findings of every household, moved out or not: what was asked still counts.
+        for f in ix.findings_by_household.get(hid, ()):
+            _add_finding(f, lo, hi, scopes, worker_acc(_finding_worker(f, visits)))
+        if h.get("moved_out"):
+            continue
+        for acc in scopes:
+            acc.households += 1
+        if visitors:
+            for acc in scopes:
+                acc.visited += 1
+            for w in visitors:
+                if w in workers and worker_grid.get(w) == g:
+                    workers[w].visited += 1
+        else:
+            never.append({**_household_row(state, h, g), "last_visit": last_by_end})
+        tags = [t for t in h.get("tags") or () if t in watched]
+        if tags:
+            interval = min(watched[t] for t in tags)
+            since_last = (until - dt.date.fromisoformat(last_by_end)).days if last_by_end else None
+            if since_last is None or since_last > interval:
+                for acc in scopes:
+                    acc.vulnerable += 1
+                vulnerable.append({**_household_row(state, h, g), "tags": tags, "interval_days": interval,
+                                   "last_visit": last_by_end, "days_since": since_last})
+
+    for w in ents["wish"].values():
+        hid = w.get("household")
+        if hid not in household_grid:
+            continue
+        gacc = grids.get(household_grid[hid])
+        finding = ents["finding"].get(w.get("finding") or "", {})
+        wacc = worker_acc(_finding_worker(finding, visits)) if finding else None
+        states = {h.get("state") for h in w.get("history", ()) if lo <= _change_day(h) <= hi}
+        for acc in (total, gacc, wacc):
+            if acc is not None:
+                acc.wishes_claimed += "claimed" in states
+                acc.wishes_fulfilled += "fulfilled" in states
+
+    # A worker's households and vulnerable count are those of the grid they answer for.
+    for w, acc in workers.items():
+        gacc = grids.get(worker_grid.get(w))
+        if gacc is not None:
+            acc.households, acc.vulnerable = gacc.households, gacc.vulnerable
+
+    community = next(iter(ents["community"].values()), {})
+    if grid:
+        g = ents["grid"][grid]
+        total_row = total.row("grid", grid, g.get("name") or grid, grid)
+    else:
+        total_row = total.row("community", community.get("id"), community.get("name") or "", None)
+    vulnerable.sort(key=lambda r: (str(r["grid"] or ""), r["days_since"] is not None,
+                                   r["interval_days"] - (r["days_since"] or 0), _household_order(r)))
+    never.sort(key=_household_order)
+    return {
+        "since": lo,
+        "until": hi,
+        "grid": grid,
+        "intervals": watched,
+        "total": total_row,
+        "grids": [acc.row("grid", g, ents["grid"].get(g, {}).get("name") or g, g) for g, acc in grids.items()],
+        "workers": [acc.row("worker", w, ents["worker"].get(w, {}).get("name") or w, worker_grid.get(w))
+                    for w, acc in workers.items()],
+        "never_visited": never,
+        "vulnerable": vulnerable,
+    }
+
+
+def _finding_worker(f: dict, visits: dict) -> str | None:
+    return visits.get(f.get("visit") or "", {}).get("worker") or f.get("_by")
+
+
+def _add_finding(f: dict, lo: str, hi: str, scopes: tuple, wacc: _Acc | None) -> None:
+    opened = _day(f.get("at"))
+    if opened > hi:
+        return
+    accs = scopes if wacc is None else (*scopes, wacc)
+    role = f.get("role")
+    status = status_at(f, hi)
+    done_day = _first_done_day(f)
+    is_open = status in model.OPEN_STATUSES
+    overdue = is_open and bool(f.get("due")) and f["due"][:10] < hi
+    in_period = opened >= lo
+    closed_in_period = done_day is not None and lo <= done_day <= hi
+    days = (dt.date.fromisoformat(done_day) - dt.date.fromisoformat(opened)).days if closed_in_period else None
+    for acc in accs:
+        for a in (acc, acc.roles.get(role)):
+            if a is None:
+                continue
+            if in_period:
+                a.opened += 1
+                a.done_of_opened += status in DONE_STATUSES
+            if closed_in_period:
+                a.closed += 1
+                a.days.append(days)
+            a.overdue += overdue
+
+
+# --- what residents ask for ---------------------------------------------------------------------
+
+
+def _place(state: State, h: dict, by: str) -> tuple[str | None, str]:
+    b = state.entities["building"].get(h.get("building") or "", {})
+    if by == "building":
+        return h.get("building"), views._building_label(state, h.get("building"))
+    if by == "compound":
+        c = b.get("compound")
+        return c, state.entities["compound"].get(c or "", {}).get("name") or c or ""
+    g = b.get("grid")
+    return g, state.entities["grid"].get(g or "", {}).get("name") or g or ""
+
+
+def needs(state: State, since: dt.date, until: dt.date, grid: str | None = None, by: str | None = None,
+          top: int = 10, examples: int = 2) -> list[dict]:
+    """What residents asked for in the period, grouped by role and category (and place with ``by``:
+    building, compound or grid), ranked by how many DISTINCT households asked — a household asking
+    twice counts once. Each row: ``rank, role, category, place, place_name, households, findings,
+    open`` (households with one still open or referred at the end of the period) and ``examples``
+    (up to ``examples`` ``asked`` texts, those asked by the most households first). ``top`` rows at
+    most (``None`` or 0: all)."""
+    check_period(since, until)
+    _check_grid(state, grid)
+    if by is not None and by not in NEEDS_BY:
+        raise model.ValidationError("report.bad_by", value=by)
+    ix = views.index(state)
+    lo, hi = since.isoformat(), until.isoformat()
+    households = _scope_households(state, grid)
+    groups: dict[tuple, dict] = {}
+    for h in households:
+        hid = h["id"]
+        place = _place(state, h, by) if by else (None, "")
+        for f in ix.findings_by_household.get(hid, ()):
+            if not lo <= _day(f.get("at")) <= hi:
+                continue
+            key = (f.get("role"), f.get("category") or "other", place[0])
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = {"place_name": place[1], "households": set(), "findings": 0, "open": set(),
+                                   "asked": {}}
+            g["households"].add(hid)
+            g["findings"] += 1
+            if status_at(f, hi) in model.OPEN_STATUSES:
+                g["open"].add(hid)
+            text = (f.get("asked") or "").strip()
+            if text:
+                g["asked"].setdefault(text, set()).add(hid)
+    role_order = {r: i for i, r in enumerate(model.ROLES)}
+
+    def cat_order(role: str, cat: str) -> int:
+        cats = model.CATEGORIES.get(role, ())
+        return cats.index(cat) if cat in cats else len(cats)
+
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]["households"]), -kv[1]["findings"],
+                                                    role_order.get(kv[0][0], 99), cat_order(kv[0][0], kv[0][1]),
+                                                    str(kv[0][2] or "")))
+    rows = []
+    for i, ((role, category, place), g) in enumerate(ranked[:top or None], 1):
+        texts = sorted(g["asked"].items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        rows.append({
+            "rank": i,
+            "role": role,
+            "category": category,
+            "place": place,
+            "place_name": g["place_name"],
+            "households": len(g["households"]),
+            "findings": g["findings"],
+            "open": len(g["open"]),
+            "examples": [text for text, _ in texts[:examples]],
+        })
+    return rows
+
+
+# --- flat forms for CSV -------------------------------------------------------------------------
+
+ROW_KEYS = ("level", "id", "name", "grid", "households", "visits", "visited", "coverage", "vulnerable", "opened",
+            "closed", "closure_rate", "median_days", "overdue", "wishes_claimed", "wishes_fulfilled")
+
+
+def summary_rows(result: dict) -> list[dict]:
+    """The summary's rows (total, grids, workers) flattened for a spreadsheet: :data:`ROW_KEYS`, then
+    ``opened.<role>`` and ``closed.<role>`` for each of the seven roles, in :data:`model.ROLES` order."""
+    rows = [result["total"]]
+    if not result.get("grid"):
+        rows += result["grids"]
+    rows += result["workers"]
+    out = []
+    for r in rows:
+        flat = {k: r[k] for k in ROW_KEYS}
+        for role in model.ROLES:
+            flat[f"opened.{role}"] = r["by_role"][role]["opened"]
+        for role in model.ROLES:
+            flat[f"closed.{role}"] = r["by_role"][role]["closed"]
+        out.append(flat)
+    return out
+
+
+def csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:
+    """CSV that Excel opens right: a BOM first (so it reads UTF-8), every field quoted as needed,
+    CRLF line ends, empty cells for ``None``."""
+    import csv
+    import io
+
+    from .export import defuse  # residents' words must not run as formulas in Excel
+
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    w = csv.writer(buf)
+    w.writerow(header)
+    for row in rows:
+        w.writerow(["" if v is None else defuse(v) if isinstance(v, str) else v for v in row])
+    return buf.getvalue()
