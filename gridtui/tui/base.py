@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from .. import model
 from ..i18n import t
@@ -57,6 +57,11 @@ class GridScreen(Screen):
         if self._seen is not None and self.is_current and event.size.width != self._width:
             self.refresh_data()  # tables fit their last column to the width
         self._width = event.size.width
+
+    def row_under_cursor(self, table_id: str, rows: list[dict]) -> dict | None:
+        """The record behind the table row the cursor is on (None on an empty table)."""
+        table = self.query_one(f"#{table_id}", DataTable)
+        return rows[table.cursor_row] if 0 <= table.cursor_row < len(rows) else None
 
     def data_changed(self) -> None:
         """After this screen wrote to the store: redraw now, and the header's unsynced count."""

@@ -61,10 +61,7 @@ class BuildingScreen(GridScreen):
         self.set_title(*title)
 
     def current(self) -> dict | None:
-        table = self.query_one("#households", DataTable)
-        if not self.shown or not 0 <= table.cursor_row < len(self.shown):
-            return None
-        return self.shown[table.cursor_row]
+        return self.row_under_cursor("households", self.shown)
 
     def action_toggle_unvisited(self) -> None:
         self.unvisited = not self.unvisited

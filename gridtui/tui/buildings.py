@@ -81,10 +81,7 @@ class BuildingsScreen(GridScreen):
         self.set_title(*title)
 
     def current(self) -> dict | None:
-        table = self.query_one("#buildings", DataTable)
-        if not self.shown or table.cursor_row < 0 or table.cursor_row >= len(self.shown):
-            return None
-        return self.shown[table.cursor_row]
+        return self.row_under_cursor("buildings", self.shown)
 
     # --- keys -----------------------------------------------------------------------------------
 

@@ -102,10 +102,7 @@ class FollowupsScreen(GridScreen):
         self.show_detail()
 
     def current(self) -> dict | None:
-        table = self.query_one("#followups", DataTable)
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
+        return self.row_under_cursor("followups", self.rows)
 
     # --- keys -----------------------------------------------------------------------------------
 

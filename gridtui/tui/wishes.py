@@ -40,10 +40,7 @@ class WishesScreen(GridScreen):
         self.set_title((t("ui.title.wishes"), "bold"), "  ", t("ui.wishes.count", **counts))
 
     def current(self) -> dict | None:
-        table = self.query_one("#wishes", DataTable)
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
+        return self.row_under_cursor("wishes", self.rows)
 
     def action_claim(self) -> None:
         row = self.current()
