@@ -628,3 +628,35 @@ async def test_g_shows_my_grid_at_a_glance_and_counts_a_new_visit(store):
         row = model.ROLES.index("mediation")
         assert int(after[row][1]) == int(role_rows[row][1]) + 1
         assert text_of(app.screen.query_one("#figures")) != before
+
+
+async def test_a_full_disk_on_save_keeps_the_form_and_says_so(store, monkeypatch):
+    import errno
+
+    from gridtui import atomic
+
+    bi, hi, _ = household_with(store, lambda h: not h["moved_out"])
+    count = store.event_count
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await open_household(pilot, keys, bi, hi)
+        await keys("v")
+        await on_screen(pilot, "VisitScreen")
+        await keys("7", "enter")
+        await keys.type("灭火器过期")
+
+        def full(*_a):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(atomic.os, "fsync", full)
+        await keys("ctrl+s")
+        assert app.screen.__class__.__name__ == "VisitScreen"
+        assert "磁盘已满" in text_of(app.screen.query_one("#error"))
+        assert store.event_count == count
+        assert app.screen.value()["findings"][0]["asked"] == "灭火器过期"  # nothing typed is lost
+        monkeypatch.undo()
+        await keys("ctrl+s")
+        await on_screen(pilot, "HouseholdScreen")
+        assert store.event_count > count
