@@ -127,6 +127,15 @@ def household_with(store, predicate) -> tuple[int, int, dict]:
     raise LookupError("no such household in the demo grid")
 
 
+async def to_visit_form(pilot, keys, store) -> None:
+    """From the home screen, through a building and a lived-in household, to a new visit form."""
+    bi, hi, _ = household_with(store, lambda h: not h["moved_out"])
+    await on_screen(pilot, "BuildingsScreen")
+    await open_household(pilot, keys, bi, hi)
+    await keys("v")
+    await on_screen(pilot, "VisitScreen")
+
+
 # --- tests ---------------------------------------------------------------------------------------
 
 
@@ -350,14 +359,10 @@ async def test_escape_on_a_filled_form_asks_before_discarding(store):
 
 
 async def test_invalid_form_shows_one_line_and_keeps_the_input(store):
-    bi, hi, _ = household_with(store, lambda h: not h["moved_out"])
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
-        await open_household(pilot, keys, bi, hi)
-        await keys("v")
-        await on_screen(pilot, "VisitScreen")
+        await to_visit_form(pilot, keys, store)
         await keys("1")  # a data finding proposes new facts
         await keys("enter")
         await keys.type("新添一口人")
@@ -507,14 +512,10 @@ async def test_command_palette_opens_screens(store):
 
 
 async def test_form_keeps_global_keys_from_losing_input_and_quit_asks(store):
-    bi, hi, _ = household_with(store, lambda h: not h["moved_out"])
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
-        await open_household(pilot, keys, bi, hi)
-        await keys("v")
-        await on_screen(pilot, "VisitScreen")
+        await to_visit_form(pilot, keys, store)
         await keys("6", "enter")
         await keys.type("物业不作为")
         await keys("up")  # back on the category: letters are keys again
@@ -535,14 +536,10 @@ async def test_form_keeps_global_keys_from_losing_input_and_quit_asks(store):
 
 
 async def test_residents_words_are_shown_as_typed_never_as_markup(store):
-    bi, hi, _ = household_with(store, lambda h: not h["moved_out"])
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
-        await open_household(pilot, keys, bi, hi)
-        await keys("v")
-        await on_screen(pilot, "VisitScreen")
+        await to_visit_form(pilot, keys, store)
         await keys("3", "enter")
         await keys.type("[b]养老[/b] [链接]")
         await keys("ctrl+s")
