@@ -34,27 +34,30 @@ def sort_key(e: dict) -> tuple:
     return (e["t"][0], e["t"][1], e["dev"], e["id"])
 
 
+MAX_AHEAD_MS = 86_400_000  # a stamp further ahead of our wall clock than this is not adopted
+
+
 class Clock:
     """Hybrid logical clock: never goes backwards, even when the wall clock does."""
 
     def __init__(self, now_ms: Callable[[], int] | None = None, last: tuple[int, int] = (0, 0)) -> None:
-        self._now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
+        self.now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
         self.last = tuple(last)
 
     def tick(self) -> list[int]:
-        wall = self._now_ms()
+        wall = self.now_ms()
         ms, c = self.last
         self.last = (wall, 0) if wall > ms else (ms, c + 1)
         return list(self.last)
 
-    def observe(self, stamp: Iterable[int], max_ahead_ms: int | None = 86_400_000) -> None:
+    def observe(self, stamp: Iterable[int], max_ahead_ms: int | None = MAX_AHEAD_MS) -> None:
         """Move past a stamp seen from elsewhere, unless it is implausibly far ahead.
 
         A device whose clock runs days fast must not drag every clock that reads its events
         into the future, so stamps beyond ``max_ahead_ms`` of our wall clock are ignored.
         """
         ms, c = stamp
-        if max_ahead_ms is not None and ms - self._now_ms() > max_ahead_ms:
+        if max_ahead_ms is not None and ms - self.now_ms() > max_ahead_ms:
             return
         if (ms, c) > self.last:
             self.last = (ms, c)

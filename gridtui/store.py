@@ -27,7 +27,7 @@ from tinydb import TinyDB
 
 from . import model
 from .atomic import ensure_private_dir
-from .events import Clock, State, fold, fold_more, make_event, share_strings
+from .events import MAX_AHEAD_MS, Clock, State, fold, fold_more, make_event, share_strings
 from .lock import StoreLock
 from .storage import AtomicJSONStorage
 
@@ -166,13 +166,12 @@ class Store:
 
     def _latest_stamp(self, events: list[dict]) -> tuple[int, int]:
         # Our new events must sort after everything this device has seen, so that an edit made
-        # after seeing another wins over it; stamps from far-future clocks are not trusted.
-        probe = Clock(self._clock_ms)
-        for e in events:
-            # Our own stamps bind us however far ahead they are (a clock that ran fast and was
-            # fixed): going below them could repeat an event id.
-            probe.observe(e["t"], max_ahead_ms=None if e["dev"] == self.meta.get("device") else 86_400_000)
-        return probe.last
+        # after seeing another wins over it; stamps from far-future clocks are not trusted. Our
+        # own stamps bind us however far ahead they are (a clock that ran fast and was fixed):
+        # going below them could repeat an event id.
+        horizon = self.clock.now_ms() + MAX_AHEAD_MS
+        me = self.meta.get("device")
+        return max((tuple(e["t"]) for e in events if e["t"][0] <= horizon or e["dev"] == me), default=(0, 0))
 
     # --- the log ------------------------------------------------------------------------------
 

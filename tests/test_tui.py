@@ -422,15 +422,11 @@ async def test_followups_role_filter_and_due_households(store):
 
 
 async def test_wish_claim_then_fulfil(store):
-    bi, hi, _ = household_with(store, lambda h: not h["moved_out"])
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
-        await open_household(pilot, keys, bi, hi)
+        await to_visit_form(pilot, keys, store)
         # a micro-wish is a service finding of that category
-        await keys("v")
-        await on_screen(pilot, "VisitScreen")
         await keys("4", "enter")
         await keys.type("想要一台老式半导体收音机")
         await keys("ctrl+s")
@@ -632,15 +628,11 @@ async def test_a_full_disk_on_save_keeps_the_form_and_says_so(store, monkeypatch
 
     from gridtui import atomic
 
-    bi, hi, _ = household_with(store, lambda h: not h["moved_out"])
     count = store.event_count
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
-        await open_household(pilot, keys, bi, hi)
-        await keys("v")
-        await on_screen(pilot, "VisitScreen")
+        await to_visit_form(pilot, keys, store)
         await keys("7", "enter")
         await keys.type("灭火器过期")
 

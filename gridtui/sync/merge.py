@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
+from ..events import MAX_AHEAD_MS
 from .envelope import Opened, canonical, verify
 
 # What a worker's device may write: visits and what they find. Roster and office decisions
 # (households, buildings, grids, workers) come only from the office.
 WORKER_KINDS = frozenset({"visit", "finding", "wish"})
 _EVENT_FIELDS = {"id": str, "t": list, "dev": str, "by": str, "kind": str, "eid": str, "op": str, "data": dict}
-FUTURE_MS = 86_400_000  # a day ahead: more than any time-zone mistake, less than a wrong date
+FUTURE_MS = MAX_AHEAD_MS  # a day ahead: more than any time-zone mistake, less than a wrong date
 PAST_MS = 400 * 86_400_000
 
 

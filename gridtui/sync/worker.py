@@ -102,14 +102,16 @@ class Outgoing:
     worker: str
     key: str
     path: Path
-    data: bytes
+    device: str
+    created: str
+    events: list[dict]  # a list of its own holding immutable events: safe in another thread
     sent: int
     fingerprint: str  # which events the file holds; unchanged → the file is not rewritten
     unchanged: bool
 
 
 def prepare(store: Store, home: Path) -> Outgoing:
-    """Seal every event this device authored (needs the store: call it where the store lives)."""
+    """Gather every event this device authored (needs the store: call it where the store lives)."""
     if store.training:
         raise SyncError("sync.training_store")
     config = load_config(home)
@@ -119,19 +121,19 @@ def prepare(store: Store, home: Path) -> Outgoing:
     mine = [e for e in store.iter_events() if e["dev"] == store.device]
     # A new key (re-enrolment) must re-sign the file too; hashed, so the key is not written twice.
     fingerprint = hashlib.sha256(f"{len(mine)}:{mine[-1]['id'] if mine else ''}:{key}".encode()).hexdigest()[:16]
-    data = envelope.seal(worker, store.device, store.now_iso(), mine, key)
     path = Path(shared) / TO_OFFICE / worker / f"{store.device}.json"
     unchanged = store.meta.get("sent") == fingerprint
-    return Outgoing(Path(shared), worker, key, path, data, len(mine), fingerprint, unchanged)
+    return Outgoing(Path(shared), worker, key, path, store.device, store.now_iso(), mine, len(mine), fingerprint,
+                    unchanged)
 
 
 def exchange(out: Outgoing) -> tuple[dict | None, str | None]:
-    """The slow part, file I/O only (a USB stick, a network share): write mine, read the office's."""
+    """The slow part, no store needed (a USB stick, a network share): sign and write mine, read the office's."""
     if not out.shared.is_dir():
         raise SyncError("sync.no_shared", path=out.shared)
     # Rewriting an identical set of events would only make the office read it again.
     if not (out.unchanged and out.path.is_file()):
-        envelope.write(out.path, out.data)
+        envelope.write(out.path, envelope.seal(out.worker, out.device, out.created, out.events, out.key))
     return _office_file(out.shared, out.worker, out.key)
 
 
