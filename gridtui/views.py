@@ -87,7 +87,7 @@ def _visited_since(ix: Index, hid: str, start: dt.date) -> bool:
     return last is not None and _date(last["at"]) >= start
 
 
-def _building_label(state: State, bid: str | None) -> str:
+def building_label(state: State, bid: str | None) -> str:
     b = state.entities["building"].get(bid or "", {})
     compound = state.entities["compound"].get(b.get("compound", ""), {})
     return f"{compound.get('name', '')}{b.get('name', bid or '')}"
@@ -109,7 +109,7 @@ def buildings_overview(state: State, today: dt.date, cycle: str = "month", grid:
         rows.append(
             {
                 "id": b["id"],
-                "name": _building_label(state, b["id"]),
+                "name": building_label(state, b["id"]),
                 "households": len(hs),
                 "visited": sum(1 for h in hs if _visited_since(ix, h["id"], start)),
                 "open": sum(1 for f in findings if _is_open(f)),
@@ -151,7 +151,7 @@ def _finding_row(state: State, f: dict, today: dt.date) -> dict:
     return {
         "id": f["id"],
         "household": f["household"],
-        "building": _building_label(state, h.get("building")),
+        "building": building_label(state, h.get("building")),
         "room": h.get("room", ""),
         "unit": h.get("unit"),
         "head": h.get("head", ""),
@@ -175,7 +175,7 @@ def household_detail(state: State, hid: str, today: dt.date) -> dict:
     ix = index(state)
     h = dict(state.entities["household"][hid])
     h["tags"] = list(h.get("tags") or ())
-    h["building_name"] = _building_label(state, h.get("building"))
+    h["building_name"] = building_label(state, h.get("building"))
     findings = sorted(ix.findings_by_household.get(hid, []), key=lambda f: f.get("at", ""), reverse=True)
     by_visit: dict[str, list[dict]] = {}
     for f in findings:
@@ -231,7 +231,7 @@ def due_households(state: State, today: dt.date, grid: str | None = None) -> lis
             rows.append(
                 {
                     "id": h["id"],
-                    "building": _building_label(state, h.get("building")),
+                    "building": building_label(state, h.get("building")),
                     "unit": h.get("unit"),
                     "room": h.get("room", ""),
                     "head": h.get("head", ""),
@@ -254,7 +254,7 @@ def wishes(state: State) -> list[dict]:
             {
                 "id": w["id"],
                 "household": w.get("household"),
-                "building": _building_label(state, h.get("building")),
+                "building": building_label(state, h.get("building")),
                 "room": h.get("room", ""),
                 "head": h.get("head", ""),
                 "title": w.get("title", ""),

@@ -174,7 +174,7 @@ def _household_row(state: State, h: dict, grid: str | None) -> dict:
         "id": h["id"],
         "grid": grid,
         "building": h.get("building"),
-        "building_name": views._building_label(state, h.get("building")),
+        "building_name": views.building_label(state, h.get("building")),
         "unit": h.get("unit"),
         "floor": h.get("floor"),
         "room": h.get("room", ""),
@@ -351,7 +351,7 @@ def _add_finding(f: dict, lo: str, hi: str, scopes: tuple, wacc: _Acc | None) ->
 def _place(state: State, h: dict, by: str) -> tuple[str | None, str]:
     b = state.entities["building"].get(h.get("building") or "", {})
     if by == "building":
-        return h.get("building"), views._building_label(state, h.get("building"))
+        return h.get("building"), views.building_label(state, h.get("building"))
     if by == "compound":
         c = b.get("compound")
         return c, state.entities["compound"].get(c or "", {}).get("name") or c or ""
