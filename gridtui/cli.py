@@ -54,11 +54,14 @@ def friendly_errors():
 
 
 class Ctx:
-    def __init__(self, home: Path, demo: bool, worker: str | None) -> None:
+    def __init__(self, home: Path, demo: bool, worker: str | None, pin_file: Path | None = None) -> None:
+        from .pin import PinSource
+
         self.home = home
         self.demo = demo
         self.worker = worker
         self.config = load_config(home)
+        self.pins = PinSource(pin_file)
 
     def cycle(self) -> str:
         return self.config.get("cycle", DEFAULTS["cycle"])
@@ -68,7 +71,19 @@ class Ctx:
             from .demo import DEFAULT_WORKER, open_training
 
             return open_training(self.home, self.worker or DEFAULT_WORKER)
-        return Store.open(real_store(self.home))
+        return self.open_real()
+
+    def open_real(self) -> Store:
+        """The worker's own store, unlocked with the PIN (and encrypted first if an older gridtui wrote it)."""
+        from .sync.worker import adopt_config_key
+
+        store = Store.open(real_store(self.home), unlock=self.pins.unlock, new_pin=self.pins.protect_legacy)
+        try:
+            adopt_config_key(store, self.home)
+        except BaseException:
+            store.close()
+            raise
+        return store
 
 
 def _apply_lang(config: dict, lang: str | None) -> None:
@@ -83,14 +98,17 @@ lang_option = click.option("--lang", type=click.Choice(i18n.LANGS), help="界面
               help="App home folder (default: $GRIDTUI_HOME or the platform's user data folder).")
 @click.option("--demo", "use_demo", is_flag=True, help="Use the training (demo) store instead of the real one.")
 @click.option("--worker", help="With --demo: which demo worker (W01–W04).")
+@click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the PIN from this file's first line instead of asking (scheduled jobs; see docs/security.md).")
 @lang_option
 @click.pass_context
-def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | None, lang: str | None) -> None:
+def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | None, pin_file: Path | None,
+         lang: str | None) -> None:
     """gridtui — 敲门问需送关怀: door-knock visits and follow-ups for grid workers.
 
     Run `gridtui demo` to try it on the training data.
     """
-    obj = Ctx(home_dir(home), use_demo, worker)
+    obj = Ctx(home_dir(home), use_demo, worker, pin_file)
     _apply_lang(obj.config, lang)
     ctx.obj = obj
     if ctx.invoked_subcommand is None:
@@ -100,7 +118,7 @@ def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | No
         if not Store.exists(real_store(obj.home)):
             click.echo(t("cli.first_run"))
             ctx.exit(1)
-        _run_tui(obj, lambda: Store.open(real_store(obj.home)))
+        _run_tui(obj, obj.open_real)
 
 
 def _run_tui(obj: Ctx, opener) -> None:
@@ -265,7 +283,7 @@ def setup(obj: Ctx, shared: Path, worker_id: str, key: str) -> None:
     from .sync.worker import setup as do_setup
 
     with friendly_errors():
-        info = do_setup(obj.home, shared, worker_id, key)
+        info = do_setup(obj.home, shared, worker_id, key, new_pin=obj.pins.new_pin, unlock=obj.pins.unlock)
     click.echo(t("sync.setup_done", **info))
 
 
@@ -282,6 +300,29 @@ def sync(obj: Ctx) -> None:
         finally:
             store.close()
     click.echo(message(result))
+
+
+@main.command()
+@click.pass_obj
+def passwd(obj: Ctx) -> None:
+    """Change the PIN of this laptop's data (the data is not re-encrypted: only its key is)."""
+    change_pin(obj, real_store(obj.home))
+
+
+def change_pin(obj: Ctx, folder: Path) -> None:
+    """Old PIN (or the given one), then the new one twice; the store is locked meanwhile."""
+    from . import vault
+    from .lock import StoreLock
+
+    with friendly_errors():
+        if not Store.exists(folder):
+            raise NotAStore(str(folder))
+        if not vault.is_protected(folder):
+            raise UserError("pin.not_protected")
+        with StoreLock(folder):
+            cipher = obj.pins.unlock(folder, "pin.old")  # a wrong old PIN stops here
+            vault.change_pin(folder, cipher, obj.pins.ask_new_pin())
+    click.echo(t("pin.changed"))
 
 
 # The office's commands live in their own module; importing it registers them on `main`.

@@ -34,7 +34,7 @@ def office_init(obj: Ctx, roster: Path) -> None:
     from .office.commands import init
 
     with friendly_errors():
-        counts = init(obj.home, roster)
+        counts = init(obj.home, roster, new_pin=obj.pins.new_pin)
     click.echo(t("office.init_done", **counts))
 
 
@@ -43,15 +43,33 @@ def office_init(obj: Ctx, roster: Path) -> None:
               help="Folder for the files; created if missing (its parent must exist).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
               help="csv: for Excel (UTF-8 with BOM); jsonl: one whole record a line, for programs.")
+@click.option("--include-sensitive", is_flag=True,
+              help="Unmasked names, phones, ID numbers and care tags; the export is recorded (office exports).")
 @click.pass_obj
-def office_export(obj: Ctx, folder: Path, fmt: str) -> None:
-    """Write households, visits, findings and wishes to files (residents' data: keep them safe)."""
+def office_export(obj: Ctx, folder: Path, fmt: str, include_sensitive: bool) -> None:
+    """Write households, visits, findings and wishes to files, personal data masked unless asked."""
     from .office.export import export
 
     with friendly_errors():
-        written = export(obj.home, folder, fmt)
+        written = export(obj.home, folder, fmt, include_sensitive, unlock=obj.pins.unlock)
     for name, n in written:
         click.echo(t("export.file_line", file=name, n=n))
+    click.echo(t("export.sensitive_recorded" if include_sensitive else "export.masked"))
+
+
+@office.command("exports")
+@click.pass_obj
+def office_exports(obj: Ctx) -> None:
+    """List every export that carried unmasked personal data: when, where to, by whom."""
+    from .office.commands import sensitive_exports
+
+    with friendly_errors():
+        entries = sensitive_exports(obj.home, unlock=obj.pins.unlock)
+    if not entries:
+        click.echo(t("export.none_sensitive"))
+    for e in entries:
+        click.echo(t("export.sensitive_line", at=e["at"], to=e["to"], user=e["user"], host=e["host"],
+                     format=e["format"]))
 
 
 @office.command("enroll")
@@ -64,7 +82,7 @@ def office_enroll(obj: Ctx, worker_id: str, name: str, grid: str) -> None:
     from .office.commands import enroll
 
     with friendly_errors():
-        key = enroll(obj.home, worker_id, name, grid)
+        key = enroll(obj.home, worker_id, name, grid, unlock=obj.pins.unlock)
     click.echo(t("office.enrolled", worker=worker_id, name=name, grid=grid))
     click.echo(key)
 
@@ -73,14 +91,43 @@ PROGRESS_FROM = 20  # files: below this a merge is over before a bar could help
 
 @office.command("disable")
 @click.argument("worker_id")
+@click.option("--shared", type=click.Path(path_type=Path),
+              help="Also take their grid file out of this shared folder now (publish does it anyway).")
 @click.pass_obj
-def office_disable(obj: Ctx, worker_id: str) -> None:
-    """Stop taking a worker's files (a lost laptop, a worker who left); enroll again to restore."""
-    from .office.commands import set_enabled
+def office_disable(obj: Ctx, worker_id: str, shared: Path | None) -> None:
+    """A worker who left: refuse their files from now on and issue them nothing more; enroll again to restore."""
+    from .office.commands import disable
 
     with friendly_errors():
-        set_enabled(obj.home, worker_id, False)
+        withdrawn = disable(obj.home, worker_id, shared, unlock=obj.pins.unlock)
     click.echo(t("office.disabled", worker=worker_id))
+    if withdrawn:
+        click.echo(t("office.withdrawn", worker=worker_id))
+
+
+@office.command("rekey")
+@click.argument("worker_id")
+@click.pass_obj
+def office_rekey(obj: Ctx, worker_id: str) -> None:
+    """A new key for a worker (a lost laptop): prints it alone on the last line; the old key stops working."""
+    from .office.commands import rekey
+
+    with friendly_errors():
+        key, enabled = rekey(obj.home, worker_id, unlock=obj.pins.unlock)
+    click.echo(t("office.rekeyed", worker=worker_id))
+    if not enabled:
+        click.echo(t("office.rekeyed_disabled", worker=worker_id))
+    click.echo(key)
+
+
+@office.command("passwd")
+@click.pass_obj
+def office_passwd(obj: Ctx) -> None:
+    """Change the office store's PIN (the data is not re-encrypted: only its key is)."""
+    from .cli import change_pin
+    from .home import office_store
+
+    change_pin(obj, office_store(obj.home))
 
 
 shared_option = click.option("--shared", required=True, type=click.Path(path_type=Path), help="The shared folder.")
@@ -94,7 +141,7 @@ def office_publish(obj: Ctx, shared: Path) -> None:
     from .office.commands import publish
 
     with friendly_errors():
-        for worker, n in publish(obj.home, shared):
+        for worker, n in publish(obj.home, shared, unlock=obj.pins.unlock):
             click.echo(t("office.published", worker=worker, n=n))
 
 
@@ -112,15 +159,17 @@ def office_merge(obj: Ctx, shared: Path) -> None:
     with friendly_errors():
         found, _ = _scan(require_shared(shared))
         if len(found) < PROGRESS_FROM:
-            report = merge_folder(obj.home, shared)
+            report = merge_folder(obj.home, shared, unlock=obj.pins.unlock)
         else:
             with click.progressbar(length=len(found), label=t("office.merging"), file=sys.stderr,
                                    show_pos=True) as bar:
-                report = merge_folder(obj.home, shared, progress=bar.update)
+                report = merge_folder(obj.home, shared, progress=bar.update, unlock=obj.pins.unlock)
     click.echo(t("office.merge_summary", taken=len(report.taken), new=report.new_events, unchanged=report.unchanged,
                  skipped=len(report.skipped), conflicts=len(report.conflicts)))
     for s in report.skipped:
         click.echo(t("office.skipped_line", file=s.name, reason=t(s.reason, **s.args)))
+    for name in report.old_format:
+        click.echo(t("office.old_format_line", file=name))
     for f in report.flags:
         click.echo(t("office.flag_line", file=f.file, id=f.event.get("eid", f.event.get("id")), reason=t(f.reason)))
     for c in report.conflicts:
@@ -145,7 +194,7 @@ def office_findings(obj: Ctx, status: str | None, role: str | None, grid: str | 
     from .textfmt import table, truncate
 
     with friendly_errors():
-        rows = findings(obj.home, status, role, grid, overdue)
+        rows = findings(obj.home, status, role, grid, overdue, unlock=obj.pins.unlock)
     if fmt == "json":
         click.echo(json.dumps([{k: v for k, v in r.items() if k != "head"} for r in rows], ensure_ascii=False, indent=1))
         return
@@ -164,7 +213,7 @@ def office_resolve(obj: Ctx, finding_id: str, note: str) -> None:
     from .office.commands import change_finding
 
     with friendly_errors():
-        change_finding(obj.home, finding_id, "resolved", note)
+        change_finding(obj.home, finding_id, "resolved", note, unlock=obj.pins.unlock)
     click.echo(t("office.status_changed", id=finding_id, status=i18n.name("status", "resolved")))
 
 
@@ -178,7 +227,7 @@ def office_refer(obj: Ctx, finding_id: str, unit: str, note: str) -> None:
     from .office.commands import change_finding
 
     with friendly_errors():
-        change_finding(obj.home, finding_id, "referred", note, to=unit)
+        change_finding(obj.home, finding_id, "referred", note, to=unit, unlock=obj.pins.unlock)
     click.echo(t("office.status_changed", id=finding_id, status=i18n.name("status", "referred")))
 
 
@@ -204,12 +253,12 @@ def _report_options(f):  # noqa: ANN001, ANN202 - a click decorator
     return f
 
 
-def _office_compute(home: Path, compute):  # noqa: ANN001, ANN202 - compute(state) -> result
+def _office_compute(obj: Ctx, compute):  # noqa: ANN001, ANN202 - compute(state) -> result
     """Open the office store, run ``compute`` on its state, close it and let go of all it loaded."""
     from .office.commands import _open
 
     with gc_paused():
-        with _open(home) as store:
+        with _open(obj.home, obj.pins.unlock) as store:
             result = compute(store.state)
         del store
         views.drop_index()  # freeing the index now is far quicker than at interpreter exit
@@ -356,7 +405,7 @@ def office_report(obj: Ctx, since: str | None, until: str | None, grid: str | No
         parsed = report.parse_intervals(intervals)
         if fmt == "csv" and never and vulnerable:
             raise model.ValidationError("report.csv_one_list")
-        res = _office_compute(obj.home, lambda state: report.summary(state, start, end, grid=grid, intervals=parsed))
+        res = _office_compute(obj, lambda state: report.summary(state, start, end, grid=grid, intervals=parsed))
         if fmt == "json":
             data = {k: v for k, v in res.items() if (k != "never_visited" or never) and (k != "vulnerable" or vulnerable)}
             text = json.dumps(data, ensure_ascii=False, indent=1)
@@ -396,7 +445,7 @@ def office_needs(obj: Ctx, since: str | None, until: str | None, grid: str | Non
 
     with friendly_errors():
         start, end = _report_period(since, until)
-        rows, scope = _office_compute(obj.home, lambda state: (
+        rows, scope = _office_compute(obj, lambda state: (
             report.needs(state, start, end, grid=grid, by=by, top=top),
             state.entities["grid"].get(grid, {}).get("name") or grid if grid else
             next(iter(state.entities["community"].values()), {}).get("name", "")))

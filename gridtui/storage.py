@@ -1,9 +1,12 @@
-"""A TinyDB storage that cannot be left half-written.
+"""A TinyDB storage that cannot be left half-written, and that can keep its file encrypted.
 
 TinyDB's own ``JSONStorage`` rewrites its file in place (seek 0, write, truncate): a crash in the
 middle leaves a truncated file, and an empty file silently opens as an empty database. This storage
 writes through :func:`gridtui.atomic.write_atomic` instead, always as UTF-8, and refuses to
 treat a damaged file as empty.
+
+Given a :class:`gridtui.crypto.Cipher`, the file is sealed with AES-GCM, bound to its own file name
+so that files cannot be swapped within a store; a file that does not authenticate is damaged.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from pathlib import Path
 
 from tinydb.storages import Storage
 
+from . import crypto
 from .atomic import write_atomic
 
 
 class DamagedFile(Exception):
-    """A store file exists but cannot be read as JSON."""
+    """A store file exists but cannot be read as JSON (or does not authenticate)."""
 
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
@@ -26,8 +30,10 @@ class DamagedFile(Exception):
 
 
 class AtomicJSONStorage(Storage):
-    def __init__(self, path: str | Path, **_ignored: object) -> None:
+    def __init__(self, path: str | Path, cipher: crypto.Cipher | None = None, **_ignored: object) -> None:
         self.path = Path(path)
+        self.cipher = cipher
+        self._aad = self.path.name.encode("utf-8")
         # TinyDB reads the whole file before every write; keeping the last good data in memory
         # makes a save cost one write instead of a read, a parse and a write.
         self._cache: dict | None = None
@@ -42,6 +48,7 @@ class AtomicJSONStorage(Storage):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
+        raw = self._plain(raw)
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -50,8 +57,20 @@ class AtomicJSONStorage(Storage):
             raise DamagedFile(self.path, "not a JSON object")
         return data
 
+    def _plain(self, raw: bytes) -> bytes:
+        if self.cipher is None:
+            if crypto.is_sealed(raw):
+                raise DamagedFile(self.path, "encrypted, and no key was given")
+            return raw
+        try:
+            return self.cipher.open(raw, self._aad)
+        except crypto.Tampered as exc:
+            raise DamagedFile(self.path, str(exc)) from None
+
     def write(self, data: dict) -> None:
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if self.cipher is not None:
+            payload = self.cipher.seal(payload, self._aad)
         try:
             write_atomic(self.path, payload)
         except BaseException:

@@ -19,17 +19,18 @@ import contextlib
 import copy
 import datetime as dt
 import gc
+import json
 import secrets
 from pathlib import Path
 from typing import Callable, Iterable
 
 from tinydb import TinyDB
 
-from . import model
+from . import crypto, model, privacy, vault
 from .atomic import ensure_private_dir
 from .events import MAX_AHEAD_MS, Clock, State, fold, fold_more, make_event, share_strings
 from .lock import StoreLock
-from .storage import AtomicJSONStorage
+from .storage import AtomicJSONStorage, DamagedFile
 
 SEGMENT_SIZE = 2000
 _META_ID = 1
@@ -72,10 +73,12 @@ class Store:
         self,
         folder: Path,
         *,
+        cipher: crypto.Cipher | None = None,
         now: Callable[[], dt.datetime] = local_now,
         clock_ms: Callable[[], int] | None = None,
     ) -> None:
         self.folder = Path(folder)
+        self.cipher = cipher  # None: a plain store (training data)
         self._now = now
         self._clock_ms = clock_ms
         self._lock = StoreLock(self.folder)
@@ -93,9 +96,16 @@ class Store:
         return (Path(folder) / "meta.json").exists()
 
     @classmethod
-    def create(cls, folder: Path, meta: dict, events: Iterable[dict] = (), **kw) -> "Store":
-        """Make a new store with its identity and initial events, and return it open."""
+    def create(cls, folder: Path, meta: dict, events: Iterable[dict] = (), *, pin: str | None = None,
+               **kw) -> "Store":
+        """Make a new store with its identity and initial events, and return it open.
+
+        With ``pin`` every file is encrypted under a new key kept in ``key.json`` (see gridtui.vault);
+        without, the store is plain — for training data only.
+        """
         ensure_private_dir(folder)
+        if pin is not None:
+            kw["cipher"] = vault.create(folder, pin)
         store = cls(folder, **kw)
         store._lock.acquire()
         try:
@@ -109,13 +119,27 @@ class Store:
         return store
 
     @classmethod
-    def open(cls, folder: Path, *, load: bool = True, **kw) -> "Store":
-        """Open and lock a store; with ``load=False`` the events are read only on :meth:`load`."""
+    def open(cls, folder: Path, *, load: bool = True, unlock: vault.Unlock | None = None,
+             new_pin: Callable[[], str] | None = None, **kw) -> "Store":
+        """Open and lock a store; with ``load=False`` the events are read only on :meth:`load`.
+
+        An encrypted store needs ``unlock``, which asks for the PIN (once the lock is held, so a
+        second copy of the app is told at once rather than after typing the PIN). Given
+        ``new_pin``, a plain store written before encryption existed is encrypted first.
+        """
         if not cls.exists(folder):
             raise NotAStore(str(folder))
         store = cls(folder, **kw)
         store._lock.acquire()
         try:
+            if store.cipher is None and vault.is_protected(folder):
+                if unlock is None:
+                    raise vault.Locked()
+                store.cipher = unlock(Path(folder))
+                if vault.is_migrating(folder):  # a run that was encrypting this store was cut short
+                    vault.finish_protecting(folder, store.cipher, _legacy_transform(folder, store.cipher))
+            elif store.cipher is None and new_pin is not None:
+                store.cipher = vault.protect(folder, new_pin(), _legacy_transform(folder, None))
             store.meta = dict(store._meta_db().table("meta").get(doc_id=_META_ID) or {})
             if load:
                 store.load()
@@ -141,8 +165,16 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def encrypted(self) -> bool:
+        return self.cipher is not None
+
+    def db(self, name: str) -> TinyDB:
+        """A TinyDB file in this store's folder, sealed like the rest of the store."""
+        return TinyDB(self.folder / name, storage=AtomicJSONStorage, cipher=self.cipher)
+
     def _meta_db(self) -> TinyDB:
-        return TinyDB(self.folder / "meta.json", storage=AtomicJSONStorage)
+        return self.db("meta.json")
 
     def load(self) -> None:
         with gc_paused():
@@ -150,7 +182,7 @@ class Store:
 
     def _load_events(self) -> None:
         paths = sorted(self.folder.glob("events-*.json"))
-        self._segments = [TinyDB(p, storage=AtomicJSONStorage) for p in paths]
+        self._segments = [self.db(p.name) for p in paths]
         events: list[dict] = []
         for db in self._segments:
             # Straight from the storage's parsed data: Document wrappers are not needed to fold.
@@ -216,8 +248,7 @@ class Store:
 
     def _writable_segment(self) -> TinyDB:
         if not self._segments or self._tail_count >= SEGMENT_SIZE:
-            path = self.folder / f"events-{len(self._segments) + 1:05d}.json"
-            self._segments.append(TinyDB(path, storage=AtomicJSONStorage))
+            self._segments.append(self.db(f"events-{len(self._segments) + 1:05d}.json"))
             self._tail_count = 0
         return self._segments[-1]
 
@@ -283,3 +314,16 @@ class Store:
         if not acked:
             return sum(1 for _ in mine)
         return sum(1 for e in mine if e["t"] > acked)
+
+
+def _legacy_transform(folder: Path, cipher: crypto.Cipher | None) -> vault.Transform | None:
+    """What encrypting an old store must also change: a worker's store drops the full ID numbers
+    the office used to send, since only the office keeps them now (see gridtui.privacy)."""
+    raw = (Path(folder) / "meta.json").read_bytes()
+    if crypto.is_sealed(raw) and cipher is not None:  # a migration cut short after sealing meta.json
+        raw = cipher.open(raw, b"meta.json")
+    try:
+        meta = json.loads(raw.decode("utf-8"))["meta"][str(_META_ID)]
+    except (ValueError, KeyError, TypeError):
+        raise DamagedFile(Path(folder) / "meta.json", "no store identity") from None
+    return None if meta.get("office") else privacy.redact_segment_file

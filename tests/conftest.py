@@ -2,6 +2,17 @@ import os
 
 import pytest
 
+from gridtui import vault
+
+# A quick scrypt cost: the real one is calibrated to a quarter second, too slow for hundreds of stores.
+vault.FIXED_LOG_N = 10
+TEST_PIN = "test-pin-2468"
+
+
+def unlock(folder):
+    """The unlock callback for stores made in tests (all under TEST_PIN)."""
+    return vault.unlock(folder, TEST_PIN)
+
 # Tests speak Chinese unless they switch; reset between tests since the language is process-wide.
 @pytest.fixture(autouse=True)
 def _zh_default():
@@ -17,6 +28,9 @@ def _isolated_home(tmp_path, monkeypatch):
     """No test ever touches the real user data folder."""
     monkeypatch.setenv("GRIDTUI_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("GRIDTUI_LANG", raising=False)
+    # Commands run in tests find the PIN here instead of asking; tests of asking remove it.
+    monkeypatch.setenv("GRIDTUI_PIN", TEST_PIN)
+    monkeypatch.delenv("GRIDTUI_PIN_FILE", raising=False)
     yield
 
 
@@ -60,5 +74,5 @@ def worker_home(tmp_path):
 
     home = tmp_path / "home"
     Store.create(real_store(home), {"worker": "W01", "grid": "G01"},
-                 roster_events(small_roster(), grid="G01")).close()
+                 roster_events(small_roster(), grid="G01"), pin=TEST_PIN).close()
     return home

@@ -39,6 +39,7 @@ def _used_keys():
         text = path.read_text(encoding="utf-8")
         keys |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[\w.]+)["']""", text))
         keys |= set(re.findall(r"""ValidationError\(\s*["']([\w.]+)["']""", text))
+        keys |= set(re.findall(r"""(?:Error|__init__)\(\s*["']([a-z_]+\.[\w.]+)["']""", text))
     return keys
 
 

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from .. import views
+from .. import privacy, views
 from ..events import Conflict
 from ..home import office_store
 from ..roster import roster_events
 from ..store import Store, gc_paused, local_now
 from ..sync import envelope
 from ..sync.merge import Flag, Incoming, Skipped, merge
+from ..vault import Unlock
 from .ledger import Ledger
 from .roster_csv import load_roster
 
@@ -31,11 +32,15 @@ class OfficeError(UserError):
     """A usage or setup problem."""
 
 
-def _open(home: Path, **kw) -> Store:
+def _open(home: Path, unlock: Unlock | None, **kw) -> Store:
     folder = office_store(home)
     if not Store.exists(folder):
         raise OfficeError("office.not_init")
-    return Store.open(folder, **kw)
+    return Store.open(folder, unlock=unlock, **kw)
+
+
+def _ledger(store: Store) -> Ledger:
+    return Ledger(store.db(Ledger.FILE))
 
 
 def require_shared(shared: Path) -> Path:
@@ -47,40 +52,66 @@ def require_shared(shared: Path) -> Path:
 # --- init and enroll -----------------------------------------------------------------------------
 
 
-def init(home: Path, roster_path: Path) -> dict:
+def init(home: Path, roster_path: Path, new_pin: Callable[[], str]) -> dict:
+    """Create the office store from a roster, encrypted under a PIN asked once the roster is read."""
     folder = office_store(home)
     if Store.exists(folder):
         raise OfficeError("office.already_init", path=folder)
     data = load_roster(roster_path)
     events = roster_events(data)
     meta = {"office": True, "community": data.get("community", {}).get("name", "")}
-    with Store.create(folder, meta, events) as store:
+    with Store.create(folder, meta, events, pin=new_pin()) as store:
         ents = store.state.entities
         return {k: len(ents[k]) for k in ("grid", "building", "household", "visit", "finding")}
 
 
-def enroll(home: Path, worker: str, name: str, grid: str) -> str:
-    with _open(home) as store:
+def enroll(home: Path, worker: str, name: str, grid: str, unlock: Unlock | None = None) -> str:
+    with _open(home, unlock) as store:
         if grid not in store.state.entities["grid"]:
             raise OfficeError("office.unknown_grid", grid=grid, known=" ".join(sorted(store.state.entities["grid"])))
         fields = {"name": name, "grid": grid}
         op = "set" if worker in store.state.entities["worker"] else "create"
         store.append([store.new_event("worker", worker, op, fields)])
-        ledger = Ledger(store.folder)
-        try:
+        with _ledger(store) as ledger:
             return ledger.enroll(worker, name, grid)
-        finally:
-            ledger.close()
 
 
-def set_enabled(home: Path, worker: str, enabled: bool) -> None:
-    with _open(home, load=False) as store:
-        ledger = Ledger(store.folder)
-        try:
-            if not ledger.set_enabled(worker, enabled):
-                raise OfficeError("office.unknown_worker", worker=worker)
-        finally:
-            ledger.close()
+def disable(home: Path, worker: str, shared: Path | None = None, unlock: Unlock | None = None) -> bool:
+    """Refuse the worker's files from now on and issue them nothing more.
+
+    With ``shared``, their last grid file is taken out of the shared folder at once (``publish``
+    also does it); returns whether there was one.
+    """
+    with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
+        if not ledger.set_enabled(worker, False):
+            raise OfficeError("office.unknown_worker", worker=worker)
+    return _withdraw(require_shared(shared), worker) if shared is not None else False
+
+
+def rekey(home: Path, worker: str, unlock: Unlock | None = None) -> tuple[str, bool]:
+    """A new key for ``worker`` (a lost laptop): files sealed with the old one are refused from now on.
+
+    Returns the key and whether the worker is enabled (a disabled worker stays disabled).
+    """
+    with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
+        key = ledger.rekey(worker)
+        if key is None:
+            raise OfficeError("office.unknown_worker", worker=worker)
+        return key, ledger.workers()[worker].enabled
+
+
+def sensitive_exports(home: Path, unlock: Unlock | None = None) -> list[dict]:
+    with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
+        return ledger.exports()
+
+
+def _withdraw(shared: Path, worker: str) -> bool:
+    path = shared / TO_WORKER / f"{worker}.json"
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 # --- publish ------------------------------------------------------------------------------------
@@ -133,22 +164,22 @@ def acks(store: Store) -> dict[str, dict[str, list[int]]]:
     return out
 
 
-def publish(home: Path, shared: Path) -> list[tuple[str, int]]:
+def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tuple[str, int]]:
+    """Seal each enabled worker's grid for them; a disabled worker's old file is taken away."""
     shared = require_shared(shared)
-    with _open(home) as store:
-        ledger = Ledger(store.folder)
-        try:
+    with _open(home, unlock) as store:
+        with _ledger(store) as ledger:
             workers = ledger.workers()
-        finally:
-            ledger.close()
         if not workers:
             raise OfficeError("office.no_workers")
         out = []
         by_grid, acked = events_by_grid(store), acks(store)
         for w in sorted(workers.values(), key=lambda w: w.id):
             if not w.enabled:
+                _withdraw(shared, w.id)
                 continue
-            events = by_grid.get(w.grid, [])
+            # Workers need names and phones at the door, never full ID numbers: the office keeps those.
+            events = [privacy.for_field(e) for e in by_grid.get(w.grid, [])]
             data = envelope.seal(w.id, "office", store.now_iso(), events, w.key, ack=acked.get(w.id, {}))
             envelope.write(shared / TO_WORKER / f"{w.id}.json", data)
             out.append((w.id, len(events)))
@@ -166,6 +197,7 @@ class MergeReport:
     skipped: list[Skipped] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    old_format: list[str] = field(default_factory=list)  # files taken that are not encrypted yet
 
 
 # Bookkeeping fields that change with every edit; a clash on them alone is not worth a line.
@@ -218,12 +250,13 @@ def merge_folder(
     shared: Path,
     progress: Callable[[int], None] | None = None,
     now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    unlock: Unlock | None = None,
 ) -> MergeReport:
     shared = require_shared(shared)
     report = MergeReport()
     found, report.skipped = _scan(shared)
-    with _open(home, load=False) as store:
-        ledger = Ledger(store.folder)
+    with _open(home, unlock, load=False) as store:
+        ledger = _ledger(store)
         try:
             done = ledger.merged_digests()
             incoming = []
@@ -268,6 +301,7 @@ def merge_folder(
     report.new_events = len(result.new_events)
     report.skipped += result.skipped
     report.flags = result.flags
+    report.old_format = result.old_format
     return report
 
 
@@ -275,8 +309,8 @@ def merge_folder(
 
 
 def findings(home: Path, status: str | None, role: str | None, grid: str | None, overdue: bool,
-             today: dt.date | None = None) -> list[dict]:
-    with _open(home) as store:
+             today: dt.date | None = None, unlock: Unlock | None = None) -> list[dict]:
+    with _open(home, unlock) as store:
         today = today or local_now().date()
         rows = views.all_findings(store.state, today, role=role, grid=grid)
     if status:
@@ -286,7 +320,8 @@ def findings(home: Path, status: str | None, role: str | None, grid: str | None,
     return rows
 
 
-def change_finding(home: Path, fid: str, status: str, note: str = "", to: str | None = None) -> None:
-    with _open(home) as store:
+def change_finding(home: Path, fid: str, status: str, note: str = "", to: str | None = None,
+                   unlock: Unlock | None = None) -> None:
+    with _open(home, unlock) as store:
         store.set_finding_status(fid, status, note, to=to)
 

@@ -7,6 +7,10 @@ CSV is for people with a spreadsheet: UTF-8 with a byte-order mark (so Excel rea
 right), fixed English column names (docs/export.md), every row with the grid it belongs to.
 JSON Lines is for programs: each record whole, as the app holds it, one per line.
 
+Residents' personal data is masked by default — names, phones and ID numbers — and care tags
+(独居老人, 低保 …) are left out (gridtui.privacy). ``--include-sensitive`` writes everything, and the
+office ledger records when, where and by whom such an export was made.
+
 The first half of this module is pure — folded state in, rows and bytes out — and the second
 writes the files. Both formats sort rows by id, so exporting the same state twice gives the same
 bytes, and two exports can be compared with diff.
@@ -16,15 +20,19 @@ from __future__ import annotations
 
 import csv
 import errno
+import getpass
 import io
 import json
 import re
+import socket
 from pathlib import Path
 
+from .. import privacy
 from ..atomic import write_atomic
 from ..errors import UserError
 from ..events import State
-from .commands import _open
+from ..vault import Unlock
+from .commands import _ledger, _open
 
 FORMATS = ("csv", "jsonl")
 KINDS = ("household", "visit", "finding", "wish")
@@ -51,13 +59,15 @@ class ExportError(UserError):
 # --- pure: rows from state ------------------------------------------------------------------------
 
 
-def records(state: State, kind: str) -> list[dict]:
-    """Every record of ``kind`` as the app holds it, without internal (``_``) keys, sorted by id.
+def records(state: State, kind: str, sensitive: bool = False) -> list[dict]:
+    """Every record of ``kind`` without internal (``_``) keys, sorted by id; personal data masked
+    unless ``sensitive``.
 
     The dicts are new; the values inside them (lists, history) are the state's own: read them only.
     """
     table = state.entities.get(kind, {})
-    return [{k: v for k, v in table[eid].items() if not k.startswith("_")} for eid in sorted(table)]
+    rows = [{k: v for k, v in table[eid].items() if not k.startswith("_")} for eid in sorted(table)]
+    return rows if sensitive else [privacy.masked_record(kind, r) for r in rows]
 
 
 def household_grids(state: State) -> dict[str, str | None]:
@@ -67,10 +77,10 @@ def household_grids(state: State) -> dict[str, str | None]:
             for hid, h in state.entities["household"].items()}
 
 
-def table_rows(state: State, kind: str) -> list[dict]:
+def table_rows(state: State, kind: str, sensitive: bool = False) -> list[dict]:
     """The records of ``kind`` with the columns a spreadsheet needs to filter them (grid, names)."""
     ents = state.entities
-    rows = records(state, kind)
+    rows = records(state, kind, sensitive)
     if kind == "household":
         for r in rows:
             b = ents["building"].get(r.get("building") or "", {})
@@ -127,17 +137,17 @@ def to_jsonl(rows: list[dict]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rows).encode("utf-8")
 
 
-def export_files(state: State, fmt: str = "csv") -> list[tuple[str, bytes, int]]:
+def export_files(state: State, fmt: str = "csv", sensitive: bool = False) -> list[tuple[str, bytes, int]]:
     """(file name, contents, rows) for each exported file, in the order of :data:`KINDS`."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
     out = []
     for kind in KINDS:
         if fmt == "csv":
-            rows = table_rows(state, kind)
+            rows = table_rows(state, kind, sensitive)
             data = to_csv(kind, rows)
         else:
-            rows = records(state, kind)
+            rows = records(state, kind, sensitive)
             data = to_jsonl(rows)
         out.append((f"{FILE_STEMS[kind]}.{fmt}", data, len(rows)))
     return out
@@ -177,9 +187,26 @@ def write_files(folder: Path, files: list[tuple[str, bytes, int]]) -> None:
             raise ExportError("export.cannot_write", path=folder / name, reason=exc.strerror or exc) from None
 
 
-def export(home: Path, folder: Path, fmt: str = "csv") -> list[tuple[str, int]]:
-    """Export the office store under ``home`` into ``folder``; returns (file name, rows) per file."""
-    with _open(home) as store:
-        files = export_files(store.state, fmt)
+def export(home: Path, folder: Path, fmt: str = "csv", sensitive: bool = False,
+           unlock: Unlock | None = None) -> list[tuple[str, int]]:
+    """Export the office store under ``home`` into ``folder``; returns (file name, rows) per file.
+
+    An export with ``sensitive`` data is recorded in the ledger before a byte of it is written, so
+    one that fails half-way is on record too.
+    """
+    with _open(home, unlock) as store:
+        files = export_files(store.state, fmt, sensitive)
+        if sensitive:
+            with _ledger(store) as ledger:
+                ledger.record_export({"at": store.now_iso(), "to": str(Path(folder).absolute()), "format": fmt,
+                                      "files": [name for name, _, _ in files], "user": _user(),
+                                      "host": socket.gethostname()})
     write_files(folder, files)
     return [(name, n) for name, _, n in files]
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name in some services and containers
+        return "?"

@@ -1,37 +1,50 @@
-"""The office's own bookkeeping beside its event log, in one TinyDB file (office.json):
+"""The office's own bookkeeping beside its event log, in one TinyDB file (office.json), sealed
+like the rest of the office store:
 
-- ``workers``: enrolled workers with their signing keys (never in the event log, never published);
+- ``workers``: enrolled workers with their sync keys (never in the event log, never published);
 - ``merged``: content hash of every sync file already merged, so an unchanged folder merges in a blink;
-- ``receipts``: when the office received which events, and from which file.
+- ``receipts``: when the office received which events, and from which file;
+- ``exports``: every export that carried sensitive data (``--include-sensitive``): when, where, what.
 """
 
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 from tinydb import Query, TinyDB
 
-from ..storage import AtomicJSONStorage
 from ..sync.merge import WorkerInfo
 
 
 class Ledger:
-    def __init__(self, folder: Path) -> None:
-        self.db = TinyDB(Path(folder) / "office.json", storage=AtomicJSONStorage)
+    FILE = "office.json"
+
+    def __init__(self, db: TinyDB) -> None:
+        self.db = db  # opened by the store, so it is sealed with the store's key
 
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- workers ------------------------------------------------------------------------------
 
     def enroll(self, worker: str, name: str, grid: str) -> str:
         """Register (or re-register) a worker; a new key each time, so a lost laptop's key dies."""
-        key = secrets.token_urlsafe(24)
+        key = new_key()
         self.db.table("workers").upsert(
             {"id": worker, "name": name, "grid": grid, "key": key, "enabled": True}, Query().id == worker
         )
         return key
+
+    def rekey(self, worker: str) -> str | None:
+        """A new key for an enrolled worker, who keeps their grid and enabled state; None if unknown."""
+        key = new_key()
+        return key if self.db.table("workers").update({"key": key}, Query().id == worker) else None
 
     def set_enabled(self, worker: str, enabled: bool) -> bool:
         return bool(self.db.table("workers").update({"enabled": enabled}, Query().id == worker))
@@ -64,3 +77,15 @@ class Ledger:
             for i in r["ids"]:
                 out.setdefault(i, r["at"])
         return out
+
+    # --- exports of sensitive data ------------------------------------------------------------------
+
+    def record_export(self, entry: dict) -> None:
+        self.db.table("exports").insert(entry)
+
+    def exports(self) -> list[dict]:
+        return self.db.table("exports").all()
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
 from ..events import MAX_AHEAD_MS
-from .envelope import Opened, canonical, verify
+from .envelope import FORMAT_V1, Opened, canonical, unseal
 
 # What a worker's device may write: visits and what they find. Roster and office decisions
 # (households, buildings, grids, workers) come only from the office.
@@ -60,6 +60,7 @@ class MergeResult:
     flags: list[Flag] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # of taken files, to skip them next time
     received: dict[str, list[str]] = field(default_factory=dict)  # file → ids of events new from it
+    old_format: list[str] = field(default_factory=list)  # taken files still in clear (gridtui-sync/1)
 
 
 def _shape_ok(e: object) -> bool:
@@ -72,22 +73,24 @@ def _shape_ok(e: object) -> bool:
             and e["op"] in ("create", "set") and e["id"] == f"{e['dev']}.{t[0]}.{t[1]}")
 
 
-def _envelope_problem(inc: Incoming, workers: Mapping[str, WorkerInfo]) -> Skipped | None:
+def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo]) -> tuple[dict | None, Skipped | None]:
+    """The file's whole content (events in clear) if its envelope can be trusted, else why not."""
     op = inc.opened
     if op.obj is None:
-        return Skipped(inc.name, op.reason or "sync.not_json", op.args or {}, op.retry)
+        return None, Skipped(inc.name, op.reason or "sync.not_json", op.args or {}, op.retry)
     obj = op.obj
     who = obj["worker"]
     if who != inc.folder_worker:
-        return Skipped(inc.name, "sync.wrong_folder", {"worker": who, "folder": inc.folder_worker})
+        return None, Skipped(inc.name, "sync.wrong_folder", {"worker": who, "folder": inc.folder_worker})
     info = workers.get(who)
     if info is None:
-        return Skipped(inc.name, "sync.unknown_worker", {"worker": who})
+        return None, Skipped(inc.name, "sync.unknown_worker", {"worker": who})
     if not info.enabled:
-        return Skipped(inc.name, "sync.disabled_worker", {"worker": who})
-    if not verify(obj, info.key):
-        return Skipped(inc.name, "sync.bad_signature", {"worker": who})
-    return None
+        return None, Skipped(inc.name, "sync.disabled_worker", {"worker": who})
+    whole, problem = unseal(obj, info.key)
+    if whole is None:
+        return None, Skipped(inc.name, problem or "sync.bad_signature", {"worker": who})
+    return whole, None
 
 
 def _event_problem(e: object, obj: dict) -> str | None:
@@ -116,22 +119,22 @@ def merge(
     ``household_of(kind, eid)``: the household an existing visit/finding/wish belongs to.
     """
     result = MergeResult()
-    trusted: list[Incoming] = []
+    trusted: list[tuple[Incoming, dict]] = []
     for inc in sorted(files, key=lambda i: i.name):
-        problem = _envelope_problem(inc, workers)
-        if problem:
+        obj, problem = _open_file(inc, workers)
+        if obj is None:
             result.skipped.append(problem)
             continue
-        bad = next((p for p in map(lambda e: _event_problem(e, inc.opened.obj), inc.opened.obj["events"]) if p), None)
+        bad = next((p for p in (_event_problem(e, obj) for e in obj["events"]) if p), None)
         if bad:
-            result.skipped.append(Skipped(inc.name, bad, {"worker": inc.opened.obj["worker"]}))
+            result.skipped.append(Skipped(inc.name, bad, {"worker": obj["worker"]}))
             continue
-        trusted.append(inc)
+        trusted.append((inc, obj))
 
     # Records created in any trusted file count as known, so a change in one file to a finding
     # created in another (the same worker's second laptop) is judged the same in any order.
     created = {(e["kind"], e["eid"]): e["data"].get("household")
-               for inc in trusted for e in inc.opened.obj["events"] if e["op"] == "create"}
+               for _, obj in trusted for e in obj["events"] if e["op"] == "create"}
 
     def home_of(e: dict) -> str | None:
         if e["op"] == "create":
@@ -139,8 +142,7 @@ def merge(
         return household_of(e["kind"], e["eid"]) or created.get((e["kind"], e["eid"]))
 
     seen: dict[str, dict] = {}
-    for inc in trusted:
-        obj = inc.opened.obj
+    for inc, obj in trusted:
         grid = workers[obj["worker"]].grid
         mine = grid_households.get(grid, set())
         # A device sends all it ever wrote: what the office already holds as it is was judged when
@@ -164,6 +166,8 @@ def merge(
             elif now_ms - e["t"][0] > PAST_MS:
                 result.flags.append(Flag(inc.name, e, "sync.flag_past"))
         result.taken.append(inc.name)
+        if obj["format"] == FORMAT_V1:
+            result.old_format.append(inc.name)
         result.digests[inc.name] = inc.digest
         result.received[inc.name] = [e["id"] for e in fresh]
         result.new_events.extend(fresh)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..errors import UserError
 from ..home import load_config, real_store, save_config
 from ..store import Store
+from ..vault import Unlock
 from . import envelope
 from .merge import _shape_ok
 
@@ -43,9 +45,9 @@ def _office_file(shared: Path, worker: str, key: str) -> tuple[dict | None, str 
     opened = envelope.parse(raw)
     if opened.obj is None:
         return None, opened.reason
-    if opened.obj["worker"] != worker or not envelope.verify(opened.obj, key):
+    if opened.obj["worker"] != worker:
         return None, "sync.bad_signature"
-    return opened.obj, None
+    return envelope.unseal(opened.obj, key)
 
 
 def _take_office_events(store: Store, obj: dict) -> tuple[int, int]:
@@ -69,8 +71,12 @@ def _take_office_events(store: Store, obj: dict) -> tuple[int, int]:
     return len(new), refused
 
 
-def setup(home: Path, shared: Path, worker: str, key: str) -> dict:
-    """Join this laptop to the office: verify the office's file for ``worker`` and build the store."""
+def setup(home: Path, shared: Path, worker: str, key: str, *, new_pin: Callable[[], str], unlock: Unlock) -> dict:
+    """Join this laptop to the office: open the office's file for ``worker`` and build the store.
+
+    A new store is encrypted under a PIN from ``new_pin``; an existing one (a new key after
+    ``office rekey``) is unlocked with ``unlock``. The key is kept inside the encrypted store.
+    """
     shared = Path(shared)
     if not shared.is_dir():
         raise SyncError("sync.no_shared", path=shared)
@@ -79,13 +85,17 @@ def setup(home: Path, shared: Path, worker: str, key: str) -> dict:
         raise SyncError(problem or "sync.no_office_file", worker=worker)
     folder = real_store(home)
     if Store.exists(folder):
-        with Store.open(folder, load=False) as existing:
-            if existing.meta.get("worker") != worker:
-                raise SyncError("sync.other_worker", worker=existing.meta.get("worker"))
+        store = Store.open(folder, unlock=unlock, new_pin=new_pin)
+        if store.meta.get("worker") != worker:
+            store.close()
+            raise SyncError("sync.other_worker", worker=store.meta.get("worker"))
     else:
-        Store.create(folder, {"worker": worker}).close()
-    save_config(home, {**load_config(home), "worker": worker, "shared": str(shared), "key": key})
-    with Store.open(folder) as store:
+        store = Store.create(folder, {"worker": worker}, pin=new_pin())
+    with store:
+        if store.meta.get("key") != key:
+            store.update_meta(key=key)
+        config = {k: v for k, v in load_config(home).items() if k != "key"}
+        save_config(home, {**config, "worker": worker, "shared": str(shared.absolute())})
         received, _ = _take_office_events(store, obj)
         grid = store.state.entities["worker"].get(worker, {}).get("grid")
         if grid != store.meta.get("grid"):
@@ -114,13 +124,13 @@ def prepare(store: Store, home: Path) -> Outgoing:
     """Gather every event this device authored (needs the store: call it where the store lives)."""
     if store.training:
         raise SyncError("sync.training_store")
-    config = load_config(home)
-    shared, key, worker = config.get("shared"), config.get("key"), store.meta.get("worker")
+    shared, key, worker = load_config(home).get("shared"), store.meta.get("key"), store.meta.get("worker")
     if not shared or not key:
         raise SyncError("sync.not_joined")
     mine = [e for e in store.iter_events() if e["dev"] == store.device]
-    # A new key (re-enrolment) must re-sign the file too; hashed, so the key is not written twice.
-    fingerprint = hashlib.sha256(f"{len(mine)}:{mine[-1]['id'] if mine else ''}:{key}".encode()).hexdigest()[:16]
+    # A new key (re-enrolment) or format must rewrite the file too; hashed, so the key is not copied.
+    last = mine[-1]["id"] if mine else ""
+    fingerprint = hashlib.sha256(f"{envelope.FORMAT}:{len(mine)}:{last}:{key}".encode()).hexdigest()[:16]
     path = Path(shared) / TO_OFFICE / worker / f"{store.device}.json"
     unchanged = store.meta.get("sent") == fingerprint
     return Outgoing(Path(shared), worker, key, path, store.device, store.now_iso(), mine, len(mine), fingerprint,
@@ -128,7 +138,7 @@ def prepare(store: Store, home: Path) -> Outgoing:
 
 
 def exchange(out: Outgoing) -> tuple[dict | None, str | None]:
-    """The slow part, no store needed (a USB stick, a network share): sign and write mine, read the office's."""
+    """The slow part, no store needed (a USB stick, a network share): seal and write mine, read the office's."""
     if not out.shared.is_dir():
         raise SyncError("sync.no_shared", path=out.shared)
     # Rewriting an identical set of events would only make the office read it again.
@@ -147,6 +157,16 @@ def finish(store: Store, out: Outgoing, office: tuple[dict | None, str | None]) 
         result.received, result.refused = _take_office_events(store, obj)
     result.unsynced = store.unsynced_count()
     return result
+
+
+def adopt_config_key(store: Store, home: Path) -> None:
+    """Move a sync key that an older gridtui left in config.json into the encrypted store."""
+    config = load_config(home)
+    if "key" not in config or store.cipher is None:
+        return
+    if not store.meta.get("key"):
+        store.update_meta(key=config["key"])
+    save_config(home, {k: v for k, v in config.items() if k != "key"})
 
 
 def sync(store: Store, home: Path) -> SyncResult:

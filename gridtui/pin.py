@@ -1,0 +1,90 @@
+"""Asking for the PIN that unlocks a store: at the terminal, or for scripts from a file or variable.
+
+Where the PIN comes from, first found wins:
+
+1. ``--pin-file PATH`` or ``$GRIDTUI_PIN_FILE``: the first line of that file (scheduled merges);
+2. ``$GRIDTUI_PIN``: the variable itself (for scripts and tests; other local users may see it);
+3. a hidden prompt at the terminal, with :data:`TRIES_PER_RUN` tries.
+
+The risks of 1 and 2 are written up in docs/security.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from . import crypto, vault
+from .errors import UserError
+from .i18n import t
+
+ENV_PIN = "GRIDTUI_PIN"
+ENV_PIN_FILE = "GRIDTUI_PIN_FILE"
+TRIES_PER_RUN = 3
+
+
+class PinSource:
+    def __init__(self, pin_file: Path | None = None) -> None:
+        self.pin_file = pin_file or (Path(os.environ[ENV_PIN_FILE]) if os.environ.get(ENV_PIN_FILE) else None)
+
+    def given(self) -> str | None:
+        """The PIN from a file or the environment, if one was given that way."""
+        if self.pin_file is not None:
+            try:
+                lines = self.pin_file.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UserError("pin.file_unreadable", path=self.pin_file,
+                                reason=getattr(exc, "strerror", None) or exc) from None
+            return lines[0] if lines else ""
+        return os.environ.get(ENV_PIN) or None
+
+    def unlock(self, folder: Path, question: str = "pin.ask") -> crypto.Cipher:
+        """The cipher of the store in ``folder``; asks up to three times at the terminal."""
+        given = self.given()
+        if given is not None:
+            return vault.unlock(folder, given)
+        for attempt in range(TRIES_PER_RUN):
+            try:
+                return vault.unlock(folder, prompt(t(question)))
+            except vault.WrongPin as exc:
+                if attempt == TRIES_PER_RUN - 1 or not exc.args_["left"]:
+                    raise
+                click.echo(t("pin.wrong", **exc.args_), err=True)
+        raise AssertionError("unreachable")
+
+    def new_pin(self) -> str:
+        """A new PIN: the given one, or typed twice at the terminal."""
+        given = self.given()
+        if given is not None:
+            vault.check_new_pin(given)
+            return given
+        return self.ask_new_pin()
+
+    def ask_new_pin(self) -> str:
+        click.echo(t("pin.choose", n=vault.MIN_PIN), err=True)
+        for attempt in range(TRIES_PER_RUN):
+            pin = prompt(t("pin.new"), confirm=t("pin.repeat"))
+            try:
+                vault.check_new_pin(pin)
+                return pin
+            except UserError as exc:
+                if attempt == TRIES_PER_RUN - 1:
+                    raise
+                click.echo(t(exc.key, **exc.args_), err=True)
+        raise AssertionError("unreachable")
+
+    def protect_legacy(self) -> str:
+        """A PIN for a store written before encryption, which is about to be encrypted."""
+        click.echo(t("pin.legacy"), err=True)
+        return self.new_pin()
+
+
+def prompt(text: str, confirm: str | None = None) -> str:
+    try:
+        return click.prompt(text, hide_input=True, confirmation_prompt=confirm or False, err=True,
+                            show_default=False, default=None)
+    except click.Abort:
+        # No terminal to ask at (a scheduled job) or Ctrl+C / Ctrl+D at the prompt.
+        raise UserError("pin.needed", env=ENV_PIN_FILE) from None
