@@ -8,10 +8,12 @@ import json
 
 from click.testing import CliRunner
 
+from conftest import unlock
 from gridtui.cli import main
 from gridtui.demo import demo_data_path
 from gridtui.home import real_store
 from gridtui.store import Store
+from gridtui.sync import envelope
 
 
 def cli(home, *args):
@@ -23,19 +25,28 @@ def ok(res):
     return res
 
 
-def other_grid_data(raw: bytes, roster: dict, grid: str) -> list[str]:
+def opened(raw: bytes, key: str) -> dict:
+    """A to-worker file opened with its worker's key (the events are encrypted)."""
+    parsed = envelope.parse(raw)
+    assert parsed.obj is not None, parsed.reason
+    obj, problem = envelope.unseal(parsed.obj, key)
+    assert obj is not None, problem
+    return obj
+
+
+def other_grid_data(raw: bytes, key: str, roster: dict, grid: str) -> list[str]:
     """Everything in a to-worker file that belongs to ``grid``: its buildings, households, residents'
     names and phones, and any visit/finding/wish of its households."""
     buildings = {b["id"] for b in roster["buildings"] if b["grid"] == grid}
     households = {h["id"]: h for h in roster["households"] if h["building"] in buildings}
-    obj = json.loads(raw)
+    obj = opened(raw, key)
     leaks = []
     for e in obj["events"]:
         if (e["kind"] == "building" and e["eid"] in buildings) or (e["kind"] == "household" and e["eid"] in households):
             leaks.append(e["eid"])
         elif e["data"].get("household") in households:
             leaks.append(e["eid"])
-    text = raw.decode("utf-8")
+    text = json.dumps(obj, ensure_ascii=False)
     leaks += [h["phone"] for h in households.values() if h.get("phone") and h["phone"] in text]
     return leaks
 
@@ -66,8 +77,19 @@ def test_office_round_trip_with_a_conflict_and_a_decision(tmp_path):
 
     # Data minimisation: W02 (G02) gets G02 and nothing of G01.
     w02_file = (shared / "to-worker" / "W02.json").read_bytes()
-    assert other_grid_data(w02_file, roster, "G01") == []
-    assert other_grid_data(w02_file, roster, "G02"), "W02's file holds its own grid"
+    assert other_grid_data(w02_file, keys["W02"], roster, "G01") == []
+    assert other_grid_data(w02_file, keys["W02"], roster, "G02"), "W02's file holds its own grid"
+    # On the shared folder the events are encrypted: no resident's phone or name in clear, and
+    # another worker's key does not open the file.
+    assert not [h for h in roster["households"] if h["phone"] and h["phone"].encode() in w02_file]
+    assert not [h for h in roster["households"] if h["head"].encode("utf-8") in w02_file]
+    assert envelope.unseal(envelope.parse(w02_file).obj, keys["W01"]) == (None, "sync.bad_signature")
+    # A worker gets names and phones for the door, never a full ID number: the office keeps those.
+    w02_text = json.dumps(opened(w02_file, keys["W02"]), ensure_ascii=False)
+    g02 = {b["id"] for b in roster["buildings"] if b["grid"] == "G02"}
+    g02_houses = [h for h in roster["households"] if h["building"] in g02]
+    assert [h for h in g02_houses if h.get("id_number") and h["id_number"] in w02_text] == []
+    assert [h for h in g02_houses if h["phone"] and h["phone"] in w02_text], "phones are sent for the door"
 
     findings = open_findings(office, "G01")
     assert len(findings) >= 2
@@ -79,19 +101,19 @@ def test_office_round_trip_with_a_conflict_and_a_decision(tmp_path):
         assert res.output.startswith(f"已加入：网格 {'G02' if w == 'W02' else 'G01'}")
 
     # Both G01 workers change the same open finding once, neither seeing the other's change.
-    with Store.open(real_store(homes["W01"])) as s:
+    with Store.open(real_store(homes["W01"]), unlock=unlock) as s:
         assert s.state.entities["finding"][target]["status"] == "open"
         hid = s.state.entities["finding"][target]["household"]
         s.record_visit({"household": hid, "outcome": "met", "note": "回访",
                         "findings": [{"role": "safety", "category": "extinguisher", "asked": "灭火器过期"}]})
         s.set_finding_status(target, "resolved", "已上门修好")
-    with Store.open(real_store(homes["W05"])) as s:
+    with Store.open(real_store(homes["W05"]), unlock=unlock) as s:
         assert s.state.entities["finding"][target]["status"] == "open"
         s.record_visit({"household": hid, "outcome": "met", "note": "楼栋长走访"})
         s.set_finding_status(target, "referred", "需物业处理", to="物业服务中心")
     g02_house = next(h["id"] for h in roster["households"]
                      if h["building"] in {b["id"] for b in roster["buildings"] if b["grid"] == "G02"})
-    with Store.open(real_store(homes["W02"])) as s:
+    with Store.open(real_store(homes["W02"]), unlock=unlock) as s:
         s.record_visit({"household": g02_house, "outcome": "no_answer"})
 
     for w in ("W01", "W05", "W02"):
@@ -119,12 +141,12 @@ def test_office_round_trip_with_a_conflict_and_a_decision(tmp_path):
 
     ok(cli(office, "office", "publish", "--shared", shared))
     # Still nothing of G01 for W02, now that the office holds G01's new visits too.
-    assert other_grid_data((shared / "to-worker" / "W02.json").read_bytes(), roster, "G01") == []
+    assert other_grid_data((shared / "to-worker" / "W02.json").read_bytes(), keys["W02"], roster, "G01") == []
 
     for w in ("W01", "W05"):
         res = ok(cli(homes[w], "sync"))
         assert res.output.strip().endswith("办公室尚未收到 0 条"), res.output
-        with Store.open(real_store(homes[w])) as s:
+        with Store.open(real_store(homes[w]), unlock=unlock) as s:
             f = s.state.entities["finding"][target]
             assert f["status"] == "resolved" and f["note"] == "社区协调物业已更换"
             # The audit trail keeps both workers' changes and the office's decision.
@@ -139,7 +161,7 @@ def test_office_round_trip_with_a_conflict_and_a_decision(tmp_path):
             assert s.unsynced_count() == 0
 
     res = ok(cli(homes["W02"], "sync"))
-    with Store.open(real_store(homes["W02"])) as s:
+    with Store.open(real_store(homes["W02"]), unlock=unlock) as s:
         assert target not in s.state.entities["finding"] and hid not in s.state.entities["household"]
         assert s.unsynced_count() == 0
 

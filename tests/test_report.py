@@ -21,6 +21,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from conftest import TEST_PIN, unlock
 from gridtui import i18n
 from gridtui.cli import main
 from gridtui.home import office_store
@@ -135,9 +136,12 @@ def office_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("report") / "home"
     path = home.parent / "roster.json"
     path.write_text(json.dumps(roster(), ensure_ascii=False), encoding="utf-8")
-    ok(cli(home, "office", "init", "--roster", path))
+    # A module fixture runs before the function-scoped one that gives commands the PIN: give it here.
+    ok(CliRunner().invoke(main, ["--home", str(home), "office", "init", "--roster", str(path)],
+                          env={"GRIDTUI_PIN": TEST_PIN}))
     now = [dt.datetime(2026, 11, 17, 9, 0, tzinfo=CN)]
-    with Store.open(office_store(home), now=lambda: now[0], clock_ms=lambda: int(now[0].timestamp() * 1000)) as store:
+    with Store.open(office_store(home), unlock=unlock, now=lambda: now[0],
+                    clock_ms=lambda: int(now[0].timestamp() * 1000)) as store:
         # The app makes a micro-wish with its finding; a roster holds only the wishes it lists.
         store.append([store.new_event("wish", "M02", "create", {"household": "H10", "finding": "F11",
                                                                "title": "想要一台收音机", "state": "wish",

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from conftest import unlock
 from gridtui.cli import main
 from gridtui.home import office_store
 from gridtui.office.roster_csv import RosterFileError, load_roster
@@ -59,7 +60,7 @@ def write_xlsx(path, header, rows, gap_before_last=False):
 
 
 def office_entities(home) -> dict:
-    with Store.open(office_store(home)) as s:
+    with Store.open(office_store(home), unlock=unlock) as s:
         ents = s.state.entities
         return {kind: {eid: {k: v for k, v in e.items() if not k.startswith("_")} for eid, e in ents[kind].items()}
                 for kind in ("grid", "compound", "building", "household")}

@@ -7,6 +7,8 @@ and nothing the office already held is lost.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import copy
 import datetime as dt
 import errno
@@ -20,12 +22,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from conftest import small_roster
+from conftest import small_roster, unlock
+from gridtui import crypto, vault
 from gridtui import storage as storage_mod
 from gridtui.cli import main
 from gridtui.events import make_event
 from gridtui.home import office_store, real_store
+from gridtui.office import commands as office_commands
 from gridtui.office.commands import merge_folder
 from gridtui.office.ledger import Ledger
 from gridtui.store import Store
@@ -33,6 +40,8 @@ from gridtui.sync import envelope
 from gridtui.sync import worker as sync_worker
 
 CONFLICT_SUFFIX = ".sync-conflict-20261125-101010-ABCDEFG.json"
+CREATED = "2026-11-25T10:00:00+08:00"
+HEADER = ("format", "worker", "device", "created")
 
 
 def cli(home, *args):
@@ -87,29 +96,29 @@ class Site:
             home = root / f"home-{w}"
             ok(cli(home, "setup", "--shared", self.shared, "--worker", w, "--key", self.keys[w]))
             self.homes[w] = home
-            with Store.open(real_store(home), load=False) as s:
+            with Store.open(real_store(home), load=False, unlock=unlock) as s:
                 self.devices[w] = s.device
 
     # --- the worker side --------------------------------------------------------------------------
 
     def record(self, w: str, household: str, findings=(), note: str = "") -> list[str]:
         """Record one visit in the worker's real store; returns the ids of the new events."""
-        with Store.open(real_store(self.homes[w])) as s:
+        with Store.open(real_store(self.homes[w]), unlock=unlock) as s:
             before = {e["id"] for e in s.iter_events()}
             s.record_visit({"household": household, "outcome": "met", "note": note, "findings": list(findings)})
             return [e["id"] for e in s.iter_events() if e["id"] not in before]
 
     def finding_of(self, w: str, household: str) -> str:
-        with Store.open(real_store(self.homes[w])) as s:
+        with Store.open(real_store(self.homes[w]), unlock=unlock) as s:
             return next(f for f, rec in s.state.entities["finding"].items()
                         if rec["household"] == household and rec["_by"] == w)
 
     def my_events(self, w: str) -> dict[str, dict]:
-        with Store.open(real_store(self.homes[w])) as s:
+        with Store.open(real_store(self.homes[w]), unlock=unlock) as s:
             return {e["id"]: e for e in s.events() if e["dev"] == s.device}
 
     def unsynced(self, w: str) -> int:
-        with Store.open(real_store(self.homes[w])) as s:
+        with Store.open(real_store(self.homes[w]), unlock=unlock) as s:
             return s.unsynced_count()
 
     def sync(self, w: str):
@@ -124,7 +133,7 @@ class Site:
     # --- the office side ----------------------------------------------------------------------------
 
     def merge(self, **kw):
-        return merge_folder(self.office, self.shared, **kw)
+        return merge_folder(self.office, self.shared, unlock=unlock, **kw)
 
     def merge_cli(self):
         return cli(self.office, "office", "merge", "--shared", self.shared)
@@ -133,15 +142,31 @@ class Site:
         return ok(cli(self.office, "office", "publish", "--shared", self.shared))
 
     def office_events(self) -> dict[str, dict]:
-        with Store.open(office_store(self.office)) as s:
+        with Store.open(office_store(self.office), unlock=unlock) as s:
             return {e["id"]: e for e in s.events()}
 
-    def ledger(self) -> Ledger:
-        return Ledger(office_store(self.office))
+    @contextlib.contextmanager
+    def ledger(self):
+        """The office's ledger, read through its (encrypted) store."""
+        with Store.open(office_store(self.office), unlock=unlock, load=False) as s, Ledger(s.db(Ledger.FILE)) as led:
+            yield led
 
     def seal(self, worker: str, device: str, events: list[dict], key: str | None = None, **extra) -> bytes:
-        return envelope.seal(worker, device, "2026-11-25T10:00:00+08:00", events,
-                             self.keys.get(worker, "k") if key is None else key, **extra)
+        """A gridtui-sync/2 file, as a worker's laptop writes it."""
+        return envelope.seal(worker, device, CREATED, events, self.keys.get(worker, "k") if key is None else key,
+                             **extra)
+
+    def seal_v1(self, worker: str, device: str, events: list[dict], key: str | None = None, **extra) -> bytes:
+        """A gridtui-sync/1 file (events in clear, HMAC), as gridtui wrote before encryption."""
+        return envelope.seal_v1(worker, device, CREATED, events, self.keys.get(worker, "k") if key is None else key,
+                                **extra)
+
+    def open_file(self, rel: str, worker: str | None = None) -> dict:
+        """The whole content (header, events, ack) of a file in to-office/, opened with the worker's key."""
+        obj = envelope.parse(self.path(rel).read_bytes()).obj
+        whole, problem = envelope.unseal(obj, self.keys[worker or obj["worker"]])
+        assert problem is None, problem
+        return whole
 
     def put(self, rel: str, data: bytes) -> Path:
         p = self.path(rel)
@@ -179,6 +204,20 @@ def _craft(site, worker, device, events, **kw):
     return site.seal(worker, device, events, **kw)
 
 
+def _genuine(site, worker="W01") -> dict:
+    """The worker's own /2 file as `gridtui sync` wrote it: header, nonce, sealed."""
+    return json.loads(site.path(site.rel(worker)).read_bytes())
+
+
+def _dump(obj: dict) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _flip_b64_char(text: str, at: int) -> str:
+    c = text[at]
+    return text[:at] + ("A" if c != "A" else "B") + text[at + 1:]
+
+
 def bad_not_json(site, mp):
     return dict(name="W01/garbage.json", data=b"\x00\x01\x02 PK this is a zip, not JSON", reason="sync.not_json",
                 zh="不是有效的同步文件（不是 JSON）")
@@ -187,41 +226,124 @@ def bad_not_json(site, mp):
 def bad_truncated(site, mp):
     e = visit_event("cafe0001", "W01", "H02", now_ms())
     full = _craft(site, "W01", "cafe0001", [e])
-    return dict(name="W01/cafe0001.json", data=full[: full.rindex(b',"hmac"')], reason="sync.truncated",
+    cut = full.index(b'"sealed":"') + len(b'"sealed":"') + 40  # stops inside the sealed payload
+    return dict(name="W01/cafe0001.json", data=full[:cut], reason="sync.truncated",
                 zh="文件不完整（可能还在复制中），下次合并时重试", refused={e["id"]}, retry=True)
 
 
 def bad_format(site, mp):
     e = visit_event("cafe0001", "W01", "H02", now_ms())
     obj = json.loads(_craft(site, "W01", "cafe0001", [e]))
-    obj["format"] = "gridtui-sync/2"
-    obj["hmac"] = envelope.sign(obj, site.keys["W01"])
-    return dict(name="W01/cafe0001.json", data=json.dumps(obj).encode(), reason="sync.bad_format",
-                zh="未知的文件格式版本“gridtui-sync/2”", refused={e["id"]})
+    obj["format"] = "gridtui-sync/3"
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_format",
+                zh="未知的文件格式版本“gridtui-sync/3”", refused={e["id"]})
 
 
 def bad_envelope(site, mp):
     e = visit_event("cafe0001", "W01", "H02", now_ms())
     obj = json.loads(_craft(site, "W01", "cafe0001", [e]))
+    del obj["nonce"]
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_envelope",
+                zh="文件缺少或写错了字段 nonce", refused={e["id"]})
+
+
+def bad_envelope_v1(site, mp):
+    e = visit_event("cafe0001", "W01", "H02", now_ms())
+    obj = json.loads(site.seal_v1("W01", "cafe0001", [e]))
     obj["events"] = {"0": e}
     obj["hmac"] = envelope.sign(obj, site.keys["W01"])
-    return dict(name="W01/cafe0001.json", data=json.dumps(obj).encode(), reason="sync.bad_envelope",
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_envelope",
                 zh="文件缺少或写错了字段 events", refused={e["id"]})
 
 
 def bad_wrong_key(site, mp):
     e = visit_event("cafe0001", "W01", "H02", now_ms())
     return dict(name="W01/cafe0001.json", data=_craft(site, "W01", "cafe0001", [e], key="stolen-guess"),
-                reason="sync.bad_signature", zh="签名不符（密钥不对或文件被改动过）", refused={e["id"]})
+                reason="sync.bad_signature", zh="无法用该网格员的密钥打开", refused={e["id"]})
+
+
+def bad_wrong_key_v1(site, mp):
+    e = visit_event("cafe0001", "W01", "H02", now_ms())
+    return dict(name="W01/cafe0001.json", data=site.seal_v1("W01", "cafe0001", [e], key="stolen-guess"),
+                reason="sync.bad_signature", zh="无法用该网格员的密钥打开", refused={e["id"]})
 
 
 def bad_tampered(site, mp):
-    # W01's genuine file, with one note changed after signing.
-    obj = json.loads(site.path(site.rel("W01")).read_bytes())
+    # W01's genuine file, with one base64 character of the sealed payload changed.
+    obj = _genuine(site)
+    obj["sealed"] = _flip_b64_char(obj["sealed"], len(obj["sealed"]) // 2)
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_signature", zh="文件被改动过")
+
+
+def bad_ciphertext_byte(site, mp):
+    # W01's genuine file, with one byte of the ciphertext flipped (and the base64 valid again).
+    obj = _genuine(site)
+    sealed = bytearray(base64.b64decode(obj["sealed"]))
+    sealed[len(sealed) // 3] ^= 0x01
+    obj["sealed"] = base64.b64encode(bytes(sealed)).decode("ascii")
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_signature", zh="文件被改动过")
+
+
+def bad_tag_byte(site, mp):
+    # The last byte is the end of GCM's authentication tag.
+    obj = _genuine(site)
+    sealed = bytearray(base64.b64decode(obj["sealed"]))
+    sealed[-1] ^= 0x80
+    obj["sealed"] = base64.b64encode(bytes(sealed)).decode("ascii")
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_signature", zh="文件被改动过")
+
+
+def bad_nonce(site, mp):
+    obj = _genuine(site)
+    nonce = bytearray(base64.b64decode(obj["nonce"]))
+    nonce[0] ^= 0x01
+    obj["nonce"] = base64.b64encode(bytes(nonce)).decode("ascii")
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_signature", zh="文件被改动过")
+
+
+def bad_header_device(site, mp):
+    # The header is associated data: claiming another device breaks the seal.
+    obj = _genuine(site)
+    obj["device"] = "cafe0001"
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_signature", zh="文件被改动过")
+
+
+def bad_header_created(site, mp):
+    obj = _genuine(site)
+    obj["created"] = "2026-11-26T10:00:00+08:00"
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_signature", zh="文件被改动过")
+
+
+def bad_not_base64(site, mp):
+    obj = _genuine(site)
+    obj["sealed"] = obj["sealed"][:10] + "!" + obj["sealed"][11:]
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_signature", zh="无法用该网格员的密钥打开")
+
+
+def bad_sealed_for_other(site, mp):
+    # W02's genuine file, its header renamed to W01, dropped into W01's folder: W01's key cannot open it.
+    obj = _genuine(site, "W02")
+    obj["worker"] = "W01"
+    return dict(name=f"W01/{site.devices['W02']}.json", data=_dump(obj), reason="sync.bad_signature",
+                zh="不是为他加密的")
+
+
+def bad_payload(site, mp):
+    # Properly sealed under W01's key, but what is inside is not sync data.
+    head = {"format": envelope.FORMAT, "worker": "W01", "device": "cafe0001", "created": CREATED}
+    nonce, sealed = crypto.Cipher(crypto.sync_key(site.keys["W01"])).seal_raw(
+        b'{"visits":[]}', envelope.canonical(head))
+    data = _dump({**head, "nonce": base64.b64encode(nonce).decode(), "sealed": base64.b64encode(sealed).decode()})
+    return dict(name="W01/cafe0001.json", data=data, reason="sync.bad_payload", zh="解密后的内容不是同步数据")
+
+
+def bad_tampered_v1(site, mp):
+    # W01's events in the old clear format, correctly signed, with one note changed after signing.
+    mine = list(site.my_events("W01").values())
+    obj = json.loads(site.seal_v1("W01", site.devices["W01"], mine))
     target = next(e for e in obj["events"] if e["kind"] == "visit" and e["data"]["note"] == "第二次")
     target["data"]["note"] = "改过的"
-    data = json.dumps(obj, ensure_ascii=False).encode()
-    return dict(name="W01/cafe0001.json", data=data, reason="sync.bad_signature", zh="签名不符")
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_signature", zh="文件被改动过")
 
 
 def bad_unknown_worker(site, mp):
@@ -231,11 +353,7 @@ def bad_unknown_worker(site, mp):
 
 
 def bad_disabled_worker(site, mp):
-    ledger = site.ledger()
-    try:
-        assert ledger.set_enabled("W02", False)
-    finally:
-        ledger.close()
+    assert office_commands.disable(site.office, "W02", unlock=unlock) is False  # no shared folder given
     return dict(name=site.rel("W02"), reason="sync.disabled_worker", zh="网格员 W02 已停用", excluded="W02")
 
 
@@ -278,9 +396,9 @@ def bad_not_sync_file(site, mp):
 
 
 def bad_wrong_folder(site, mp):
-    # W02's events, correctly signed by W02 (an older copy of its file), dropped into W01's folder.
-    obj = json.loads(site.path(site.rel("W02")).read_bytes())
-    data = envelope.seal("W02", obj["device"], "2026-11-24T09:00:00+08:00", obj["events"], site.keys["W02"])
+    # W02's events, correctly sealed for W02 (an older copy of its file), dropped into W01's folder.
+    theirs = list(site.my_events("W02").values())
+    data = envelope.seal("W02", site.devices["W02"], "2026-11-24T09:00:00+08:00", theirs, site.keys["W02"])
     return dict(name=f"W01/{site.devices['W02']}.json", data=data, reason="sync.wrong_folder",
                 zh="文件自称来自 W02，却放在 W01 的文件夹里")
 
@@ -338,7 +456,9 @@ def bad_malformed_event(site, mp):
                 reason="sync.bad_event", zh="格式错误", refused={real["id"]})
 
 
-BAD_FILES = [bad_not_json, bad_truncated, bad_format, bad_envelope, bad_wrong_key, bad_tampered,
+BAD_FILES = [bad_not_json, bad_truncated, bad_format, bad_envelope, bad_envelope_v1, bad_wrong_key,
+             bad_wrong_key_v1, bad_tampered, bad_ciphertext_byte, bad_tag_byte, bad_nonce, bad_header_device,
+             bad_header_created, bad_not_base64, bad_sealed_for_other, bad_payload, bad_tampered_v1,
              bad_unknown_worker, bad_disabled_worker, bad_too_large, bad_syncthing_tmp, bad_syncthing_tilde,
              bad_own_tmp, bad_not_sync_file, bad_wrong_folder, bad_outside_grid, bad_outside_grid_change,
              bad_other_author, bad_other_device, bad_training, bad_forbidden_kind, bad_malformed_event]
@@ -388,7 +508,7 @@ def test_a_truncated_file_is_retried_and_taken_once_complete(site):
     site.record("W01", "H01", note="先到的")
     site.sync("W01")
     full = site.path(site.rel("W01")).read_bytes()
-    cut = full[: full.rindex(b',"hmac"')]
+    cut = full[: full.index(b'"sealed":"') + len(b'"sealed":"') + (len(full) - full.index(b'"sealed":"')) // 2]
     site.path(site.rel("W01")).write_bytes(cut)
 
     first = site.merge()
@@ -402,30 +522,46 @@ def test_a_truncated_file_is_retried_and_taken_once_complete(site):
     assert set(site.my_events("W01")) <= site.office_events().keys()
 
 
-def _cut_mid_string(full: bytes) -> bytes:
-    i = full.index(b'"outcome":"') + len(b'"outcome":"me')
+NOTE = "半截备注：老人独居，需每周上门"
+
+
+def _cut_mid_sealed(site) -> bytes:
+    full = site.path(site.rel("W01")).read_bytes()
+    i = full.index(b'"sealed":"') + len(b'"sealed":"')
+    return full[: i + (len(full) - i) // 3]
+
+
+def _cut_mid_header(site) -> bytes:
+    full = site.path(site.rel("W01")).read_bytes()
+    i = full.index(b'"created":"') + len(b'"created":"2026')
     return full[:i]
 
 
-def _cut_mid_character(full: bytes) -> bytes:
-    i = full.index("半截备注".encode())
+def _cut_mid_character(site) -> bytes:
+    # A /2 file is ASCII; an old /1 file carries the notes in clear, so a copy can stop inside a character.
+    full = site.seal_v1("W01", site.devices["W01"], list(site.my_events("W01").values()))
+    i = full.index(NOTE.encode())
     return full[: i + 1]  # one byte into a three-byte character
 
 
-@pytest.mark.parametrize("cut", [_cut_mid_string, _cut_mid_character], ids=["mid-string", "mid-character"])
+@pytest.mark.parametrize("cut", [_cut_mid_sealed, _cut_mid_header, _cut_mid_character],
+                         ids=["mid-sealed", "mid-header", "mid-character-v1"])
 def test_a_file_cut_anywhere_is_reported_truncated_with_retry(site, cut):
-    site.record("W01", "H01", note="半截备注：老人独居，需每周上门")
+    site.record("W01", "H01", note=NOTE)
     site.sync("W01")
-    full = site.path(site.rel("W01")).read_bytes()
-    site.path(site.rel("W01")).write_bytes(cut(full))
+    site.path(site.rel("W01")).write_bytes(cut(site))
     report = site.merge()
     assert [(s.reason, s.retry) for s in report.skipped] == [("sync.truncated", True)]
 
 
-def test_every_prefix_of_a_sync_file_parses_as_truncated(site):
+@pytest.mark.parametrize("fmt", ["v2", "v1"])
+def test_every_prefix_of_a_sync_file_parses_as_truncated(site, fmt):
     site.record("W01", "H01", [{"role": "service", "category": "repair", "asked": "下水道堵塞"}], note="独居老人")
     site.sync("W01")
     full = site.path(site.rel("W01")).read_bytes()
+    if fmt == "v1":
+        full = site.seal_v1("W01", site.devices["W01"], list(site.my_events("W01").values()), ack={"d": [1, 2]})
+    assert envelope.parse(full).reason is None
     wrong = [i for i in range(1, len(full)) if envelope.parse(full[:i]).reason != "sync.truncated"]
     assert wrong == [], f"{len(wrong)} of {len(full) - 1} prefixes misread, e.g. …{full[:wrong[0]][-20:]!r}"
 
@@ -543,11 +679,8 @@ def test_the_office_records_when_it_received_each_event(site):
     site.sync("W01")
     site.sync("W02")
     site.merge()
-    received = site.ledger()
-    try:
+    with site.ledger() as received:
         at = received.received_at()
-    finally:
-        received.close()
     worker_ids = set(site.my_events("W01")) | set(site.my_events("W02"))
     assert set(at) == worker_ids  # every event merged, and no roster event, has a receipt
     t1 = dt.datetime.now().astimezone()
@@ -650,11 +783,8 @@ def test_events_of_an_interrupted_merge_still_get_receipts_after_the_rerun(site,
         site.merge()
     monkeypatch.undo()
     site.merge()
-    ledger = site.ledger()
-    try:
+    with site.ledger() as ledger:
         at = ledger.received_at()
-    finally:
-        ledger.close()
     want = set(site.my_events("W01")) | set(site.my_events("W02"))
     assert want - set(at) == set()
 
@@ -683,7 +813,19 @@ def test_merge_before_office_init_is_exit_2_in_one_sentence(site, tmp_path):
 # --- the file format -----------------------------------------------------------------------------------
 
 
-def test_the_sync_file_is_the_device_file_signed_per_the_spec(site):
+def _independent_open(obj: dict, worker_key: str) -> dict:
+    """Open a /2 file by the documented format alone, with ``cryptography`` and none of gridtui's code."""
+    aes_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"gridtui-sync/2").derive(
+        worker_key.encode("utf-8"))
+    head = {k: obj[k] for k in HEADER}
+    aad = json.dumps(head, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    nonce = base64.b64decode(obj["nonce"], validate=True)
+    assert len(nonce) == 12
+    plain = AESGCM(aes_key).decrypt(nonce, base64.b64decode(obj["sealed"], validate=True), aad)
+    return json.loads(plain.decode("utf-8"))
+
+
+def test_the_sync_file_is_the_device_file_encrypted_per_the_spec(site):
     site.record("W01", "H01", [{"role": "service", "category": "micro_wish", "asked": "想要一台收音机"}],
                 note="老人喜欢听戏")
     site.sync("W01")
@@ -692,31 +834,81 @@ def test_the_sync_file_is_the_device_file_signed_per_the_spec(site):
     assert files == [site.rel("W01")]  # a device writes only its own file
     raw = site.path(site.rel("W01")).read_bytes()
     obj = json.loads(raw.decode("utf-8"))
-    assert (obj["format"], obj["worker"], obj["device"]) == ("gridtui-sync/1", "W01", site.devices["W01"])
+    assert set(obj) == {"format", "worker", "device", "created", "nonce", "sealed"}
+    assert (obj["format"], obj["worker"], obj["device"]) == ("gridtui-sync/2", "W01", site.devices["W01"])
     dt.datetime.fromisoformat(obj["created"])
-    assert {e["id"]: e for e in obj["events"]} == site.my_events("W01")
-    body = {k: v for k, v in obj.items() if k != "hmac"}
-    payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    assert obj["hmac"] == hmac.new(site.keys["W01"].encode("utf-8"), payload, hashlib.sha256).hexdigest()
+    # Nothing a resident said, nor the household, is readable on the USB stick.
+    text = raw.decode("utf-8")
+    for secret in ("老人喜欢听戏", "想要一台收音机", "H01", "micro_wish", "visit"):
+        assert secret not in text
+    payload = _independent_open(obj, site.keys["W01"])
+    assert set(payload) <= {"events", "ack"}
+    assert {e["id"]: e for e in payload["events"]} == site.my_events("W01")
+    # ...and only under W01's key.
+    with pytest.raises(Exception):
+        _independent_open(obj, site.keys["W02"])
 
 
-def test_envelope_round_trip_and_independent_hmac():
+def test_the_office_file_is_encrypted_per_the_spec_and_acknowledges(site):
+    site.record("W01", "H01", note="办公室应确认收到")
+    site.sync("W01")
+    site.merge()
+    site.publish()
+    raw = (site.shared / "to-worker" / "W01.json").read_bytes()
+    obj = json.loads(raw)
+    assert set(obj) == {"format", "worker", "device", "created", "nonce", "sealed"}
+    assert (obj["format"], obj["worker"], obj["device"]) == ("gridtui-sync/2", "W01", "office")
+    assert "张建华" not in raw.decode("utf-8") and "13812345678" not in raw.decode("utf-8")
+    payload = _independent_open(obj, site.keys["W01"])
+    mine = site.my_events("W01")
+    newest = max(e["t"] for e in mine.values())
+    assert payload["ack"][site.devices["W01"]] == newest  # (the roster's history has a device of its own)
+    held = {e["id"] for e in payload["events"]}
+    assert set(mine) <= held
+    assert "张建华" in json.dumps(payload, ensure_ascii=False)  # the worker needs the names at the door
+
+
+def test_envelope_round_trip_and_independent_decryption():
     key = "密钥-key-🔑"
     events = [visit_event("d1", "W01", "H01", 1_732_500_000_000, note="备注 \"引号\" \\ 和换行\n")]
-    raw = envelope.seal("W01", "d1", "2026-11-25T10:00:00+08:00", events, key, ack={"d1": [1, 2]})
+    raw = envelope.seal("W01", "d1", CREATED, events, key, ack={"d1": [1, 2]})
+    opened = envelope.parse(raw)
+    assert opened.reason is None
+    obj = opened.obj
+    assert (obj["format"], obj["worker"], obj["device"], obj["created"]) == ("gridtui-sync/2", "W01", "d1", CREATED)
+    assert "events" not in obj and "备注" not in raw.decode("utf-8")
+    assert _independent_open(obj, key) == {"events": events, "ack": {"d1": [1, 2]}}
+    whole, problem = envelope.unseal(obj, key)
+    assert problem is None
+    assert (whole["format"], whole["worker"], whole["device"], whole["created"], whole["events"], whole["ack"]) == (
+        "gridtui-sync/2", "W01", "d1", CREATED, events, {"d1": [1, 2]})
+    assert envelope.unseal(obj, key + "x") == (None, "sync.bad_signature")
+    for field, value in (("worker", "W02"), ("device", "d2"), ("created", "2026-11-25T10:00:01+08:00"),
+                         ("format", "gridtui-sync/2 ")):
+        assert envelope.unseal({**obj, field: value}, key) == (None, "sync.bad_signature"), field
+    # Sealing twice gives different files (a fresh nonce), both opening to the same content.
+    again = envelope.parse(envelope.seal("W01", "d1", CREATED, events, key, ack={"d1": [1, 2]})).obj
+    assert again["nonce"] != obj["nonce"] and again["sealed"] != obj["sealed"]
+    assert _independent_open(again, key) == _independent_open(obj, key)
+
+
+def test_old_envelope_round_trip_and_independent_hmac():
+    key = "密钥-key-🔑"
+    events = [visit_event("d1", "W01", "H01", 1_732_500_000_000, note="备注 \"引号\" \\ 和换行\n")]
+    raw = envelope.seal_v1("W01", "d1", CREATED, events, key, ack={"d1": [1, 2]})
     opened = envelope.parse(raw)
     assert opened.reason is None
     obj = opened.obj
     assert (obj["format"], obj["worker"], obj["device"], obj["created"], obj["events"], obj["ack"]) == (
-        "gridtui-sync/1", "W01", "d1", "2026-11-25T10:00:00+08:00", events, {"d1": [1, 2]})
+        "gridtui-sync/1", "W01", "d1", CREATED, events, {"d1": [1, 2]})
     body = {k: v for k, v in obj.items() if k != "hmac"}
     payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     assert obj["hmac"] == hmac.new(key.encode("utf-8"), payload, hashlib.sha256).hexdigest()
-    assert envelope.verify(obj, key)
-    assert not envelope.verify(obj, key + "x")
+    assert envelope.unseal(obj, key) == (obj, None)
+    assert envelope.unseal(obj, key + "x") == (None, "sync.bad_signature")
     tampered = copy.deepcopy(obj)
     tampered["events"][0]["data"]["note"] = "别的"
-    assert not envelope.verify(tampered, key)
+    assert envelope.unseal(tampered, key) == (None, "sync.bad_signature")
 
 
 def test_write_atomic_never_shows_a_partial_file_under_a_json_name(tmp_path, monkeypatch):
@@ -779,7 +971,7 @@ def test_gridtui_sync_writes_through_a_temp_name(site, monkeypatch):
 def test_setup_with_a_wrong_key_is_exit_2_in_one_sentence(site, tmp_path):
     home = tmp_path / "laptop"
     line = one_line_error(cli(home, "setup", "--shared", site.shared, "--worker", "W01", "--key", "wrong-key"))
-    assert line == "错误：签名不符（密钥不对或文件被改动过）"
+    assert line == "错误：无法用该网格员的密钥打开（文件被改动过，或不是为他加密的）"
     assert not Store.exists(real_store(home))
 
 
@@ -824,17 +1016,17 @@ def test_the_office_file_never_drops_a_workers_unsynced_changes(site):
     # An office file, correctly signed, that lacks my events and carries a forged one with my id.
     (site.shared / "to-worker" / "W01.json").write_bytes(site.seal("W01", "office", [forged, office_news], ack={}))
 
-    with Store.open(real_store(site.homes["W01"])) as s:
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
         result = sync_worker.sync(s, site.homes["W01"])
     assert (result.refused, result.received, result.unsynced) == (1, 1, len(mine))
     assert site.my_events("W01") == mine
-    sent = json.loads(site.path(site.rel("W01")).read_bytes())
+    sent = site.open_file(site.rel("W01"))
     assert {e["id"]: e for e in sent["events"]} == mine
 
 
 def test_a_fixed_fast_clock_does_not_hide_unsynced_changes(site):
     fast = now_ms() + 3 * 86_400_000
-    with Store.open(real_store(site.homes["W01"]), clock_ms=lambda: fast) as s:
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock, clock_ms=lambda: fast) as s:
         s.record_visit({"household": "H01", "outcome": "met", "findings": []})
     site.sync("W01")
     report = site.merge()

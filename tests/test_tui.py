@@ -567,7 +567,7 @@ async def test_s_refuses_to_sync_training_data(store):
 async def test_s_syncs_a_joined_laptop_and_the_header_counts_what_the_office_lacks(tmp_path):
     import json
 
-    from conftest import small_roster
+    from conftest import TEST_PIN, small_roster, unlock
     from gridtui.home import real_store
     from gridtui.office.commands import enroll, init, merge_folder, publish
     from gridtui.sync.worker import setup
@@ -577,12 +577,12 @@ async def test_s_syncs_a_joined_laptop_and_the_header_counts_what_the_office_lac
     roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
     office, worker, shared = tmp_path / "office", tmp_path / "worker", tmp_path / "shared"
     shared.mkdir()
-    init(office, roster)
-    key = enroll(office, "W01", "李秀英", "G01")
-    publish(office, shared)
-    setup(worker, shared, "W01", key)
+    init(office, roster, new_pin=lambda: TEST_PIN)
+    key = enroll(office, "W01", "李秀英", "G01", unlock=unlock)
+    publish(office, shared, unlock=unlock)
+    setup(worker, shared, "W01", key, new_pin=lambda: TEST_PIN, unlock=unlock)
 
-    with Store.open(real_store(worker)) as s:
+    with Store.open(real_store(worker), unlock=unlock) as s:
         s.record_visit({"household": "H02", "outcome": "met"})
         app = make_app(s)
         app.home = worker
@@ -594,8 +594,8 @@ async def test_s_syncs_a_joined_laptop_and_the_header_counts_what_the_office_lac
             assert (shared / "to-office" / "W01" / f"{s.device}.json").is_file()
             # The office has not merged yet, so the change still counts as not received.
             assert "未同步 1" in text_of(bar)
-            merge_folder(office, shared)
-            publish(office, shared)
+            merge_folder(office, shared, unlock=unlock)
+            publish(office, shared, unlock=unlock)
             await pilot.press("s")
             await until(pilot, lambda: "未同步 0" in text_of(app.screen.query_one(TopBar)))
 

@@ -1,0 +1,391 @@
+"""What encryption costs: unlock, open, save and merge, encrypted against plain, with the real scrypt cost.
+
+    python benchmarks/bench_crypto.py [--quick] [--runs 5] [--save-runs 30] [--merge-runs 3]
+                                      [--big 50000] [--files 200] [--events 1000] [--profile]
+
+Prints one markdown table. Targets on a 2-core box: unlock ≤ 0.5 s (PIN to an open store),
+save overhead ≤ 10 ms, merge overhead ≤ 25 %. The scrypt cost is calibrated on this machine exactly
+as the app does it (``vault.FIXED_LOG_N`` is left alone), so every unlock pays the real price.
+
+- open: each run is a fresh process (imports excluded from the time, its peak RSS reported), on
+  the demo worker W01's training grid and on a grid of ``--big`` events, encrypted and plain;
+- save: one visit with one finding, in one process, encrypted and plain saves alternating;
+- merge: ``--files`` worker files × ``--events`` events into an office store, encrypted office +
+  gridtui-sync/2 files against plain office + gridtui-sync/1 files (the path before encryption);
+  each run is a fresh process on a fresh copy of the office store.
+
+Not a test: timings depend on the machine. ``--profile`` adds a cProfile of one merge of each kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+# The other benchmarks' builders, so that the stores and files measured here are theirs.
+from bench_merge import _worker_file  # noqa: E402
+from bench_worker import ROOT, _filler  # noqa: E402
+
+from gridtui import crypto, demo, vault  # noqa: E402
+from gridtui.demogen import generate  # noqa: E402
+from gridtui.home import office_store  # noqa: E402
+from gridtui.office.commands import init  # noqa: E402
+from gridtui.office.ledger import Ledger  # noqa: E402
+from gridtui.roster import roster_events  # noqa: E402
+from gridtui.store import Store  # noqa: E402
+from gridtui.sync import envelope  # noqa: E402
+
+PIN = "482916"
+UNLOCK_TARGET_S = 0.5
+SAVE_TARGET_MS = 10.0
+MERGE_TARGET_PCT = 25.0
+_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+# One fresh process per measurement: "unlock" times vault.unlock alone (scrypt + unwrap); "open"
+# times the whole Store.open (with the PIN's unlock for an encrypted store, and how much of it the
+# unlock was). Imports are done before the clock starts; peak RSS is the process's own.
+_OPEN_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from gridtui import vault
+from gridtui.store import Store
+mode, folder, pin = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+spent = {"unlock": 0.0}
+def unlock(f):
+    t = time.perf_counter()
+    cipher = vault.unlock(f, pin)
+    spent["unlock"] = time.perf_counter() - t
+    return cipher
+n = None
+t0 = time.perf_counter()
+if mode == "unlock":
+    vault.unlock(folder, pin)
+else:
+    store = Store.open(folder, unlock=unlock)
+dt = time.perf_counter() - t0
+if mode != "unlock":
+    n = store.event_count
+    store.close()
+print(json.dumps({"s": dt, "unlock_s": spent["unlock"], "events": n,
+                  "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+# bench_merge's child, with the office store's PIN (empty: a plain office store).
+_MERGE_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from gridtui import vault
+from gridtui.office.commands import merge_folder
+home, shared, pin = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+spent = {"unlock": 0.0}
+def unlock(f):
+    t = time.perf_counter()
+    cipher = vault.unlock(f, pin)
+    spent["unlock"] = time.perf_counter() - t
+    return cipher
+t0 = time.perf_counter()
+r = merge_folder(home, shared, unlock=unlock if pin else None)
+dt = time.perf_counter() - t0
+print(json.dumps({"s": dt, "unlock_s": spent["unlock"], "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "taken": len(r.taken), "new": r.new_events, "skipped": len(r.skipped),
+                  "old_format": len(r.old_format)}))
+"""
+
+
+def _child(code: str, *argv: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=_ENV)
+    if out.returncode != 0:
+        raise SystemExit(f"child {argv} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _unlock(folder: Path) -> crypto.Cipher:
+    return vault.unlock(folder, PIN)
+
+
+# --- stores -----------------------------------------------------------------------------------------
+
+
+def demo_stores(tmp: Path) -> tuple[Path, Path]:
+    """Demo worker W01's training grid, built by gridtui.demo, once encrypted and once plain."""
+    folders = []
+    for name, kw in (("demo-enc", {"pin": PIN}), ("demo-plain", {})):
+        home = tmp / name
+        demo.open_training(home, demo.DEFAULT_WORKER, reset=True, **kw).close()
+        folders.append(demo.training_store(home, demo.DEFAULT_WORKER))
+    return folders[0], folders[1]
+
+
+def grid_events(roster: dict, total: int) -> list[dict]:
+    """A grid's roster plus bench_worker's filler visits, ``total`` events in all."""
+    events = roster_events(roster, grid="G01")
+    return events + _filler(max(0, total - len(events)))
+
+
+def store_pair(tmp: Path, name: str, events: list[dict]) -> tuple[Path, Path]:
+    enc, plain = tmp / f"{name}-enc", tmp / f"{name}-plain"
+    meta = {"worker": "W01", "grid": "G01"}
+    Store.create(enc, meta, events, pin=PIN).close()
+    Store.create(plain, meta, events).close()
+    return enc, plain
+
+
+# --- measurements -------------------------------------------------------------------------------------
+
+
+def scrypt_time(log_n: int, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        crypto.derive_pin_key(PIN, os.urandom(16), log_n)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def open_times(enc: Path, plain: Path, runs: int) -> dict[str, list[dict]]:
+    """Interleaved so that a slower moment of the machine hits every kind alike."""
+    out: dict[str, list[dict]] = {"unlock": [], "open-enc": [], "open-plain": []}
+    for _ in range(runs):
+        out["unlock"].append(_child(_OPEN_CHILD, "unlock", str(enc), PIN))
+        out["open-enc"].append(_child(_OPEN_CHILD, "open", str(enc), PIN))
+        out["open-plain"].append(_child(_OPEN_CHILD, "open", str(plain), PIN))
+    return out
+
+
+_VISIT = {"outcome": "met", "findings": [{"role": "safety", "category": "gas", "asked": "燃气软管老化"}]}
+
+
+def save_times(enc: Path, plain: Path, runs: int) -> tuple[int, list[float], list[float]]:
+    """One visit + one finding per save, as bench_worker; encrypted and plain saves alternate."""
+    stores = [Store.open(enc, unlock=_unlock), Store.open(plain)]
+    n = stores[1].event_count
+    try:
+        hid = next(iter(stores[1].state.entities["household"]))
+        times: list[list[float]] = [[], []]
+        for _ in range(runs):
+            for store, ts in zip(stores, times):
+                t0 = time.perf_counter()
+                store.record_visit({"household": hid, **_VISIT})
+                ts.append(time.perf_counter() - t0)
+    finally:
+        for store in stores:
+            store.close()
+    return n, times[0], times[1]
+
+
+def build_merge(tmp: Path, files: int, per_file: int) -> dict[str, tuple[Path, Path]]:
+    """bench_merge's community and worker files, for two office stores: an encrypted one receiving
+    gridtui-sync/2 files, and a plain one receiving the same events as gridtui-sync/1 files."""
+    grids = max(1, files // 4)
+    roster = generate(grids=grids, buildings=grids * 2, households=grids * 40, months=1)
+    roster_path = tmp / "roster.json"
+    roster_path.write_text(json.dumps(roster, ensure_ascii=False), encoding="utf-8")
+    homes = {"enc": tmp / "office-enc", "plain": tmp / "office-plain"}
+    shared = {"enc": tmp / "shared-enc", "plain": tmp / "shared-plain"}
+    init(homes["enc"], roster_path, new_pin=lambda: PIN)
+    init(homes["plain"], roster_path, new_pin=lambda: None)  # no PIN: the office store as it was before
+    keys: dict[str, dict[str, str]] = {"enc": {}, "plain": {}}
+    by_grid: dict[str, list[str]] = {}
+    for kind, home in homes.items():
+        with Store.open(office_store(home), unlock=_unlock) as store:
+            ents = store.state.entities
+            if not by_grid:
+                for hid, h in ents["household"].items():
+                    by_grid.setdefault(ents["building"][h["building"]]["grid"], []).append(hid)
+            with Ledger(store.db(Ledger.FILE)) as ledger:
+                for i in range(files):
+                    worker = f"W{i:03d}"
+                    keys[kind][worker] = ledger.enroll(worker, f"网格员{i}", sorted(by_grid)[i % len(by_grid)])
+    grid_ids = sorted(by_grid)
+    base_ms = int(time.time() * 1000) - 30 * 86_400_000
+    created = "2026-11-25T18:00:00+08:00"
+    for i in range(files):
+        worker, device, grid = f"W{i:03d}", f"d{i:04d}", grid_ids[i % len(grid_ids)]
+        sealed = _worker_file(worker, device, keys["enc"][worker], sorted(by_grid[grid]), per_file, base_ms)
+        whole, problem = envelope.unseal(envelope.parse(sealed).obj, keys["enc"][worker])
+        assert whole is not None, problem
+        clear = envelope.seal_v1(worker, device, created, whole["events"], keys["plain"][worker])
+        for kind, data in (("enc", sealed), ("plain", clear)):
+            folder = shared[kind] / "to-office" / worker
+            folder.mkdir(parents=True)
+            (folder / f"{device}.json").write_bytes(data)
+    return {kind: (homes[kind], shared[kind]) for kind in homes}
+
+
+def merge_times(tmp: Path, setups: dict[str, tuple[Path, Path]], runs: int, files: int) -> dict[str, list[dict]]:
+    """Each merge in a fresh process on a fresh copy of its office store; kinds alternate."""
+    out: dict[str, list[dict]] = {"enc": [], "plain": []}
+    for k in range(runs):
+        for kind, (home, shared) in setups.items():
+            copy = tmp / f"run-{kind}-{k}"
+            shutil.copytree(home, copy)
+            r = _child(_MERGE_CHILD, str(copy), str(shared), PIN if kind == "enc" else "")
+            shutil.rmtree(copy)
+            want_old = files if kind == "plain" else 0
+            if r["taken"] != files or r["skipped"] or r["old_format"] != want_old:
+                raise SystemExit(f"{kind} merge did not take every file as expected: {r}")
+            out[kind].append(r)
+    return out
+
+
+def profile_merges(tmp: Path, setups: dict[str, tuple[Path, Path]], top: int = 14) -> None:
+    """Where one merge of each kind spends its time (in this process; profiler overhead included)."""
+    from gridtui.office.commands import merge_folder
+
+    for kind, (home, shared) in setups.items():
+        copy = tmp / f"profile-{kind}"
+        shutil.copytree(home, copy)
+        prof = cProfile.Profile()
+        prof.enable()
+        merge_folder(copy, shared, unlock=_unlock if kind == "enc" else None)
+        prof.disable()
+        shutil.rmtree(copy)
+        print(f"\ncProfile, {kind} merge, by own time (top {top}):")
+        pstats.Stats(prof).sort_stats("tottime").print_stats(top)
+
+
+# --- the table --------------------------------------------------------------------------------------
+
+
+def _ms(s: float) -> str:
+    return f"{s * 1000:,.0f} ms" if s >= 0.1 else f"{s * 1000:.1f} ms"
+
+
+def _time_cells(times: list[float]) -> tuple[str, str]:
+    return _ms(statistics.median(times)), _ms(min(times))
+
+
+def _mb(results: list[dict]) -> str:
+    return f"{max(r['rss_kb'] for r in results) / 1024:.0f} MB"
+
+
+def _verdict(value: float, limit: float, unit: str, fmt: str = "{:.0f}") -> str:
+    if value <= limit:
+        return f"≤ {fmt.format(limit)} {unit}: met"
+    return f"≤ {fmt.format(limit)} {unit}: MISSED by {fmt.format(value - limit)} {unit}"
+
+
+def open_rows(label: str, n: int, res: dict[str, list[dict]]) -> list[tuple[str, ...]]:
+    unlock = [r["s"] for r in res["unlock"]]
+    enc = [r["s"] for r in res["open-enc"]]
+    rest = [r["s"] - r["unlock_s"] for r in res["open-enc"]]
+    plain = [r["s"] for r in res["open-plain"]]
+    over = statistics.median(enc) - statistics.median(plain)
+    return [
+        (f"{label} ({n:,} events): vault.unlock (scrypt + unwrap)", *_time_cells(unlock), _mb(res["unlock"]),
+         _verdict(statistics.median(unlock), UNLOCK_TARGET_S, "s", "{:.2f}")),
+        (f"{label}: Store.open encrypted (unlock + decrypt + parse + fold)", *_time_cells(enc), _mb(res["open-enc"]),
+         _verdict(statistics.median(enc), UNLOCK_TARGET_S, "s", "{:.2f}")),
+        (f"{label}: … of which after the unlock (decrypt + parse + fold)", *_time_cells(rest), "", ""),
+        (f"{label}: Store.open plain", *_time_cells(plain), _mb(res["open-plain"]),
+         f"encrypted costs {over * 1000:+,.0f} ms"),
+    ]
+
+
+def save_rows(n: int, enc: list[float], plain: list[float]) -> list[tuple[str, ...]]:
+    over_ms = (statistics.median(enc) - statistics.median(plain)) * 1000
+    best_ms = (min(enc) - min(plain)) * 1000
+    return [
+        (f"save one visit + finding, {n:,} events: encrypted", *_time_cells(enc), "", f"{len(enc)} saves"),
+        (f"save one visit + finding, {n:,} events: plain", *_time_cells(plain), "", f"{len(plain)} saves"),
+        (f"save overhead, {n:,} events (encrypted − plain)", f"{over_ms:+.1f} ms", f"{best_ms:+.1f} ms", "",
+         _verdict(over_ms, SAVE_TARGET_MS, "ms", "{:.1f}")),
+    ]
+
+
+def merge_rows(files: int, per_file: int, res: dict[str, list[dict]]) -> list[tuple[str, ...]]:
+    enc, plain = [r["s"] for r in res["enc"]], [r["s"] for r in res["plain"]]
+    unlock = statistics.median(r["unlock_s"] for r in res["enc"])
+    pct = (statistics.median(enc) / statistics.median(plain) - 1) * 100
+    best_pct = (min(enc) / min(plain) - 1) * 100
+    what = f"merge {files} files × {per_file:,} events"
+    return [
+        (f"{what}: plain office + sync/1 files", *_time_cells(plain), _mb(res["plain"]),
+         f"new {res['plain'][0]['new']:,} events; {len(plain)} runs"),
+        (f"{what}: encrypted office + sync/2 files", *_time_cells(enc), _mb(res["enc"]),
+         f"new {res['enc'][0]['new']:,} events; of which unlock {_ms(unlock)}"),
+        ("merge overhead (encrypted vs plain)", f"{pct:+.1f} %", f"{best_pct:+.1f} %", "",
+         _verdict(pct, MERGE_TARGET_PCT, "%", "{:.1f}")),
+    ]
+
+
+def print_table(rows: list[tuple[str, ...]]) -> None:
+    head = ("measure", "median", "best", "peak RSS", "target / note")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    right = (False, True, True, True, False)
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)) + " |"
+
+    print(line(head))
+    print("| " + " | ".join(("-" * (w - 1) + ":") if r else "-" * w for w, r in zip(widths, right)) + " |")
+    for row in rows:
+        print(line(row))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="a smaller run: 20k-event grid, 50 files, fewer runs")
+    ap.add_argument("--runs", type=int, help="fresh processes per open measurement (default 5; quick 3)")
+    ap.add_argument("--save-runs", type=int, help="saves of each kind (default 30; quick 15)")
+    ap.add_argument("--merge-runs", type=int, help="merges of each kind (default 3; quick 2)")
+    ap.add_argument("--big", type=int, help="events in the big grid (default 50,000; quick 20,000)")
+    ap.add_argument("--files", type=int, help="worker files to merge (default 200; quick 50)")
+    ap.add_argument("--events", type=int, default=1000, help="events per worker file")
+    ap.add_argument("--profile", action="store_true", help="also cProfile one merge of each kind")
+    args = ap.parse_args()
+    q = args.quick
+    runs = args.runs or (3 if q else 5)
+    save_runs = args.save_runs or (15 if q else 30)
+    merge_runs = args.merge_runs or (2 if q else 3)
+    big = args.big or (20_000 if q else 50_000)
+    files = args.files or (50 if q else 200)
+
+    assert vault.FIXED_LOG_N is None, "this benchmark measures the real, calibrated scrypt cost"
+    rows: list[tuple[str, ...]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t0 = time.perf_counter()
+        calibrated = crypto.calibrate()
+        calibrate_s = time.perf_counter() - t0
+        demo_enc, demo_plain = demo_stores(tmp)
+        log_n = vault.read_key(demo_enc)["log_n"]
+        big_enc, big_plain = store_pair(tmp, "big", grid_events(generate(grids=1, buildings=60, households=5000), big))
+        save_enc, save_plain = store_pair(tmp, "save10k",
+                                          grid_events(generate(grids=1, buildings=4, households=200, months=1), 10_000))
+        setups = build_merge(tmp, files, args.events)
+        size = {k: sum(p.stat().st_size for p in (shared / "to-office").rglob("*.json")) / 1e6
+                for k, (_, shared) in setups.items()}
+        print(f"built stores and {files} × {args.events:,}-event files (sync/2 {size['enc']:.0f} MB, "
+              f"sync/1 {size['plain']:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+
+        scrypt = scrypt_time(log_n, runs)
+        rows.append((f"scrypt alone: log2(N) = {log_n} (calibrate() here: {calibrated}, took {_ms(calibrate_s)}), "
+                     f"r = {crypto.SCRYPT_R}, p = {crypto.SCRYPT_P}, {128 * crypto.SCRYPT_R * (1 << log_n) >> 20} MB",
+                     *_time_cells(scrypt), "", f"aim {crypto.TARGET_SECONDS:.2f} s"))
+        for label, (enc, plain) in (("demo W01", (demo_enc, demo_plain)), ("big grid", (big_enc, big_plain))):
+            res = open_times(enc, plain, runs)
+            rows += open_rows(label, res["open-plain"][0]["events"], res)
+        for enc, plain in ((save_enc, save_plain), (big_enc, big_plain)):
+            rows += save_rows(*save_times(enc, plain, save_runs))
+        rows += merge_rows(files, args.events, merge_times(tmp, setups, merge_runs, files))
+        print_table(rows)
+        if args.profile:
+            profile_merges(tmp, setups)
+
+
+if __name__ == "__main__":
+    main()
