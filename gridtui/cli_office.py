@@ -22,8 +22,13 @@ from .store import gc_paused
 
 
 @main.group()
-def office() -> None:
+@click.pass_obj
+def office(obj: Ctx) -> None:
     """Community office: enroll workers, merge their files, publish each grid back."""
+    from .home import office_store
+
+    with friendly_errors():
+        obj.pins.encrypt_legacy(office_store(obj.home))
 
 
 @office.command("init")

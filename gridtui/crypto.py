@@ -15,9 +15,6 @@ import hashlib
 import os
 import time
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 MAGIC = b"gridtui-enc/1\n"  # first bytes of every sealed file: tells it from plain JSON at a glance
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -40,6 +37,8 @@ class Cipher:
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise ValueError("key must be 32 bytes")
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # not needed by training mode
+
         self.key = key
         self._aead = AESGCM(key)
 
@@ -51,11 +50,7 @@ class Cipher:
         if not is_sealed(blob):
             raise Tampered("not a sealed blob")
         body = blob[len(MAGIC):]
-        nonce, ct = body[:NONCE_BYTES], body[NONCE_BYTES:]
-        try:
-            return self._aead.decrypt(nonce, ct, aad)
-        except (InvalidTag, ValueError):
-            raise Tampered("does not authenticate") from None
+        return self.open_raw(body[:NONCE_BYTES], body[NONCE_BYTES:], aad)
 
     def seal_raw(self, data: bytes, aad: bytes = b"") -> tuple[bytes, bytes]:
         """(nonce, ciphertext) without the file magic, for formats that carry them in their own fields."""
@@ -63,6 +58,8 @@ class Cipher:
         return nonce, self._aead.encrypt(nonce, data, aad)
 
     def open_raw(self, nonce: bytes, ct: bytes, aad: bytes = b"") -> bytes:
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(nonce, ct, aad)
         except (InvalidTag, ValueError):
@@ -74,7 +71,7 @@ def is_sealed(raw: bytes) -> bool:
 
 
 def random_key() -> bytes:
-    return AESGCM.generate_key(bit_length=256)
+    return os.urandom(KEY_BYTES)
 
 
 def derive_pin_key(pin: str, salt: bytes, log_n: int) -> bytes:

@@ -28,6 +28,7 @@ TRIES_PER_RUN = 3
 class PinSource:
     def __init__(self, pin_file: Path | None = None) -> None:
         self.pin_file = pin_file or (Path(os.environ[ENV_PIN_FILE]) if os.environ.get(ENV_PIN_FILE) else None)
+        self._unlocked: dict[Path, crypto.Cipher] = {}  # a store just encrypted is not asked for again
 
     def given(self) -> str | None:
         """The PIN from a file or the environment, if one was given that way."""
@@ -42,6 +43,8 @@ class PinSource:
 
     def unlock(self, folder: Path, question: str = "pin.ask") -> crypto.Cipher:
         """The cipher of the store in ``folder``; asks up to three times at the terminal."""
+        if Path(folder) in self._unlocked:
+            return self._unlocked[Path(folder)]
         given = self.given()
         if given is not None:
             return vault.unlock(folder, given)
@@ -74,6 +77,15 @@ class PinSource:
                     raise
                 click.echo(t(exc.key, **exc.args_), err=True)
         raise AssertionError("unreachable")
+
+    def encrypt_legacy(self, folder: Path) -> None:
+        """Encrypt a store an older gridtui left plain, if ``folder`` holds one (asks for a new PIN)."""
+        from .store import Store
+
+        if Store.exists(folder) and not vault.is_protected(folder):
+            with Store.open(folder, load=False, new_pin=self.protect_legacy) as store:
+                if store.cipher is not None:
+                    self._unlocked[Path(folder)] = store.cipher
 
     def protect_legacy(self) -> str:
         """A PIN for a store written before encryption, which is about to be encrypted."""
