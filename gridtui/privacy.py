@@ -43,12 +43,16 @@ def redact_segment_file(name: str, raw: bytes) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+_HOUSEHOLD_MASKS = {"head": model.mask_name, "phone": model.mask_phone, "id_number": model.mask_id_number}
+
+
 def masked_record(kind: str, record: dict) -> dict:
     """A record for a file that leaves the app (export): personal data masked, care tags left out."""
     if kind == "household":
-        out = {**record, "head": model.mask_name(record.get("head") or ""),
-               "phone": model.mask_phone(record.get("phone") or ""),
-               "id_number": model.mask_id_number(record.get("id_number") or "")}
+        out = dict(record)
+        for field, mask in _HOUSEHOLD_MASKS.items():
+            if isinstance(record.get(field), str):
+                out[field] = mask(record[field])
         if isinstance(record.get("tags"), list):
             out["tags"] = [t for t in record["tags"] if t not in CARE_TAGS]
         return out

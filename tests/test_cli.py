@@ -8,6 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from conftest import TEST_PIN, unlock
 from gridtui.cli import main
 from gridtui.home import real_store
 from gridtui.store import Store
@@ -38,7 +39,7 @@ def test_visit_add_records_findings_under_two_roles(worker_home):
     res = run(worker_home, "visit", "add", "--household", "H02", "--outcome", "met",
               "--finding", "safety/ebike_charging:楼道飞线充电", "--finding", "4:想要一副老花镜", "--due", "2026-12-01")
     assert res.exit_code == 0, res.output
-    s = Store.open(real_store(worker_home))
+    s = Store.open(real_store(worker_home), unlock=unlock)
     findings = [f for f in s.state.entities["finding"].values() if f["household"] == "H02"]
     s.close()
     assert sorted((f["role"], f["category"], f["due"]) for f in findings) == [
@@ -59,14 +60,14 @@ def test_visit_add_records_findings_under_two_roles(worker_home):
     ],
 )
 def test_visit_add_errors_are_one_line_exit_2_and_save_nothing(worker_home, args, words):
-    before = Store.open(real_store(worker_home))
+    before = Store.open(real_store(worker_home), unlock=unlock)
     count = before.event_count
     before.close()
     res = run(worker_home, "visit", "add", *args)
     assert res.exit_code == 2
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in res.output
-    after = Store.open(real_store(worker_home))
+    after = Store.open(real_store(worker_home), unlock=unlock)
     assert after.event_count == count
     after.close()
 
@@ -82,7 +83,7 @@ def test_errors_speak_english_with_lang_en(worker_home):
 
 
 def test_store_in_use_is_one_plain_sentence(worker_home):
-    held = Store.open(real_store(worker_home))
+    held = Store.open(real_store(worker_home), unlock=unlock)
     try:
         res = run(worker_home, "households")
     finally:
@@ -103,7 +104,7 @@ def test_disk_full_loses_nothing(worker_home, monkeypatch):
     res = run(worker_home, "visit", "add", "--household", "H01", "--outcome", "met")
     monkeypatch.undo()
     assert res.exit_code == 2 and "磁盘已满" in res.output
-    s = Store.open(real_store(worker_home))
+    s = Store.open(real_store(worker_home), unlock=unlock)
     assert len(s.state.entities["visit"]) == 1  # the one from the roster, intact
     s.close()
 
@@ -195,10 +196,160 @@ def test_office_disable_and_reenable(tmp_path):
     from gridtui.home import office_store
     from gridtui.office.ledger import Ledger
 
-    ledger = Ledger(office_store(home))
-    assert ledger.workers()["W01"].enabled is False
-    ledger.close()
+    def workers():
+        with Store.open(office_store(home), unlock=unlock, load=False) as s, Ledger(s.db(Ledger.FILE)) as ledger:
+            return ledger.workers()
+
+    assert workers()["W01"].enabled is False
     again = run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
-    ledger = Ledger(office_store(home))
-    assert ledger.workers()["W01"].enabled is True and again != first  # a new key: the old one is dead
-    ledger.close()
+    assert workers()["W01"].enabled is True and again != first  # a new key: the old one is dead
+
+
+# --- the PIN ----------------------------------------------------------------------------------------
+
+NEW_PIN = "new-pin-1357"
+
+
+def typed(home, *args, input):
+    """A command run at a terminal: no PIN in the environment, answers typed at the prompts."""
+    return CliRunner().invoke(main, ["--home", str(home), *args], input=input)
+
+
+def error_line(res) -> str:
+    """The one error of a failed command, last and alone; prompts before it go to stderr too."""
+    assert res.exit_code == 2, (res.output, res.exception)
+    assert "Traceback" not in res.output and res.stdout == ""
+    errors = [ln for ln in res.output.splitlines() if ln.startswith("错误：")]
+    assert len(errors) == 1 and res.output.splitlines()[-1] == errors[0], res.output
+    return errors[0]
+
+
+def key_file(home):
+    from gridtui import vault
+
+    return (real_store(home) / vault.KEY_FILE).read_bytes()
+
+
+def test_passwd_changes_the_pin_and_the_old_one_stops_working(worker_home, monkeypatch):
+    from gridtui import vault
+
+    monkeypatch.delenv("GRIDTUI_PIN")
+    res = typed(worker_home, "passwd", input=f"{TEST_PIN}\n{NEW_PIN}\n{NEW_PIN}\n")
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[-1] == "PIN 已更改。" and TEST_PIN not in res.output and NEW_PIN not in res.output
+    folder = real_store(worker_home)
+    with pytest.raises(vault.WrongPin):
+        vault.unlock(folder, TEST_PIN)
+    with Store.open(folder, unlock=lambda f: vault.unlock(f, NEW_PIN)) as s:
+        assert {"H01", "H02"} <= set(s.state.entities["household"])  # the data is as it was
+    res = typed(worker_home, "households", input=f"{NEW_PIN}\n")
+    assert res.exit_code == 0 and "H01" in res.stdout
+
+
+def test_passwd_with_a_wrong_old_pin_changes_nothing(worker_home, monkeypatch):
+    before = key_file(worker_home)
+    monkeypatch.setenv("GRIDTUI_PIN", "not-the-pin")  # the given PIN is the current one: no prompt
+    res = run(worker_home, "passwd")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("错误：PIN 不正确"), res.output
+    monkeypatch.delenv("GRIDTUI_PIN")
+    line = error_line(typed(worker_home, "passwd", input="wrong-1\n" * 3 + f"{NEW_PIN}\n{NEW_PIN}\n"))
+    assert "PIN 不正确" in line
+    assert key_file(worker_home) == before
+    Store.open(real_store(worker_home), unlock=unlock).close()  # the old PIN still opens
+
+
+def test_passwd_refuses_a_short_new_pin(worker_home, monkeypatch):
+    before = key_file(worker_home)
+    monkeypatch.delenv("GRIDTUI_PIN")
+    line = error_line(typed(worker_home, "passwd", input=f"{TEST_PIN}\n" + "abc12\nabc12\n" * 3))
+    assert "PIN 太短" in line and "6" in line
+    assert key_file(worker_home) == before
+    Store.open(real_store(worker_home), unlock=unlock).close()
+
+
+def test_a_wrong_pin_typed_three_times_is_one_error_line(worker_home, monkeypatch):
+    monkeypatch.delenv("GRIDTUI_PIN")
+    line = error_line(typed(worker_home, "households", input="wrong\nwrong\nwrong\n"))
+    assert "PIN 不正确" in line
+    res = typed(worker_home, "households", input=f"{TEST_PIN}\n")
+    assert res.exit_code == 0, res.output
+    assert "H01" in res.stdout and TEST_PIN not in res.output
+
+
+def test_the_pin_from_a_file(worker_home, tmp_path, monkeypatch):
+    monkeypatch.delenv("GRIDTUI_PIN")
+    pin_file = tmp_path / "pin.txt"
+    pin_file.write_text(f"{TEST_PIN}\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["--home", str(worker_home), "--pin-file", str(pin_file), "households"])
+    assert res.exit_code == 0 and "H01" in res.output, res.output
+
+
+def test_a_store_from_before_encryption_is_encrypted_on_first_open(tmp_path):
+    """A laptop set up by an older gridtui: plain files, the sync key in config.json, full ID numbers."""
+    from conftest import small_roster
+    from gridtui import model, vault
+    from gridtui.home import load_config, save_config
+    from gridtui.roster import roster_events
+
+    home, shared = tmp_path / "old-laptop", tmp_path / "shared"
+    roster = small_roster()
+    full_id = "42010619500101123X"
+    roster["households"][0]["id_number"] = full_id  # H01, in W01's grid
+    Store.create(real_store(home), {"worker": "W01", "grid": "G01"}, roster_events(roster, grid="G01")).close()
+    save_config(home, {"key": "abc", "shared": str(shared), "lang": "zh"})
+    folder = real_store(home)
+    assert full_id.encode() in (folder / "events-00001.json").read_bytes()
+
+    res = run(home, "households")  # the new PIN comes from GRIDTUI_PIN
+    assert res.exit_code == 0 and "H01" in res.stdout, res.output
+
+    assert (folder / vault.KEY_FILE).is_file() and not vault.is_migrating(folder)
+    for name in ("meta.json", "events-00001.json"):
+        raw = (folder / name).read_bytes()
+        assert raw.startswith(b"gridtui-enc/1"), name
+        assert "张建华".encode() not in raw and full_id.encode() not in raw
+    config = load_config(home)
+    assert "key" not in config and config["shared"] == str(shared) and config["lang"] == "zh"
+    assert "abc" not in (home / "config.json").read_text(encoding="utf-8")
+    with Store.open(folder, unlock=unlock) as s:
+        assert s.meta["key"] == "abc" and s.meta["worker"] == "W01"
+        h01 = s.state.entities["household"]["H01"]
+        assert h01["id_number"] == model.mask_id_number(full_id) != full_id  # only the office keeps it whole
+        assert h01["head"] == "张建华"  # names and phones stay for the door
+    assert run(home, "households").exit_code == 0  # and it opens again the usual way
+
+
+def test_office_passwd_and_rekey(tmp_path):
+    from conftest import small_roster
+    from gridtui import vault
+    from gridtui.home import office_store
+    from gridtui.office.ledger import Ledger
+
+    roster = tmp_path / "roster.json"
+    roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
+    home = tmp_path / "office"
+    assert run(home, "office", "init", "--roster", str(roster)).exit_code == 0
+    first = run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
+
+    res = run(home, "office", "rekey", "W01")
+    assert res.exit_code == 0, res.output
+    key = res.output.splitlines()[-1]
+    assert run(home, "office", "disable", "W01").exit_code == 0
+    res = run(home, "office", "rekey", "W01")  # a disabled worker gets a key and stays disabled
+    assert res.exit_code == 0 and "W01" in res.output.splitlines()[-2]
+    latest = res.output.splitlines()[-1]
+    assert len({first, key, latest}) == 3
+    with Store.open(office_store(home), unlock=unlock, load=False) as s, Ledger(s.db(Ledger.FILE)) as ledger:
+        w = ledger.workers()["W01"]
+    assert (w.key, w.enabled) == (latest, False)
+    res = run(home, "office", "rekey", "W09")
+    assert res.exit_code == 2 and "W09" in res.output
+
+    # The current PIN is the given one (GRIDTUI_PIN); the new one is typed twice.
+    res = CliRunner().invoke(main, ["--home", str(home), "office", "passwd"], input=f"{NEW_PIN}\n{NEW_PIN}\n")
+    assert res.exit_code == 0 and res.output.splitlines()[-1] == "PIN 已更改。", res.output
+    with pytest.raises(vault.WrongPin):
+        vault.unlock(office_store(home), TEST_PIN)
+    vault.unlock(office_store(home), NEW_PIN)

@@ -11,17 +11,24 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import small_roster
+from conftest import small_roster, unlock
+from gridtui import model, privacy
 from gridtui.cli import main
 from gridtui.demo import demo_data_path
 from gridtui.events import fold
 from gridtui.home import office_store
 from gridtui.office import export as ex
+from gridtui.office.commands import sensitive_exports
 from gridtui.roster import roster_events
 from gridtui.store import Store
 
 KINDS = {"households": "household", "visits": "visit", "findings": "finding", "wishes": "wish"}
 TRICKY_NOTE = '门口堆放纸箱，"易燃"，已提醒\n下周复查'  # comma, quotes and a line break in one cell
+# What each household of the office below is, in full: ID numbers, and care tags beside ordinary ones.
+ID_NUMBERS = {"H01": "42010619500101123X", "H02": "420106198203154521", "H03": "420103196904185483"}
+TAGS = {"H01": ["elderly_alone"], "H02": ["rental", "low_income"], "H03": ["veteran", "disability"]}
+MASKED_LINE = "姓名、电话、身份证号已打码"
+SENSITIVE_LINE = "本次导出含未打码的个人敏感信息，已记录在案"
 
 
 def cli(home, *args):
@@ -45,10 +52,13 @@ def one_error_line(res) -> str:
 def office(tmp_path):
     """An office home from small_roster() with some life in it: visits, a micro-wish, decisions."""
     home = tmp_path / "office-pc"
+    data = small_roster()
+    for h in data["households"]:
+        h.update(id_number=ID_NUMBERS[h["id"]], tags=TAGS[h["id"]])
     roster = tmp_path / "roster.json"
-    roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
+    roster.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     ok(cli(home, "office", "init", "--roster", roster))
-    with Store.open(office_store(home)) as s:
+    with Store.open(office_store(home), unlock=unlock) as s:
         assert s.author == "office"
         s.record_visit({"household": "H02", "outcome": "met", "note": TRICKY_NOTE, "findings": [
             {"role": "service", "category": "micro_wish", "asked": "想要一副老花镜"},
@@ -62,8 +72,12 @@ def office(tmp_path):
 
 
 def state_of(home):
-    with Store.open(office_store(home)) as s:
+    with Store.open(office_store(home), unlock=unlock) as s:
         return s.state
+
+
+def exports_on_record(home) -> list[dict]:
+    return sensitive_exports(home, unlock=unlock)
 
 
 def read_csv(path):
@@ -78,9 +92,10 @@ def public(ent: dict) -> dict:
 
 def test_csv_round_trip(office, tmp_path):
     out = tmp_path / "export"
-    res = ok(cli(office, "office", "export", "--to", out))
-    assert res.output.splitlines() == ["households.csv：3 行", "visits.csv：3 行", "findings.csv：3 行",
-                                       "wishes.csv：1 行"]
+    res = ok(cli(office, "office", "export", "--to", out, "--include-sensitive"))
+    *files, last = res.output.splitlines()
+    assert files == ["households.csv：3 行", "visits.csv：3 行", "findings.csv：3 行", "wishes.csv：1 行"]
+    assert last.startswith(SENSITIVE_LINE)
     ents = state_of(office).entities
     grid_of = {"H01": "G01", "H02": "G01", "H03": "G02"}
 
@@ -91,6 +106,7 @@ def test_csv_round_trip(office, tmp_path):
     for r in households:
         h = ents["household"][r["id"]]
         assert r["head"] == h["head"] and r["phone"] == h["phone"] and r["room"] == h["room"]
+        assert r["id_number"] == h["id_number"] == ID_NUMBERS[r["id"]]
         assert (r["tags"].split("、") if r["tags"] else []) == h["tags"]
         assert (int(r["unit"]), int(r["floor"]), int(r["people"])) == (h["unit"], h["floor"], h["people"])
         assert r["building_id"] == h["building"] and r["grid"] == grid_of[r["id"]]
@@ -130,8 +146,8 @@ def test_csv_round_trip(office, tmp_path):
 
 def test_jsonl_holds_the_records_whole(office, tmp_path):
     out = tmp_path / "export"
-    res = ok(cli(office, "office", "export", "--to", out, "--format", "jsonl"))
-    assert [ln.split("：")[0] for ln in res.output.splitlines()] == [f"{s}.jsonl" for s in KINDS]
+    res = ok(cli(office, "office", "export", "--to", out, "--format", "jsonl", "--include-sensitive"))
+    assert [ln.split("：")[0] for ln in res.output.splitlines()[:-1]] == [f"{s}.jsonl" for s in KINDS]
     ents = state_of(office).entities
     for stem, kind in KINDS.items():
         raw = (out / f"{stem}.jsonl").read_bytes()
@@ -204,15 +220,120 @@ def test_an_uninitialised_office_is_one_line(tmp_path):
 def test_households_csv_is_itself_a_roster(office, tmp_path):
     """Open in Excel, fix, and start again: the exported ledger reads back as a roster."""
     out = tmp_path / "export"
-    ok(cli(office, "office", "export", "--to", out))
+    ok(cli(office, "office", "export", "--to", out, "--include-sensitive"))  # a roster needs the names
     again = tmp_path / "new-office-pc"
     res = ok(cli(again, "office", "init", "--roster", out / "households.csv"))
     assert "2 个网格，2 栋楼，3 户" in res.output
     before, after = state_of(office).entities, state_of(again).entities
-    keep = ("unit", "floor", "room", "head", "phone", "people", "tags")
+    keep = ("unit", "floor", "room", "head", "phone", "id_number", "people", "tags")
     assert ({h: [e[k] for k in keep] for h, e in after["household"].items()}
             == {h: [e[k] for k in keep] for h, e in before["household"].items()})
     assert {b["name"]: b["grid"] for b in after["building"].values()} == {"1栋": "G01", "2栋": "G02"}
+
+
+# --- residents' personal data: masked unless asked for, and asking is on record ----------------------
+
+PROPOSED_PHONE = "13655556666"
+
+
+def full_values(home) -> list[str]:
+    """Every household's full name, phone and ID number, and a phone a finding proposes."""
+    hs = state_of(home).entities["household"].values()
+    return [v for h in hs for v in (h["head"], h["phone"], h["id_number"])] + [PROPOSED_PHONE]
+
+
+def exported_text(folder) -> str:
+    return "".join(p.read_bytes().decode("utf-8-sig") for p in sorted(folder.iterdir()))
+
+
+@pytest.fixture
+def proposed_phone(office):
+    """A worker heard a resident's new phone number: a data finding proposing it."""
+    with Store.open(office_store(office), unlock=unlock) as s:
+        s.record_visit({"household": "H03", "outcome": "met", "findings": [
+            {"role": "data", "category": "phone", "asked": "换了新号码", "proposed": {"phone": PROPOSED_PHONE}}]})
+    return office
+
+
+def test_a_default_export_masks_names_phones_and_ids_and_leaves_out_care_tags(proposed_phone, tmp_path):
+    office, out = proposed_phone, tmp_path / "export"
+    res = ok(cli(office, "office", "export", "--to", out))
+    assert res.output.splitlines()[-1].startswith(MASKED_LINE) and "--include-sensitive" in res.output
+    text = exported_text(out)
+    assert [v for v in full_values(office) if v in text] == []
+    assert [tag for tag in privacy.CARE_TAGS if tag in text] == []
+
+    rows = {r["id"]: r for r in read_csv(out / "households.csv")}
+    assert {h: (r["head"], r["phone"], r["id_number"]) for h, r in rows.items()} == {
+        "H01": ("张*华", "138****5678", "420*************3X"),
+        "H02": ("刘*", "139****1111", "420*************21"),
+        "H03": ("陈*强", "137****2222", "420*************83"),
+    }
+    # Ordinary tags stay: a spreadsheet still sorts rentals and veterans.
+    assert {h: r["tags"] for h, r in rows.items()} == {"H01": "", "H02": "rental", "H03": "veteran"}
+    (proposal,) = [r for r in read_csv(out / "findings.csv") if r["category"] == "phone"]
+    assert json.loads(proposal["proposed"]) == {"phone": model.mask_phone(PROPOSED_PHONE)}
+    # The rest of the records is all there.
+    assert TRICKY_NOTE in {r["note"] for r in read_csv(out / "visits.csv")}
+    # Nothing sensitive left the office, so there is nothing to record.
+    assert exports_on_record(office) == []
+    assert ok(cli(office, "office", "exports")).output.strip() == "没有含敏感信息的导出记录。"
+
+
+def test_jsonl_is_masked_the_same_way(proposed_phone, tmp_path):
+    office, out = proposed_phone, tmp_path / "export"
+    ok(cli(office, "office", "export", "--to", out, "--format", "jsonl"))
+    text = exported_text(out)
+    assert [v for v in full_values(office) if v in text] == []
+    assert [tag for tag in privacy.CARE_TAGS if tag in text] == []
+    households = {r["id"]: r for r in map(json.loads, (out / "households.jsonl").read_text("utf-8").splitlines())}
+    assert {h: (r["head"], r["phone"], r["id_number"], r["tags"]) for h, r in households.items()} == {
+        "H01": ("张*华", "138****5678", "420*************3X", []),
+        "H02": ("刘*", "139****1111", "420*************21", ["rental"]),
+        "H03": ("陈*强", "137****2222", "420*************83", ["veteran"]),
+    }
+    findings = [json.loads(ln) for ln in (out / "findings.jsonl").read_text("utf-8").splitlines()]
+    assert [f["proposed"] for f in findings if f["category"] == "phone"] == [{"phone": "136****6666"}]
+    # Only personal data is masked: every other field is the record as the office holds it.
+    ents = state_of(office).entities
+    assert {h: {k: v for k, v in r.items() if k not in ("head", "phone", "id_number", "tags")}
+            for h, r in households.items()} == {
+        h: {k: v for k, v in public(e).items() if k not in ("head", "phone", "id_number", "tags")}
+        for h, e in ents["household"].items()}
+    assert exports_on_record(office) == []
+
+
+def test_include_sensitive_exports_everything_and_is_on_record(proposed_phone, tmp_path):
+    from gridtui.office.ledger import Ledger
+
+    office, out = proposed_phone, tmp_path / "export"
+    res = ok(cli(office, "office", "export", "--to", out, "--include-sensitive"))
+    assert res.output.splitlines()[-1].startswith(SENSITIVE_LINE)
+    text = exported_text(out)
+    assert [v for v in full_values(office) if v not in text] == []
+    rows = {r["id"]: r for r in read_csv(out / "households.csv")}
+    assert {h: r["tags"].split("、") if r["tags"] else [] for h, r in rows.items()} == TAGS
+    assert {h: r["id_number"] for h, r in rows.items()} == ID_NUMBERS
+
+    with Store.open(office_store(office), unlock=unlock, load=False) as s, Ledger(s.db(Ledger.FILE)) as ledger:
+        (entry,) = ledger.exports()
+    assert entry["to"] == str(out.absolute()) and entry["format"] == "csv"
+    assert entry["files"] == ["households.csv", "visits.csv", "findings.csv", "wishes.csv"]
+    assert entry["user"] and entry["host"] and entry["at"]
+
+    listed = [ln for ln in ok(cli(office, "office", "exports")).output.splitlines() if ln.strip()]
+    assert len(listed) == 1 and str(out.absolute()) in listed[0] and entry["at"] in listed[0]
+    assert f"{entry['user']}@{entry['host']}" in listed[0]
+
+    ok(cli(office, "office", "export", "--to", tmp_path / "masked"))  # a default export adds nothing
+    assert exports_on_record(office) == [entry]
+
+
+def test_a_sensitive_export_that_fails_is_on_record_too(office, tmp_path):
+    target = tmp_path / "no-usb-stick" / "export"
+    line = one_error_line(cli(office, "office", "export", "--to", target, "--include-sensitive"))
+    assert "上一级文件夹不存在" in line
+    assert [e["to"] for e in exports_on_record(office)] == [str(target.absolute())]
 
 
 def test_cells():

@@ -2,14 +2,19 @@
 
 Honest devices of a few workers write random visits, findings and finding status changes; their
 events are spread over random files (random subsets of a device's events, repeated at will), sealed
-with ``envelope.seal``. Whatever the order, grouping or repetition of those files, the office must
+with ``envelope.seal`` (gridtui-sync/2, encrypted) or, now and then, ``envelope.seal_v1`` (the old
+clear format, still read). Whatever the order, grouping or repetition of those files, the office must
 end up with the same set of events — and folding that set must give the same state on every device.
+Files altered on the way are skipped whole and change nothing.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
+import json
+from dataclasses import dataclass, field
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -138,12 +143,28 @@ def world(draw) -> dict[str, tuple[list[dict], list[set[int]]]]:
     return {dev: draw(device_log(dev)) for dev in DEVICES}
 
 
-def seal_file(dev: str, events: list[dict], name: str) -> Incoming:
-    worker = DEVICES[dev]
-    raw = envelope.seal(worker, dev, "2026-11-25T10:00:00+08:00", events, WORKERS[worker].key)
+CREATED = "2026-11-25T10:00:00+08:00"
+FORMATS = ("v2", "v2", "v1")  # mostly encrypted files, some from laptops not updated yet
+
+
+@dataclass
+class Sealed(Incoming):
+    """A file as the merge sees it, plus what the test put in it (a /2 file's events are sealed)."""
+
+    events: list[dict] = field(default_factory=list)
+    fmt: str = "v2"
+
+
+def _incoming(name: str, worker: str, raw: bytes, events: list[dict], fmt: str) -> Sealed:
     opened = envelope.parse(raw)
-    assert opened.obj is not None
-    return Incoming(name, worker, opened, hashlib.sha256(raw).hexdigest())
+    assert opened.obj is not None, opened.reason
+    return Sealed(name, worker, opened, hashlib.sha256(raw).hexdigest(), events=events, fmt=fmt)
+
+
+def seal_file(dev: str, events: list[dict], name: str, fmt: str = "v2") -> Sealed:
+    worker = DEVICES[dev]
+    seal = envelope.seal if fmt == "v2" else envelope.seal_v1
+    return _incoming(name, worker, seal(worker, dev, CREATED, events, WORKERS[worker].key), events, fmt)
 
 
 @st.composite
@@ -165,7 +186,8 @@ def files_of(draw, logs) -> list[Incoming]:
             chosen = draw(st.sets(st.sampled_from(range(len(events)))))
         for i in list(chosen):
             chosen |= deps[i]
-        distinct.append(seal_file(dev, [events[i] for i in sorted(chosen)], f"{DEVICES[dev]}/{dev}-{k}.json"))
+        distinct.append(seal_file(dev, [events[i] for i in sorted(chosen)], f"{DEVICES[dev]}/{dev}-{k}.json",
+                                  draw(st.sampled_from(FORMATS))))
     repeats = draw(st.lists(st.sampled_from(distinct), max_size=3))
     return draw(st.permutations(distinct + repeats))
 
@@ -176,8 +198,12 @@ def scenario(draw):
     return logs, draw(files_of(logs))
 
 
-def all_events(files: list[Incoming]) -> dict[str, dict]:
-    return {e["id"]: e for f in files for e in f.opened.obj["events"]}
+def all_events(files: list[Sealed]) -> dict[str, dict]:
+    return {e["id"]: e for f in files for e in f.events}
+
+
+def old_format_names(files: list[Sealed]) -> list[str]:
+    return sorted(f.name for f in files if f.fmt == "v1")
 
 
 # --- the laws ------------------------------------------------------------------------------------------
@@ -192,6 +218,7 @@ def test_merge_is_commutative_and_takes_every_honest_event_once(sc, rnd):
     a, b = run_merge(KNOWN, files), run_merge(KNOWN, shuffled)
     assert a.skipped == [] and a.flags == []  # honest files: all trusted, nothing to flag
     assert sorted(a.taken) == sorted(f.name for f in files)
+    assert sorted(a.old_format) == sorted(b.old_format) == old_format_names(files)
     assert len(ids(a)) == len(set(ids(a)))  # each event once, however often it came
     assert set(ids(a)) == set(all_events(files))
     assert {e["id"]: e for e in a.new_events} == {e["id"]: e for e in b.new_events}
@@ -279,8 +306,9 @@ def test_a_forged_duplicate_id_gives_the_same_result_in_any_order(logs, data):
     victim = data.draw(st.sampled_from(events))
     forged = copy.deepcopy(victim)
     forged["data"]["note"] = "伪造" if victim["data"].get("note") != "伪造" else "另一个"
-    honest = seal_file(dev, events, f"{DEVICES[dev]}/{dev}.json")
-    evil = seal_file(dev, [forged], f"{DEVICES[dev]}/{dev}.sync-conflict-20261125-101010-ABCDEFG.json")
+    honest = seal_file(dev, events, f"{DEVICES[dev]}/{dev}.json", data.draw(st.sampled_from(FORMATS)))
+    evil = seal_file(dev, [forged], f"{DEVICES[dev]}/{dev}.sync-conflict-20261125-101010-ABCDEFG.json",
+                     data.draw(st.sampled_from(FORMATS)))
     results = [run_merge(KNOWN, order) for order in ([honest, evil], [evil, honest], [evil, honest, evil])]
     for r in results:
         assert r.skipped == []
@@ -291,3 +319,57 @@ def test_a_forged_duplicate_id_gives_the_same_result_in_any_order(logs, data):
     known = {**KNOWN, **{e["id"]: e for e in events}}
     later = run_merge(known, [evil])
     assert later.new_events == [] and [f.reason for f in later.flags] == ["sync.forged_id"]
+
+
+# --- altered files ----------------------------------------------------------------------------------------
+
+
+def _dump(obj: dict) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _flip(b64: str, at: int) -> str:
+    raw = bytearray(base64.b64decode(b64))
+    raw[at % len(raw)] ^= 0x01
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
+def altered(f: Sealed, how: str, at: int) -> Sealed:
+    """A copy of an honest file changed on the way (under a name of its own), or sealed under another key."""
+    worker = f.folder_worker
+    name = f.name.replace(".json", "-altered.json")
+    obj = copy.deepcopy(f.opened.obj)
+    if f.fmt == "v1":
+        if how == "other_key" or not obj["events"]:
+            obj["hmac"] = envelope.sign(obj, WORKERS["W02" if worker != "W02" else "W01"].key)
+        else:
+            obj["events"][at % len(obj["events"])]["data"]["altered"] = True
+        return _incoming(name, worker, _dump(obj), obj["events"], "v1")
+    if how == "other_key":
+        other = "W02" if worker != "W02" else "W01"
+        raw = envelope.seal(worker, obj["device"], CREATED, f.events, WORKERS[other].key)
+        return _incoming(name, worker, raw, f.events, "v2")
+    if how == "sealed":
+        obj["sealed"] = _flip(obj["sealed"], at)
+    elif how == "nonce":
+        obj["nonce"] = _flip(obj["nonce"], at)
+    else:  # a header field, bound to the payload as associated data
+        obj[how] = obj[how] + "x"
+    return _incoming(name, worker, _dump(obj), f.events, "v2")
+
+
+@LAWS
+@given(scenario(), st.data())
+def test_altered_files_are_skipped_whole_and_change_nothing(sc, data):
+    _, files = sc
+    distinct = list({f.name: f for f in files}.values())
+    victims = data.draw(st.lists(st.sampled_from(distinct), min_size=1, max_size=3, unique_by=lambda f: f.name))
+    bad = [altered(f, data.draw(st.sampled_from(("sealed", "nonce", "device", "created", "other_key"))),
+                   data.draw(st.integers(0, 10_000))) for f in victims]
+    mixed = data.draw(st.permutations(files + bad))
+    honest, with_bad = run_merge(KNOWN, files), run_merge(KNOWN, mixed)
+    assert sorted((s.name, s.reason) for s in with_bad.skipped) == sorted((f.name, "sync.bad_signature") for f in bad)
+    assert sorted(with_bad.taken) == sorted(honest.taken)
+    assert sorted(with_bad.old_format) == sorted(honest.old_format)
+    assert {e["id"]: e for e in with_bad.new_events} == {e["id"]: e for e in honest.new_events}
+    assert with_bad.flags == honest.flags == []

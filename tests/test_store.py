@@ -145,3 +145,43 @@ def test_a_crashed_holder_does_not_block_the_next_run(tmp_path):
     proc.wait()
     assert json.loads((folder / "lock.owner").read_text(encoding="utf-8"))["pid"] == proc.pid  # stale info left
     Store.open(folder).close()  # …but it does not block
+
+
+# --- encrypted stores ---------------------------------------------------------------------------------
+
+
+def test_an_encrypted_store_holds_no_plain_text_and_opens_only_with_its_pin(tmp_path):
+    from conftest import TEST_PIN, unlock
+    from gridtui import vault
+
+    folder = tmp_path / "s"
+    Store.create(folder, {"worker": "W01"}, _events(3), pin=TEST_PIN).close()
+    for name in ("meta.json", "events-00001.json"):
+        raw = (folder / name).read_bytes()
+        assert raw.startswith(b"gridtui-enc/1") and "住户0".encode() not in raw and b"W01" not in raw
+    with pytest.raises(vault.Locked):
+        Store.open(folder)
+    with pytest.raises(vault.WrongPin):
+        Store.open(folder, unlock=lambda f: vault.unlock(f, "not-the-pin"))
+    with Store.open(folder, unlock=unlock) as s:  # the failed opens let go of the lock
+        assert _ids(s) == {e["id"] for e in _events(3)} and s.meta["worker"] == "W01" and s.encrypted
+        s.append(_events(1, start=3))
+    with Store.open(folder, unlock=unlock) as s:
+        assert len(s.state.entities["household"]) == 4
+
+
+def test_an_altered_or_swapped_encrypted_file_is_damaged_not_empty(tmp_path):
+    from conftest import TEST_PIN, unlock
+
+    altered, swapped = tmp_path / "altered", tmp_path / "swapped"
+    for folder in (altered, swapped):
+        Store.create(folder, {"worker": "W01"}, _events(3), pin=TEST_PIN).close()
+    seg = altered / "events-00001.json"
+    raw = bytearray(seg.read_bytes())
+    raw[-1] ^= 1
+    seg.write_bytes(bytes(raw))
+    # A sealed file put in place of another of the same store (same key) does not open either.
+    (swapped / "meta.json").write_bytes((swapped / "events-00001.json").read_bytes())
+    for folder in (altered, swapped):
+        with pytest.raises(DamagedFile):
+            Store.open(folder, unlock=unlock)

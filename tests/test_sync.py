@@ -1051,3 +1051,192 @@ def test_a_worker_moved_to_another_grid_can_still_send_new_visits(site):
     report = site.merge()
     assert report.skipped == []
     assert new <= site.office_events().keys()
+
+
+# --- the old clear format (gridtui-sync/1) is still read ---------------------------------------------
+
+
+def test_an_old_format_file_from_an_enrolled_worker_is_taken_and_reported(site):
+    site.record("W01", "H01", [{"role": "safety", "category": "gas", "asked": "燃气管老化"}], note="旧版记录的")
+    site.record("W02", "H03", note="新版记录的")
+    site.sync("W02")
+    mine = site.my_events("W01")
+    old_rel = site.rel("W01")  # W01's laptop still runs a gridtui from before encryption
+    site.put(old_rel, site.seal_v1("W01", site.devices["W01"], list(mine.values())))
+    report = site.merge()
+    assert report.skipped == [] and sorted(report.taken) == sorted([old_rel, site.rel("W02")])
+    assert report.old_format == [old_rel]  # the /2 file of W02 is not reported
+    held = site.office_events()
+    assert all(held[i] == e for i, e in mine.items())
+    assert set(site.my_events("W02")) <= held.keys()
+    # Once the laptop is updated and syncs, its file is /2 and no longer reported.
+    site.sync("W01")
+    again = site.merge()
+    assert (again.taken, again.old_format, again.new_events, again.skipped) == ([old_rel], [], 0, [])
+
+
+def test_the_merge_command_names_each_old_format_file(site):
+    site.record("W01", "H01", note="旧版记录的")
+    site.record("W02", "H03")
+    site.sync("W02")
+    old_rel = site.rel("W01")
+    mine = site.my_events("W01")
+    site.put(old_rel, site.seal_v1("W01", site.devices["W01"], list(mine.values())))
+    res = site.merge_cli()
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("采用文件 2 个")
+    old_lines = [ln for ln in res.output.splitlines() if "旧版未加密格式" in ln]
+    assert old_lines == [f"  {old_rel}：旧版未加密格式（已接收）；请更新该电脑上的 gridtui 并同步一次"]
+    assert set(mine) <= site.office_events().keys()
+
+
+def test_an_old_format_file_of_an_enrolled_worker_with_a_forged_author_is_still_refused(site):
+    # The /1 rules are unchanged: signed with W01's key, but carrying W02's record.
+    theirs = visit_event("cafe0002", "W02", "H03", now_ms())
+    site.put("W01/cafe0002.json", site.seal_v1("W01", "cafe0002", [theirs]))
+    report = site.merge()
+    assert [(s.name, s.reason) for s in report.skipped] == [("W01/cafe0002.json", "sync.wrong_author")]
+    assert report.old_format == [] and theirs["id"] not in site.office_events()
+
+
+# --- /2 files refused beside good ones in the same folder -----------------------------------------------
+
+
+def _w01_genuine_and_good(site):
+    """W01's synced /2 file, and a second genuine file of another W01 device in the same folder."""
+    site.record("W01", "H01", note="本机记录")
+    site.sync("W01")
+    extra = visit_event("cafe0003", "W01", "H02", now_ms(), note="另一台电脑的记录")
+    site.put("W01/cafe0003.json", site.seal("W01", "cafe0003", [extra]))
+    return _genuine(site), extra
+
+
+def _alter_header(site, obj):
+    return {**obj, "created": "2026-11-25T10:00:01+08:00"}, site.rel("W01")
+
+
+def _alter_ciphertext(site, obj):
+    sealed = bytearray(base64.b64decode(obj["sealed"]))
+    sealed[0] ^= 0x40
+    return {**obj, "sealed": base64.b64encode(bytes(sealed)).decode("ascii")}, site.rel("W01")
+
+
+def _sealed_for_w02(site, obj):
+    site.record("W02", "H03", note="W02 的记录")
+    site.sync("W02")
+    return {**_genuine(site, "W02"), "worker": "W01"}, site.rel("W01")
+
+
+@pytest.mark.parametrize("alter", [_alter_header, _alter_ciphertext, _sealed_for_w02],
+                         ids=["header-changed", "ciphertext-byte", "sealed-for-another-worker"])
+def test_an_altered_v2_file_is_refused_while_the_good_ones_beside_it_are_taken(site, alter):
+    genuine, extra = _w01_genuine_and_good(site)
+    mine = site.my_events("W01")
+    bad, rel = alter(site, genuine)
+    bad_bytes = _dump(bad)
+    site.put(rel, bad_bytes)  # replaces W01's own file
+    report = site.merge()
+    assert [(s.name, s.reason) for s in report.skipped] == [(rel, "sync.bad_signature")]
+    w02_synced = site.path(site.rel("W02")).exists()
+    assert sorted(report.taken) == sorted(["W01/cafe0003.json"] + ([site.rel("W02")] if w02_synced else []))
+    held = site.office_events()
+    assert extra["id"] in held  # the good file in the same folder
+    assert not set(mine) & held.keys()
+    assert site.path(rel).read_bytes() == bad_bytes  # left where it was, unchanged
+    # The genuine file put back (the copy repaired) is taken.
+    site.put(rel, _dump(genuine))
+    again = site.merge()
+    assert again.skipped == [] and again.taken == [rel]
+    assert set(mine) <= site.office_events().keys()
+
+
+# --- the worker reads the office's file -----------------------------------------------------------------
+
+
+def test_a_worker_still_takes_an_old_format_office_file(site):
+    site.record("W01", "H01", note="我的记录")
+    mine = site.my_events("W01")
+    newest = max(e["t"] for e in mine.values())
+    news = visit_event("office", "office", "H02", now_ms(), note="办公室的记录")
+    (site.shared / "to-worker" / "W01.json").write_bytes(
+        site.seal_v1("W01", "office", [news], ack={site.devices["W01"]: newest}))
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        result = sync_worker.sync(s, site.homes["W01"])
+    assert (result.office_file, result.received, result.refused, result.unsynced) == (None, 1, 0, 0)
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        assert {e["id"]: e for e in s.events()}[news["id"]] == news
+
+
+def _office_v1_tampered(site, news):
+    obj = json.loads(site.seal_v1("W01", "office", [news], ack={}))
+    obj["events"][0]["data"]["note"] = "改过的"
+    return _dump(obj)
+
+
+def _office_v1_wrong_key(site, news):
+    return site.seal_v1("W01", "office", [news], key=site.keys["W02"], ack={})
+
+
+def _office_v2_header_changed(site, news):
+    return _dump({**json.loads(site.seal("W01", "office", [news], ack={})), "created": "2026-11-26T00:00:00+08:00"})
+
+
+def _office_v2_for_w02_renamed(site, news):
+    return _dump({**json.loads(site.seal("W02", "office", [news], ack={})), "worker": "W01"})
+
+
+def _office_v2_wrong_key(site, news):
+    return site.seal("W01", "office", [news], key=site.keys["W02"], ack={})
+
+
+@pytest.mark.parametrize("make", [_office_v1_tampered, _office_v1_wrong_key, _office_v2_header_changed,
+                                  _office_v2_for_w02_renamed, _office_v2_wrong_key],
+                         ids=["v1-tampered", "v1-wrong-key", "v2-header", "v2-for-W02", "v2-wrong-key"])
+def test_a_worker_refuses_an_office_file_it_cannot_trust_and_still_sends(site, make):
+    site.record("W01", "H01", note="我的记录")
+    mine = site.my_events("W01")
+    news = visit_event("office", "office", "H02", now_ms(), note="办公室的记录")
+    (site.shared / "to-worker" / "W01.json").write_bytes(make(site, news))
+    res = site.sync("W01")
+    assert "未读取办公室文件：无法用该网格员的密钥打开" in res.output
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        assert news["id"] not in {e["id"] for e in s.events()}
+    assert {e["id"]: e for e in site.open_file(site.rel("W01"))["events"]} == mine  # mine still sent
+
+
+def test_the_sync_key_is_kept_in_the_encrypted_store_not_in_config(site):
+    config = json.loads((site.homes["W01"] / "config.json").read_text(encoding="utf-8"))
+    assert "key" not in config and config["worker"] == "W01"
+    assert site.keys["W01"] not in (site.homes["W01"] / "config.json").read_text(encoding="utf-8")
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock, load=False) as s:
+        assert s.meta["key"] == site.keys["W01"]
+    with pytest.raises(vault.Locked):
+        Store.open(real_store(site.homes["W01"]), load=False)
+
+
+def test_a_worker_cannot_claim_another_worker_inside_the_sealed_payload(site):
+    # W01 holds only W01's key, and seals a file for its own folder whose payload claims to be W02's.
+    forged = visit_event("beef0002", "W02", "H03", now_ms(), note="W01 冒充 W02")
+    head = {"format": envelope.FORMAT, "worker": "W01", "device": "beef0001", "created": CREATED}
+    nonce, sealed = crypto.Cipher(crypto.sync_key(site.keys["W01"])).seal_raw(
+        _dump({"events": [forged], "worker": "W02", "device": "beef0002"}), envelope.canonical(head))
+    site.put("W01/beef0001.json", _dump({**head, "nonce": base64.b64encode(nonce).decode("ascii"),
+                                          "sealed": base64.b64encode(sealed).decode("ascii")}))
+    report = site.merge()
+    assert forged["id"] not in site.office_events()
+    assert [s.name for s in report.skipped] == ["W01/beef0001.json"]
+
+
+def test_an_unchanged_sync_leaves_the_file_alone_but_a_damaged_one_is_written_again(site):
+    site.record("W01", "H01", note="一次走访")
+    site.sync("W01")
+    path = site.path(site.rel("W01"))
+    first = path.read_bytes()
+    site.sync("W01")
+    assert path.read_bytes() == first  # a fresh nonce would have changed every byte: it was not rewritten
+
+    path.write_bytes(first[: len(first) // 2])  # a sync tool or a yanked stick cut it short
+    site.sync("W01")
+    assert path.read_bytes() != first[: len(first) // 2]
+    report = site.merge()
+    assert report.skipped == [] and site.rel("W01") in report.taken

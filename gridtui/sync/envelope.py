@@ -165,4 +165,8 @@ def unseal(obj: dict, key: str) -> tuple[dict | None, str | None]:
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         return None, "sync.bad_payload"
     share_strings(e for e in payload["events"] if isinstance(e, dict))
-    return {**head, **payload}, None
+    # Only the header says who wrote the file: it is what the key and the associated data vouch for.
+    whole = {**head, "events": payload["events"]}
+    if "ack" in payload:
+        whole["ack"] = payload["ack"]
+    return whole, None

@@ -118,6 +118,8 @@ class Outgoing:
     sent: int
     fingerprint: str  # which events the file holds; unchanged → the file is not rewritten
     unchanged: bool
+    digest: str | None  # sha256 of the file as last written: a file damaged since is written again
+    written: str | None = None  # set by exchange: the digest of the file it wrote
 
 
 def prepare(store: Store, home: Path) -> Outgoing:
@@ -134,7 +136,7 @@ def prepare(store: Store, home: Path) -> Outgoing:
     path = Path(shared) / TO_OFFICE / worker / f"{store.device}.json"
     unchanged = store.meta.get("sent") == fingerprint
     return Outgoing(Path(shared), worker, key, path, store.device, store.now_iso(), mine, len(mine), fingerprint,
-                    unchanged)
+                    unchanged, store.meta.get("sent_digest"))
 
 
 def exchange(out: Outgoing) -> tuple[dict | None, str | None]:
@@ -142,16 +144,25 @@ def exchange(out: Outgoing) -> tuple[dict | None, str | None]:
     if not out.shared.is_dir():
         raise SyncError("sync.no_shared", path=out.shared)
     # Rewriting an identical set of events would only make the office read it again.
-    if not (out.unchanged and out.path.is_file()):
-        envelope.write(out.path, envelope.seal(out.worker, out.device, out.created, out.events, out.key))
+    if not (out.unchanged and _digest(out.path) == out.digest):
+        data = envelope.seal(out.worker, out.device, out.created, out.events, out.key)
+        envelope.write(out.path, data)
+        out.written = hashlib.sha256(data).hexdigest()
     return _office_file(out.shared, out.worker, out.key)
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def finish(store: Store, out: Outgoing, office: tuple[dict | None, str | None]) -> SyncResult:
     """Take the office's events into the store (call it where the store lives)."""
     obj, problem = office
-    if store.meta.get("sent") != out.fingerprint:
-        store.update_meta(sent=out.fingerprint)
+    if out.written:
+        store.update_meta(sent=out.fingerprint, sent_digest=out.written)
     result = SyncResult(sent=out.sent, office_file=problem, worker=out.worker)
     if obj is not None:
         result.received, result.refused = _take_office_events(store, obj)
