@@ -1,6 +1,6 @@
 """What encryption costs: unlock, open, save and merge, encrypted against plain, with the real scrypt cost.
 
-    python benchmarks/bench_crypto.py [--quick] [--runs 5] [--save-runs 30] [--merge-runs 3]
+    python benchmarks/bench_crypto.py [--quick] [--runs 5] [--save-runs 30] [--merge-runs 4]
                                       [--big 50000] [--files 200] [--events 1000] [--profile]
 
 Peak RSS is read from /proc/self/status (VmHWM) in each child where there is one: on Linux the
@@ -72,13 +72,14 @@ def peak_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 """
 
-# One fresh process per measurement: "unlock" times vault.unlock alone (scrypt + unwrap); "open"
+# One fresh process per measurement: "scrypt" times the KDF alone, "unlock" times vault.unlock
+# (scrypt + unwrapping key.json's data key), "open"
 # times the whole Store.open (with the PIN's unlock for an encrypted store, and how much of it the
 # unlock was). Imports are done before the clock starts; peak RSS is the process's own (VmHWM).
 _OPEN_CHILD = _PEAK + """
 import json, sys, time
 from pathlib import Path
-from gridtui import vault
+from gridtui import crypto, vault
 from gridtui.store import Store
 mode, folder, pin = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 spent = {"unlock": 0.0}
@@ -89,12 +90,14 @@ def unlock(f):
     return cipher
 n = None
 t0 = time.perf_counter()
-if mode == "unlock":
+if mode == "scrypt":  # the KDF alone; the folder argument is log2(N)
+    crypto.derive_pin_key(pin, b"0123456789abcdef", int(sys.argv[2]))
+elif mode == "unlock":
     vault.unlock(folder, pin)
 else:
     store = Store.open(folder, unlock=unlock)
 dt = time.perf_counter() - t0
-if mode != "unlock":
+if mode == "open":
     n = store.event_count
     store.close()
 print(json.dumps({"s": dt, "unlock_s": spent["unlock"], "events": n, "rss_kb": peak_kb()}))
@@ -164,13 +167,8 @@ def store_pair(tmp: Path, name: str, events: list[dict]) -> tuple[Path, Path]:
 # --- measurements -------------------------------------------------------------------------------------
 
 
-def scrypt_time(log_n: int, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        crypto.derive_pin_key(PIN, os.urandom(16), log_n)
-        times.append(time.perf_counter() - t0)
-    return times
+def scrypt_times(log_n: int, runs: int) -> list[dict]:
+    return [_child(_OPEN_CHILD, "scrypt", str(log_n), PIN) for _ in range(runs)]
 
 
 def open_times(enc: Path, plain: Path, runs: int) -> dict[str, list[dict]]:
@@ -360,7 +358,7 @@ def main() -> None:
                     help="a smaller run: the big grid's roster alone (~31k events), 50 files, fewer runs")
     ap.add_argument("--runs", type=int, help="fresh processes per open measurement (default 5; quick 3)")
     ap.add_argument("--save-runs", type=int, help="saves of each kind (default 30; quick 15)")
-    ap.add_argument("--merge-runs", type=int, help="merges of each kind (default 3; quick 2)")
+    ap.add_argument("--merge-runs", type=int, help="merges of each kind (default 4; quick 2)")
     ap.add_argument("--big", type=int,
                     help="events in the big grid: its 5,000-household roster (~31k) plus filler (default 50,000)")
     ap.add_argument("--files", type=int, help="worker files to merge (default 200; quick 50)")
@@ -370,7 +368,7 @@ def main() -> None:
     q = args.quick
     runs = args.runs or (3 if q else 5)
     save_runs = args.save_runs or (15 if q else 30)
-    merge_runs = args.merge_runs or (2 if q else 3)
+    merge_runs = args.merge_runs or (2 if q else 4)
     big = args.big if args.big is not None else (0 if q else 50_000)
     files = args.files or (50 if q else 200)
 
@@ -392,10 +390,10 @@ def main() -> None:
         print(f"built stores and {files} × {args.events:,}-event files (sync/2 {size['enc']:.0f} MB, "
               f"sync/1 {size['plain']:.0f} MB) in {time.perf_counter() - t0:.1f} s")
 
-        scrypt = scrypt_time(log_n, runs)
+        scrypt = scrypt_times(log_n, runs)
         rows.append((f"scrypt alone: log2(N) = {log_n} (calibrate() here: {calibrated}, took {_ms(calibrate_s)}), "
                      f"r = {crypto.SCRYPT_R}, p = {crypto.SCRYPT_P}, {128 * crypto.SCRYPT_R * (1 << log_n) >> 20} MB",
-                     *_time_cells(scrypt), "", f"aim {crypto.TARGET_SECONDS:.2f} s"))
+                     *_time_cells([r["s"] for r in scrypt]), _mb(scrypt), f"aim {crypto.TARGET_SECONDS:.2f} s"))
         for label, (enc, plain) in (("demo W01", (demo_enc, demo_plain)), ("big grid", (big_enc, big_plain))):
             res = open_times(enc, plain, runs)
             rows += open_rows(label, res["open-plain"][0]["events"], res)

@@ -182,14 +182,19 @@ def test_second_copy_of_the_app_says_the_data_is_in_use(tmp_path):
     assert "Traceback" not in res.output
 
 
-def test_office_disable_and_reenable(tmp_path):
+def _office_with_w01(tmp_path):
+    """An office initialised from the small roster with W01 enrolled on G01: (home, W01's key)."""
     from conftest import small_roster
 
     roster = tmp_path / "roster.json"
     roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
     home = tmp_path / "office"
     assert run(home, "office", "init", "--roster", str(roster)).exit_code == 0
-    first = run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
+    return home, run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
+
+
+def test_office_disable_and_reenable(tmp_path):
+    home, first = _office_with_w01(tmp_path)
     assert run(home, "office", "disable", "W01").exit_code == 0
     res = run(home, "office", "disable", "W09")
     assert res.exit_code == 2 and "W09" in res.output
@@ -322,16 +327,11 @@ def test_a_store_from_before_encryption_is_encrypted_on_first_open(tmp_path):
 
 
 def test_office_passwd_and_rekey(tmp_path):
-    from conftest import small_roster
     from gridtui import vault
     from gridtui.home import office_store
     from gridtui.office.ledger import Ledger
 
-    roster = tmp_path / "roster.json"
-    roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
-    home = tmp_path / "office"
-    assert run(home, "office", "init", "--roster", str(roster)).exit_code == 0
-    first = run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
+    home, first = _office_with_w01(tmp_path)
 
     res = run(home, "office", "rekey", "W01")
     assert res.exit_code == 0, res.output
