@@ -3,9 +3,6 @@
     python benchmarks/bench_crypto.py [--quick] [--runs 5] [--save-runs 30] [--merge-runs 4]
                                       [--big 50000] [--files 200] [--events 1000] [--profile]
 
-Peak RSS is read from /proc/self/status (VmHWM) in each child where there is one: on Linux the
-ru_maxrss of a child also counts its parent's peak, which here holds the whole benchmark.
-
 Prints one markdown table. Targets on a 2-core box: unlock ≤ 0.5 s (PIN to an open store),
 save overhead ≤ 10 ms, merge overhead ≤ 25 %. The scrypt cost is calibrated on this machine exactly
 as the app does it (``vault.FIXED_LOG_N`` is left alone), so every unlock pays the real price.
@@ -16,6 +13,9 @@ as the app does it (``vault.FIXED_LOG_N`` is left alone), so every unlock pays t
 - merge: ``--files`` worker files × ``--events`` events into an office store, encrypted office +
   gridtui-sync/2 files against plain office + gridtui-sync/1 files (the path before encryption);
   each run is a fresh process on a fresh copy of the office store.
+
+Peak RSS is read from /proc/self/status (VmHWM) in each child where there is one: on Linux the
+ru_maxrss of a child also counts its parent's peak, and the parent here holds the whole benchmark.
 
 Not a test: timings depend on the machine. ``--profile`` adds a cProfile of one merge of each kind.
 """
@@ -40,6 +40,7 @@ sys.path.insert(0, str(BENCH))
 
 # The other benchmarks' builders, so that the stores and files measured here are theirs.
 from bench_merge import _worker_file  # noqa: E402
+from benchutil import BENCH_PIN, PEAK as _PEAK  # noqa: E402
 from bench_worker import ROOT, _filler  # noqa: E402
 
 from gridtui import crypto, demo, vault  # noqa: E402
@@ -51,31 +52,16 @@ from gridtui.roster import roster_events  # noqa: E402
 from gridtui.store import Store  # noqa: E402
 from gridtui.sync import envelope  # noqa: E402
 
-PIN = "482916"
+PIN = BENCH_PIN
 UNLOCK_TARGET_S = 0.5
 SAVE_TARGET_MS = 10.0
 MERGE_TARGET_PCT = 25.0
 _ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-# In each child: its own peak RSS. VmHWM is this process image's own peak; on Linux ru_maxrss also
-# counts the parent's peak from before the exec, and the parent here holds the whole benchmark.
-_PEAK = """
-import resource
-def peak_kb():
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-"""
-
 # One fresh process per measurement: "scrypt" times the KDF alone, "unlock" times vault.unlock
-# (scrypt + unwrapping key.json's data key), "open"
-# times the whole Store.open (with the PIN's unlock for an encrypted store, and how much of it the
-# unlock was). Imports are done before the clock starts; peak RSS is the process's own (VmHWM).
+# (scrypt + unwrapping key.json's data key), "open" times the whole Store.open (with the PIN's
+# unlock for an encrypted store, and how much of it the unlock was). Imports are done before the
+# clock starts.
 _OPEN_CHILD = _PEAK + """
 import json, sys, time
 from pathlib import Path
@@ -288,6 +274,11 @@ def _mb(results: list[dict]) -> str:
     return f"{max(r['rss_kb'] for r in results) / 1024:.0f} MB"
 
 
+def _cpu(results: list[dict]) -> str:
+    """Median CPU seconds of the merge processes (start-up included): shows whether waits were I/O."""
+    return f"{statistics.median(r['cpu_s'] for r in results):.1f} s"
+
+
 def _verdict(value: float, limit: float, unit: str, fmt: str = "{:.0f}") -> str:
     if value <= limit:
         return f"≤ {fmt.format(limit)} {unit}: met"
@@ -330,9 +321,9 @@ def merge_rows(files: int, per_file: int, res: dict[str, list[dict]]) -> list[tu
     what = f"merge {files} files × {per_file:,} events"
     return [
         (f"{what}: plain office + sync/1 files", *_time_cells(plain), _mb(res["plain"]),
-         f"new {res['plain'][0]['new']:,} events; {len(plain)} runs"),
+         f"new {res['plain'][0]['new']:,} events; {len(plain)} runs; CPU {_cpu(res['plain'])}"),
         (f"{what}: encrypted office + sync/2 files", *_time_cells(enc), _mb(res["enc"]),
-         f"new {res['enc'][0]['new']:,} events; of which unlock {_ms(unlock)}"),
+         f"new {res['enc'][0]['new']:,} events; CPU {_cpu(res['enc'])}; of which unlock {_ms(unlock)}"),
         ("merge overhead (encrypted vs plain)", f"{pct:+.1f} %", f"{best_pct:+.1f} %", "",
          _verdict(pct, MERGE_TARGET_PCT, "%", "{:.1f}")),
     ]
@@ -391,8 +382,9 @@ def main() -> None:
               f"sync/1 {size['plain']:.0f} MB) in {time.perf_counter() - t0:.1f} s")
 
         scrypt = scrypt_times(log_n, runs)
-        rows.append((f"scrypt alone: log2(N) = {log_n} (calibrate() here: {calibrated}, took {_ms(calibrate_s)}), "
-                     f"r = {crypto.SCRYPT_R}, p = {crypto.SCRYPT_P}, {128 * crypto.SCRYPT_R * (1 << log_n) >> 20} MB",
+        mem_mb = 128 * crypto.SCRYPT_R * (1 << log_n) >> 20
+        rows.append((f"scrypt alone: log2(N) = {log_n}, r = {crypto.SCRYPT_R}, p = {crypto.SCRYPT_P} ({mem_mb} MB; "
+                     f"calibrate() here → {calibrated} in {_ms(calibrate_s)})",
                      *_time_cells([r["s"] for r in scrypt]), _mb(scrypt), f"aim {crypto.TARGET_SECONDS:.2f} s"))
         for label, (enc, plain) in (("demo W01", (demo_enc, demo_plain)), ("big grid", (big_enc, big_plain))):
             res = open_times(enc, plain, runs)

@@ -28,15 +28,18 @@ from gridtui.office.commands import init, publish  # noqa: E402
 from gridtui.office.ledger import Ledger  # noqa: E402
 from gridtui.store import Store  # noqa: E402
 from gridtui.sync import envelope  # noqa: E402
+from gridtui import vault  # noqa: E402
+from benchutil import BENCH_PIN, PEAK  # noqa: E402
 
-_CHILD = """
-import json, resource, sys, time
+_CHILD = PEAK + """
+import json, sys, time
 from pathlib import Path
+from gridtui import vault
 from gridtui.office.commands import merge_folder
 t0 = time.perf_counter()
-r = merge_folder(Path(sys.argv[1]), Path(sys.argv[2]))
+r = merge_folder(Path(sys.argv[1]), Path(sys.argv[2]), unlock=lambda f: vault.unlock(f, sys.argv[3]))
 dt = time.perf_counter() - t0
-print(json.dumps({"s": dt, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+print(json.dumps({"s": dt, "rss_kb": peak_kb(),
                   "taken": len(r.taken), "new": r.new_events, "unchanged": r.unchanged, "skipped": len(r.skipped)}))
 """
 
@@ -65,28 +68,27 @@ def build(tmp: Path, files: int, per_file: int) -> tuple[Path, Path]:
     roster_path.write_text(json.dumps(roster, ensure_ascii=False), encoding="utf-8")
     home, shared = tmp / "office", tmp / "shared"
     shared.mkdir()
-    init(home, roster_path)
-    ledger = Ledger(office_store(home))
-    with Store.open(office_store(home)) as store:
+    init(home, roster_path, new_pin=lambda: BENCH_PIN)
+    unlock = lambda f: vault.unlock(f, BENCH_PIN)  # noqa: E731
+    with Store.open(office_store(home), unlock=unlock) as store, Ledger(store.db(Ledger.FILE)) as ledger:
         by_grid: dict[str, list[str]] = {}
         for hid, h in store.state.entities["household"].items():
             by_grid.setdefault(store.state.entities["building"][h["building"]]["grid"], []).append(hid)
-    grid_ids = sorted(by_grid)
-    base_ms = int(time.time() * 1000) - 30 * 86_400_000
-    for i in range(files):
-        worker, grid = f"W{i:03d}", grid_ids[i % len(grid_ids)]
-        key = ledger.enroll(worker, f"网格员{i}", grid)
-        folder = shared / "to-office" / worker
-        folder.mkdir(parents=True)
-        (folder / f"d{i:04d}.json").write_bytes(
-            _worker_file(worker, f"d{i:04d}", key, sorted(by_grid[grid]), per_file, base_ms))
-    ledger.close()
+        grid_ids = sorted(by_grid)
+        base_ms = int(time.time() * 1000) - 30 * 86_400_000
+        for i in range(files):
+            worker, grid = f"W{i:03d}", grid_ids[i % len(grid_ids)]
+            key = ledger.enroll(worker, f"网格员{i}", grid)
+            folder = shared / "to-office" / worker
+            folder.mkdir(parents=True)
+            (folder / f"d{i:04d}.json").write_bytes(
+                _worker_file(worker, f"d{i:04d}", key, sorted(by_grid[grid]), per_file, base_ms))
     return home, shared
 
 
 def run_merge(home: Path, shared: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(home), str(shared)], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(home), str(shared), BENCH_PIN], capture_output=True, text=True,
                          env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -104,7 +106,7 @@ def main() -> None:
         first = run_merge(home, shared)
         again = run_merge(home, shared)
         publish_t0 = time.perf_counter()
-        publish(home, shared)
+        publish(home, shared, unlock=lambda f: vault.unlock(f, BENCH_PIN))
         publish_s = time.perf_counter() - publish_t0
     rows = [
         ("merge (first)", f"{first['s']:.2f} s", f"{first['rss_kb'] / 1024:.0f} MB",

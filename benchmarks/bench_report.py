@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import json
 import os
 import pstats
 import statistics
@@ -32,6 +31,8 @@ from gridtui.events import make_event  # noqa: E402
 from gridtui.home import office_store  # noqa: E402
 from gridtui.roster import roster_events  # noqa: E402
 from gridtui.store import Store  # noqa: E402
+from gridtui import vault  # noqa: E402
+from benchutil import BENCH_PIN, PEAK  # noqa: E402
 
 PERIOD = ["--since", "2026-08-20", "--until", "2026-11-20"]
 COMMANDS = [
@@ -61,16 +62,31 @@ def build(home: Path, target: int) -> int:
                                  f"VX{i:07d}", "create", {"household": h["id"], "mode": "door", "outcome": "met",
                                                           "note": "老人身体状况良好，叮嘱注意保暖", "at": iso,
                                                           "worker": worker}))
-    Store.create(office_store(home), {"office": True, "community": roster["community"]["name"]}, events).close()
+    Store.create(office_store(home), {"office": True, "community": roster["community"]["name"]}, events,
+                 pin=BENCH_PIN).close()
     return len(events)
+
+
+def _unlock(folder: Path):  # noqa: ANN202
+    return vault.unlock(folder, BENCH_PIN)
+
+
+# The CLI itself, reporting its own peak memory on the way out (see benchutil.PEAK).
+_CLI_CHILD = PEAK + """
+import atexit, sys
+atexit.register(lambda: sys.stderr.write(f"\\nPEAK_KB {peak_kb()}\\n"))
+from gridtui.cli import main
+sys.argv[0] = "gridtui"
+main()
+"""
 
 
 def run(home: Path, args: list[str]) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds and peak RSS (KB) of one CLI process; its output is checked, not shown."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRIDTUI_PIN": BENCH_PIN}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "gridtui.cli", "--home", str(home), *args],
+        proc = subprocess.Popen([sys.executable, "-c", _CLI_CHILD, "--home", str(home), *args],
                                 stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
@@ -81,7 +97,9 @@ def run(home: Path, args: list[str]) -> tuple[float, float, int]:
         out.seek(0)
         if not out.read().strip():
             raise SystemExit(f"{args} printed nothing")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+        err.seek(0)
+        peak = int(err.read().decode("utf-8", "replace").rsplit("PEAK_KB ", 1)[1].split()[0])
+    return wall, usage.ru_utime + usage.ru_stime, peak
 
 
 def profile(home: Path) -> None:
@@ -98,7 +116,7 @@ def profile(home: Path) -> None:
         if paused:
             gc.disable()
         t0 = time.perf_counter()
-        with _open(home) as store:
+        with _open(home, _unlock) as store:
             t1 = time.perf_counter()
             report.summary(store.state, since, until)
             t2 = time.perf_counter()
@@ -115,7 +133,7 @@ def profile(home: Path) -> None:
     gc.disable()
     prof = cProfile.Profile()
     prof.enable()
-    with _open(home) as store:
+    with _open(home, _unlock) as store:
         report.summary(store.state, since, until)
     prof.disable()
     del store

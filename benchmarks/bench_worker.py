@@ -8,7 +8,6 @@ RSS ≤ 80 MB. Not a test: timings depend on the machine.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import statistics
@@ -25,11 +24,12 @@ from gridtui.demogen import generate  # noqa: E402
 from gridtui.events import make_event  # noqa: E402
 from gridtui.roster import roster_events  # noqa: E402
 from gridtui.store import Store  # noqa: E402
+from benchutil import PEAK  # noqa: E402
 
 # The child opens a store and runs the app headless until its buildings screen is ready, then
 # reports the peak RSS; the parent times it from process start, interpreter start-up included.
-_STARTUP_CHILD = """
-import resource, sys
+_STARTUP_CHILD = PEAK + """
+import sys
 from gridtui.store import Store
 from gridtui.tui.app import GridApp
 store = Store.open(sys.argv[1])
@@ -38,7 +38,7 @@ class Bench(GridApp):
         self.call_after_refresh(self.exit)
 Bench(store).run(headless=True, size=(80, 24))
 store.close()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(peak_kb())
 """
 
 

@@ -23,7 +23,7 @@ KEY_BYTES = 32
 SCRYPT_R = 8
 SCRYPT_P = 1
 MIN_LOG_N = 14  # 16 MB: below this a PIN falls too fast to guessing
-MAX_LOG_N = 17  # 128 MB: a cheap laptop with little memory must still unlock
+MAX_LOG_N = 16  # 64 MB: a cheap laptop with little memory must still unlock, and the app stay small
 TARGET_SECONDS = 0.25  # half the 0.5 s budget, leaving room for slower days and reading the store
 
 

@@ -28,7 +28,7 @@ TRIES_PER_RUN = 3
 class PinSource:
     def __init__(self, pin_file: Path | None = None) -> None:
         self.pin_file = pin_file or (Path(os.environ[ENV_PIN_FILE]) if os.environ.get(ENV_PIN_FILE) else None)
-        self._unlocked: dict[Path, crypto.Cipher] = {}  # a store just encrypted is not asked for again
+        self._unlocked: dict[Path, crypto.Cipher] = {}  # one command asks for a store's PIN once
 
     def given(self) -> str | None:
         """The PIN from a file or the environment, if one was given that way."""
@@ -43,8 +43,11 @@ class PinSource:
 
     def unlock(self, folder: Path, question: str = "pin.ask") -> crypto.Cipher:
         """The cipher of the store in ``folder``; asks up to three times at the terminal."""
-        if Path(folder) in self._unlocked:
-            return self._unlocked[Path(folder)]
+        if Path(folder) not in self._unlocked:
+            self._unlocked[Path(folder)] = self._ask(folder, question)
+        return self._unlocked[Path(folder)]
+
+    def _ask(self, folder: Path, question: str) -> crypto.Cipher:
         given = self.given()
         if given is not None:
             return vault.unlock(folder, given)

@@ -286,7 +286,9 @@ def merge_folder(
                 return ents.get(kind, {}).get(eid, {}).get("household")
 
             with gc_paused():
-                result = merge(known, incoming, ledger.workers(), grid_households, household_of, now_ms())
+                # Handed over, not kept: the merge lets go of each file's sealed text once opened.
+                files, incoming = incoming, None
+                result = merge(known, files, ledger.workers(), grid_households, household_of, now_ms(), consume=True)
             # Receipts, then events, then the files' hashes: a merge cut short anywhere only means
             # the files are read again next time, and the set union makes that harmless.
             now = store.now_iso()

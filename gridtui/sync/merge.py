@@ -112,16 +112,24 @@ def merge(
     grid_households: Mapping[str, set[str]],
     household_of: Callable[[str, str], str | None],
     now_ms: int,
+    consume: bool = False,
 ) -> MergeResult:
     """Decide which events of ``files`` the office takes.
 
     ``known``: the office's events by id. ``grid_households``: household ids per grid.
     ``household_of(kind, eid)``: the household an existing visit/finding/wish belongs to.
+    With ``consume``, ``files`` is a list the caller no longer needs: it is emptied as the files are
+    opened, so each file's sealed text can be freed as soon as its events are out (~20% of the peak).
     """
     result = MergeResult()
     trusted: list[tuple[Incoming, dict]] = []
-    for inc in sorted(files, key=lambda i: i.name):
+    pending = sorted(files, key=lambda i: i.name, reverse=True)
+    if consume:
+        files.clear()  # type: ignore[attr-defined]
+    while pending:
+        inc = pending.pop()
         obj, problem = _open_file(inc, workers)
+        inc = Incoming(inc.name, inc.folder_worker, Opened(), inc.digest)  # the sealed text is not needed again
         if obj is None:
             result.skipped.append(problem)
             continue
