@@ -517,6 +517,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "This machine's data was saved by an older gridtui and is not encrypted yet; choose a PIN to encrypt it now."),
     "pin.wrong": ("PIN 不正确；再错 {left} 次后每次都要等待更久。", "Wrong PIN; after {left} more wrong tries each try must wait longer."),
     "pin.wait": ("PIN 错误次数过多；请在 {seconds} 秒后再试。", "Too many wrong PINs; try again in {seconds} seconds."),
+    "pin.mismatch": ("两次输入的 PIN 不一致。", "The two PINs do not match."),
     "pin.too_short": ("PIN 太短：至少要 {n} 位。", "That PIN is too short: use at least {n} characters."),
     "pin.locked": ("数据已加密，需要 PIN 才能打开。", "The data is encrypted and needs its PIN to open."),
     "pin.needed": ("需要 PIN，但这里无法询问；请在终端里运行，或用 --pin-file / {env} 指定 PIN 文件（见 docs/security.md）。",

@@ -71,14 +71,18 @@ class PinSource:
     def ask_new_pin(self) -> str:
         click.echo(t("pin.choose", n=vault.MIN_PIN), err=True)
         for attempt in range(TRIES_PER_RUN):
-            pin = prompt(t("pin.new"), confirm=t("pin.repeat"))
+            pin = prompt(t("pin.new"))
             try:
                 vault.check_new_pin(pin)
-                return pin
             except UserError as exc:
-                if attempt == TRIES_PER_RUN - 1:
-                    raise
-                click.echo(t(exc.key, **exc.args_), err=True)
+                problem = exc
+            else:
+                if prompt(t("pin.repeat")) == pin:
+                    return pin
+                problem = UserError("pin.mismatch")
+            if attempt == TRIES_PER_RUN - 1:
+                raise problem
+            click.echo(t(problem.key, **problem.args_), err=True)
         raise AssertionError("unreachable")
 
     def encrypt_legacy(self, folder: Path) -> None:
@@ -96,10 +100,9 @@ class PinSource:
         return self.new_pin()
 
 
-def prompt(text: str, confirm: str | None = None) -> str:
+def prompt(text: str) -> str:
     try:
-        return click.prompt(text, hide_input=True, confirmation_prompt=confirm or False, err=True,
-                            show_default=False, default=None)
+        return click.prompt(text, hide_input=True, err=True, show_default=False, default=None)
     except click.Abort:
         # No terminal to ask at (a scheduled job) or Ctrl+C / Ctrl+D at the prompt.
         raise UserError("pin.needed", env=ENV_PIN_FILE) from None

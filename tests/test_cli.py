@@ -274,6 +274,16 @@ def test_passwd_refuses_a_short_new_pin(worker_home, monkeypatch):
     Store.open(real_store(worker_home), unlock=unlock).close()
 
 
+def test_a_new_pin_typed_differently_twice_is_asked_again(worker_home, monkeypatch):
+    monkeypatch.delenv("GRIDTUI_PIN")
+    res = typed(worker_home, "passwd", input=f"{TEST_PIN}\n{NEW_PIN}\n{NEW_PIN}x\n{NEW_PIN}\n{NEW_PIN}\n")
+    assert res.exit_code == 0, res.output
+    assert "两次输入的 PIN 不一致" in res.output
+    from gridtui import vault
+
+    vault.unlock(real_store(worker_home), NEW_PIN)
+
+
 def test_a_wrong_pin_typed_three_times_is_one_error_line(worker_home, monkeypatch):
     monkeypatch.delenv("GRIDTUI_PIN")
     line = error_line(typed(worker_home, "households", input="wrong\nwrong\nwrong\n"))
