@@ -62,18 +62,25 @@ _ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 # (scrypt + unwrapping key.json's data key), "open" times the whole Store.open (with the PIN's
 # unlock for an encrypted store, and how much of it the unlock was). Imports are done before the
 # clock starts.
-_OPEN_CHILD = _PEAK + """
-import json, sys, time
-from pathlib import Path
-from gridtui import crypto, vault
-from gridtui.store import Store
-mode, folder, pin = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+# In a child, after `pin` is set: the unlock callback, noting how long the unlock took.
+_TIMED_UNLOCK = """
+import time
+from gridtui import vault
 spent = {"unlock": 0.0}
 def unlock(f):
     t = time.perf_counter()
     cipher = vault.unlock(f, pin)
     spent["unlock"] = time.perf_counter() - t
     return cipher
+"""
+
+_OPEN_CHILD = _PEAK + """
+import json, sys, time
+from pathlib import Path
+from gridtui import crypto, vault
+from gridtui.store import Store
+mode, folder, pin = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+""" + _TIMED_UNLOCK + """
 n = None
 t0 = time.perf_counter()
 if mode == "scrypt":  # the KDF alone; the folder argument is log2(N)
@@ -96,12 +103,7 @@ from pathlib import Path
 from gridtui import vault
 from gridtui.office.commands import merge_folder
 home, shared, pin = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-spent = {"unlock": 0.0}
-def unlock(f):
-    t = time.perf_counter()
-    cipher = vault.unlock(f, pin)
-    spent["unlock"] = time.perf_counter() - t
-    return cipher
+""" + _TIMED_UNLOCK + """
 t0 = time.perf_counter()
 r = merge_folder(home, shared, unlock=unlock if pin else None)
 dt = time.perf_counter() - t0
