@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import i18n, model, views
-from .cli import Ctx, friendly_errors, main
+from .cli import Ctx, change_pin, friendly_errors, main
 from .i18n import t
 from .store import gc_paused
 
@@ -129,7 +129,6 @@ def office_rekey(obj: Ctx, worker_id: str) -> None:
 @click.pass_obj
 def office_passwd(obj: Ctx) -> None:
     """Change the office store's PIN (the data is not re-encrypted: only its key is)."""
-    from .cli import change_pin
     from .home import office_store
 
     change_pin(obj, office_store(obj.home))

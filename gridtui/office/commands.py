@@ -82,10 +82,11 @@ def disable(home: Path, worker: str, shared: Path | None = None, unlock: Unlock 
     With ``shared``, their last grid file is taken out of the shared folder at once (``publish``
     also does it); returns whether there was one.
     """
+    shared = require_shared(shared) if shared is not None else None  # a wrong folder changes nothing
     with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
         if not ledger.set_enabled(worker, False):
             raise OfficeError("office.unknown_worker", worker=worker)
-    return _withdraw(require_shared(shared), worker) if shared is not None else False
+    return _withdraw(shared, worker) if shared is not None else False
 
 
 def rekey(home: Path, worker: str, unlock: Unlock | None = None) -> tuple[str, bool]:

@@ -122,14 +122,13 @@ def merge(
     opened, so each file's sealed text can be freed as soon as its events are out (~20% of the peak).
     """
     result = MergeResult()
-    trusted: list[tuple[Incoming, dict]] = []
+    trusted: list[tuple[str, str, dict]] = []  # (name, digest, content): not the Incoming, which holds the sealed text
     pending = sorted(files, key=lambda i: i.name, reverse=True)
     if consume:
         files.clear()  # type: ignore[attr-defined]
     while pending:
         inc = pending.pop()
         obj, problem = _open_file(inc, workers)
-        inc = Incoming(inc.name, inc.folder_worker, Opened(), inc.digest)  # the sealed text is not needed again
         if obj is None:
             result.skipped.append(problem)
             continue
@@ -137,12 +136,12 @@ def merge(
         if bad:
             result.skipped.append(Skipped(inc.name, bad, {"worker": obj["worker"]}))
             continue
-        trusted.append((inc, obj))
+        trusted.append((inc.name, inc.digest, obj))
 
     # Records created in any trusted file count as known, so a change in one file to a finding
     # created in another (the same worker's second laptop) is judged the same in any order.
     created = {(e["kind"], e["eid"]): e["data"].get("household")
-               for _, obj in trusted for e in obj["events"] if e["op"] == "create"}
+               for _, _, obj in trusted for e in obj["events"] if e["op"] == "create"}
 
     def home_of(e: dict) -> str | None:
         if e["op"] == "create":
@@ -150,14 +149,14 @@ def merge(
         return household_of(e["kind"], e["eid"]) or created.get((e["kind"], e["eid"]))
 
     seen: dict[str, dict] = {}
-    for inc, obj in trusted:
+    for name, digest, obj in trusted:
         grid = workers[obj["worker"]].grid
         mine = grid_households.get(grid, set())
         # A device sends all it ever wrote: what the office already holds as it is was judged when
         # it came (a worker since moved to another grid can still send their new visits).
         outside = [e for e in obj["events"] if known.get(e["id"]) != e and home_of(e) not in mine]
         if outside:
-            result.skipped.append(Skipped(inc.name, "sync.outside_grid",
+            result.skipped.append(Skipped(name, "sync.outside_grid",
                                           {"worker": obj["worker"], "n": len(outside), "id": outside[0]["eid"]}))
             continue
         fresh = []
@@ -165,18 +164,18 @@ def merge(
             first = known.get(e["id"]) or seen.get(e["id"])
             if first is not None:
                 if canonical(first) != canonical(e):
-                    result.flags.append(Flag(inc.name, e, "sync.forged_id"))
+                    result.flags.append(Flag(name, e, "sync.forged_id"))
                 continue
             seen[e["id"]] = e
             fresh.append(e)
             if e["t"][0] - now_ms > FUTURE_MS:
-                result.flags.append(Flag(inc.name, e, "sync.flag_future"))
+                result.flags.append(Flag(name, e, "sync.flag_future"))
             elif now_ms - e["t"][0] > PAST_MS:
-                result.flags.append(Flag(inc.name, e, "sync.flag_past"))
-        result.taken.append(inc.name)
+                result.flags.append(Flag(name, e, "sync.flag_past"))
+        result.taken.append(name)
         if obj["format"] == FORMAT_V1:
-            result.old_format.append(inc.name)
-        result.digests[inc.name] = inc.digest
-        result.received[inc.name] = [e["id"] for e in fresh]
+            result.old_format.append(name)
+        result.digests[name] = digest
+        result.received[name] = [e["id"] for e in fresh]
         result.new_events.extend(fresh)
     return result

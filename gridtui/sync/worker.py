@@ -94,8 +94,7 @@ def setup(home: Path, shared: Path, worker: str, key: str, *, new_pin: Callable[
     with store:
         if store.meta.get("key") != key:
             store.update_meta(key=key)
-        config = {k: v for k, v in load_config(home).items() if k != "key"}
-        save_config(home, {**config, "worker": worker, "shared": str(shared.absolute())})
+        save_config(home, {**_config_without_key(home), "worker": worker, "shared": str(shared.absolute())})
         received, _ = _take_office_events(store, obj)
         grid = store.state.entities["worker"].get(worker, {}).get("grid")
         if grid != store.meta.get("grid"):
@@ -172,12 +171,17 @@ def finish(store: Store, out: Outgoing, office: tuple[dict | None, str | None]) 
 
 def adopt_config_key(store: Store, home: Path) -> None:
     """Move a sync key that an older gridtui left in config.json into the encrypted store."""
-    config = load_config(home)
-    if "key" not in config or store.cipher is None:
+    key = load_config(home).get("key")
+    if key is None or store.cipher is None:
         return
     if not store.meta.get("key"):
-        store.update_meta(key=config["key"])
-    save_config(home, {k: v for k, v in config.items() if k != "key"})
+        store.update_meta(key=key)
+    save_config(home, _config_without_key(home))
+
+
+def _config_without_key(home: Path) -> dict:
+    # Older gridtui kept the sync key in config.json in clear; it lives in the encrypted store now.
+    return {k: v for k, v in load_config(home).items() if k != "key"}
 
 
 def sync(store: Store, home: Path) -> SyncResult:
