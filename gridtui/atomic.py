@@ -4,12 +4,17 @@ Every file gridtui writes — the store's segments, its config, sync files — g
 :func:`write_atomic`: a temp file in the same folder (``os.replace`` cannot cross file systems),
 flushed and fsynced, renamed over the target, then the folder fsynced so the rename itself survives
 a power cut. Files are created readable by their owner only, since they hold residents' data.
+
+The temp file gets a random name and is created exclusively (``mkstemp``: ``O_EXCL``, which never
+follows a symlink), so a link planted in a shared folder under a name we would use cannot make us
+write anywhere else; ``os.replace`` then replaces the name itself, never what a link there points to.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,15 +22,11 @@ TEMP_SUFFIX = ".gridtui-tmp"
 _REPLACE_RETRIES = 20
 
 
-def temp_name(path: Path) -> Path:
-    # Dot-prefixed and with our own suffix, so sync tools and the merge can recognise it.
-    return path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     path = Path(path)
-    tmp = temp_name(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    # Dot-prefixed and with our own suffix, so sync tools and the merge can recognise it; mode 0600.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -158,10 +158,12 @@ def _value(v: object) -> str:
 @click.pass_obj
 def office_merge(obj: Ctx, shared: Path) -> None:
     """Merge every worker's file in SHARED/to-office. Exit 0: all taken; 1: some skipped; 2: usage error."""
-    from .office.commands import merge_folder, require_shared, _scan
+    from .office.commands import merge_folder
+    from .sync import folder
+    from .textfmt import clean
 
     with friendly_errors():
-        found, _ = _scan(require_shared(shared))
+        found = folder.scan(folder.require(shared)).files
         if len(found) < PROGRESS_FROM:
             report = merge_folder(obj.home, shared, unlock=obj.pins.unlock)
         else:
@@ -170,17 +172,18 @@ def office_merge(obj: Ctx, shared: Path) -> None:
                 report = merge_folder(obj.home, shared, progress=bar.update, unlock=obj.pins.unlock)
     click.echo(t("office.merge_summary", taken=len(report.taken), new=report.new_events, unchanged=report.unchanged,
                  skipped=len(report.skipped), conflicts=len(report.conflicts)))
+    # Names and values below come from files anybody could have written: never raw to the terminal.
     for s in report.skipped:
-        click.echo(t("office.skipped_line", file=s.name, reason=t(s.reason, **s.args)))
-    for name in report.old_format:
-        click.echo(t("office.old_format_line", file=name))
+        args = {k: clean(str(v)) for k, v in s.args.items()}
+        click.echo(t("office.skipped_line", file=clean(s.name), reason=t(s.reason, **args)))
     for f in report.flags:
-        click.echo(t("office.flag_line", file=f.file, id=f.event.get("eid", f.event.get("id")), reason=t(f.reason)))
+        click.echo(t("office.flag_line", file=clean(f.file), id=clean(str(f.event.get("eid", f.event.get("id")))),
+                     reason=t(f.reason)))
     for c in report.conflicts:
         fields = c.field.split(", ")
-        click.echo(t("office.conflict_line", kind=c.kind, id=c.eid, field=c.field,
-                     kept=" / ".join(_value(c.kept["data"][f]) for f in fields), kept_by=c.kept["by"],
-                     other=" / ".join(_value(c.other["data"][f]) for f in fields), other_by=c.other["by"]))
+        click.echo(t("office.conflict_line", kind=c.kind, id=clean(c.eid), field=c.field,
+                     kept=clean(" / ".join(_value(c.kept["data"][f]) for f in fields)), kept_by=c.kept["by"],
+                     other=clean(" / ".join(_value(c.other["data"][f]) for f in fields)), other_by=c.other["by"]))
     if report.skipped:
         sys.exit(1)
 

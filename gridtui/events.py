@@ -100,9 +100,25 @@ class Conflict:
     other: dict  # the concurrent event whose value lost
 
 
+def sorts_after(eid: str, e: dict) -> bool:
+    """Whether the event with id ``eid`` (``dev.ms.counter``) comes after ``e`` in clock order."""
+    dev, _, rest = eid.rpartition(".")
+    dev, _, ms = dev.rpartition(".")
+    try:
+        return (int(ms), int(rest), dev, eid) > sort_key(e)
+    except ValueError:
+        return False
+
+
 @dataclass
 class State:
-    """Current state: entities by kind and id, plus what the fold needs to go on incrementally."""
+    """Current state: entities by kind and id, plus what the fold needs to go on incrementally.
+
+    Two rules make the fold safe whatever a store holds: a record is created once (a second
+    ``create`` of an existing record changes nothing), and a change that names in ``prev`` the event
+    it replaced wins over that event whatever their stamps say — so a decision made after seeing a
+    record from a laptop whose clock runs a year fast still stands.
+    """
 
     entities: dict[str, dict[str, dict]] = field(default_factory=lambda: {k: {} for k in KINDS})
     # Who last wrote each field, for conflicts and ``prev``. Most records are created and never
@@ -110,6 +126,12 @@ class State:
     creators: dict[tuple[str, str], dict] = field(default_factory=dict)
     overrides: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
+    # Changes to records whose create the fold has not reached (it is stamped later): kept out of
+    # ``entities`` until it comes, so no view meets a record without its fields.
+    pending: dict[tuple[str, str], dict] = field(default_factory=dict)
+    # (record, field) → ids of events that a change already applied had seen and replaced, though
+    # they sort later (a fast clock): they must not overwrite it when the fold reaches them.
+    superseded: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     last_key: tuple | None = None
     count: int = 0
 
@@ -134,30 +156,45 @@ class State:
         kind, eid, data = e["kind"], e["eid"], e["data"]
         key = (kind, eid)
         table = self.entities.setdefault(kind, {})
-        ent = table.get(eid)
-        if ent is None:
-            ent = table[eid] = {"id": eid, "_created": e["t"], "_by": e["by"]}
-            if kind in HISTORIED:
-                ent["history"] = []
-        if e["op"] == "create" and key not in self.creators:
-            self.creators[key] = e
-            for f, v in data.items():
-                ent[f] = v
-        else:
-            over = self.overrides.setdefault(key, {})
-            prev = e.get("prev") or {}
-            for f, v in data.items():
-                before = self.writer(key, f)
-                if (e["op"] == "set" and before is not None and prev.get(f) != before["id"]
-                        and before["dev"] != e["dev"]):
-                    # Neither side saw the other: the later one wins, but nobody's edit vanishes unseen.
-                    self.conflicts.append(Conflict(kind, eid, f, kept=e, other=before))
-                ent[f] = v
-                over[f] = e
-            if e["op"] == "set" and kind in HISTORIED:
-                ent["history"].append({"t": e["t"], "by": e["by"], **data})
         self.last_key = sort_key(e)
         self.count += 1
+        if e["op"] == "create":
+            if key in self.creators:
+                return  # created already: a second create never overwrites a record
+            ent = self.pending.pop(key, None) or {}
+            ent.update(id=eid, _created=e["t"], _by=e["by"])
+            if kind in HISTORIED:
+                ent.setdefault("history", [])
+            table[eid] = ent
+            self.creators[key] = e
+            over = self.overrides.get(key, {})
+            for f, v in data.items():
+                if f not in over and not self._replaced(key, f, e):
+                    ent[f] = v
+            return
+        ent = table.get(eid)
+        if ent is None:
+            ent = self.pending.setdefault(key, {"history": []} if kind in HISTORIED else {})
+        over = self.overrides.setdefault(key, {})
+        prev = e.get("prev") or {}
+        for f, v in data.items():
+            if self._replaced(key, f, e):
+                continue
+            before = self.writer(key, f)
+            seen = prev.get(f)
+            if seen is not None and seen != (before["id"] if before is not None else None) and sorts_after(seen, e):
+                self.superseded.setdefault((kind, eid, f), set()).add(seen)
+            elif (before is not None and seen != before["id"] and before["dev"] != e["dev"]):
+                # Neither side saw the other: the later one wins, but nobody's edit vanishes unseen.
+                self.conflicts.append(Conflict(kind, eid, f, kept=e, other=before))
+            ent[f] = v
+            over[f] = e
+        if kind in HISTORIED:
+            ent["history"].append({"t": e["t"], "by": e["by"], **data})
+
+    def _replaced(self, key: tuple[str, str], f: str, e: dict) -> bool:
+        gone = self.superseded.get((key[0], key[1], f))
+        return gone is not None and e["id"] in gone
 
 
 # Values that repeat across thousands of events (codes, ids of devices and households): one

@@ -45,6 +45,27 @@ WISH_STATES: tuple[str, ...] = ("wish", "claimed", "fulfilled")
 # Household facts a `data` finding may propose to change.
 PROPOSABLE_FACTS: tuple[str, ...] = ("people", "phone", "moved_out")
 
+# Longest text (in characters) each kind of field may hold: room for a real note, not for a file.
+LIMITS: dict[str, int] = {
+    "asked": 500,  # 诉求, a wish's title
+    "note": 2000,  # notes, 措施 (action)
+    "unit": 100,  # a unit referred to, who claimed a wish
+    "name": 100,  # names of people, places, grids
+    "address": 200,
+    "room": 20,
+    "phone": 30,  # also ID numbers
+}
+# Control characters (but tab and newline) and the bidi overrides that reorder a terminal's text.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: object, limit: str) -> str:
+    """Text as typed, ready to store: trimmed, control characters dropped, no longer than its limit."""
+    text = _CONTROL_RE.sub("", str(value or "")).strip()
+    if len(text) > LIMITS[limit]:
+        raise ValidationError("err.too_long", n=LIMITS[limit], start=text[:12])
+    return text
+
 
 @dataclass(frozen=True)
 class Tag:
@@ -93,7 +114,11 @@ def visit_interval(tags: list[str] | tuple[str, ...]) -> int:
     return min(days, default=DEFAULT_INTERVAL_DAYS)
 
 
-_PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
+_PHONE_RE = re.compile(r"\+?[0-9][0-9 -]{5,18}[0-9]")
+
+
+def is_phone(text: str) -> bool:
+    return _PHONE_RE.fullmatch(text) is not None
 
 
 def validate_finding(f: dict) -> dict:
@@ -104,7 +129,7 @@ def validate_finding(f: dict) -> dict:
     category = f.get("category") or "other"
     if category not in CATEGORIES[role]:
         raise ValidationError("err.bad_category", value=category, role=role)
-    asked = (f.get("asked") or "").strip()
+    asked = clean_text(f.get("asked"), "asked")
     if not asked:
         raise ValidationError("err.finding_empty")
     triage = f.get("triage") or "routine"
@@ -114,7 +139,7 @@ def validate_finding(f: dict) -> dict:
         "role": role,
         "category": category,
         "asked": asked,
-        "action": (f.get("action") or "").strip(),
+        "action": clean_text(f.get("action"), "note"),
         "triage": triage,
         "due": None,
     }
@@ -144,7 +169,7 @@ def validate_proposal(p: dict) -> dict:
             out[k] = n
         elif k == "phone":
             s = str(v).strip()
-            if not _PHONE_RE.match(s):
+            if not is_phone(s):
                 raise ValidationError("err.bad_phone")
             out[k] = s
         else:
@@ -168,7 +193,7 @@ def validate_visit(v: dict) -> dict:
         "household": v["household"],
         "mode": mode,
         "outcome": outcome,
-        "note": (v.get("note") or "").strip(),
+        "note": clean_text(v.get("note"), "note"),
         "findings": findings,
     }
 
@@ -210,11 +235,12 @@ def validate_status_change(status: str, note: str, satisfaction: str | None, to:
     """A finding's move to ``status``: referred needs a unit, closing may carry the 回访 result."""
     if status not in STATUSES:
         raise ValidationError("err.bad_status", value=status)
-    data: dict = {"status": status, "note": (note or "").strip()}
+    data: dict = {"status": status, "note": clean_text(note, "note")}
     if status == "referred":
-        if not (to or "").strip():
+        unit = clean_text(to, "unit")
+        if not unit:
             raise ValidationError("err.refer_needs_unit")
-        data["to"] = to.strip()
+        data["to"] = unit
     if satisfaction:
         if status not in ("resolved", "closed"):
             raise ValidationError("err.satisfaction_on_close")
@@ -227,9 +253,10 @@ def validate_status_change(status: str, note: str, satisfaction: str | None, to:
 def validate_wish_change(state: str, claimed_by: str | None, note: str) -> dict:
     if state not in WISH_STATES:
         raise ValidationError("err.bad_wish_state", value=state)
-    data: dict = {"state": state, "note": (note or "").strip()}
+    data: dict = {"state": state, "note": clean_text(note, "note")}
     if state == "claimed":
-        if not (claimed_by or "").strip():
+        who = clean_text(claimed_by, "unit")
+        if not who:
             raise ValidationError("err.claim_needs_who")
-        data["claimed_by"] = claimed_by.strip()
+        data["claimed_by"] = who
     return data

@@ -2,9 +2,19 @@
 
 Layout of a store folder::
 
-    meta.json            TinyDB: this store's identity (device id, worker, grid, training flag)
+    meta.json            TinyDB: this store's identity (device id, worker, grid, training flag) and
+                         its manifest: how many events each segment holds, the newest stamp
     events-00001.json    TinyDB segments of the event log, at most SEGMENT_SIZE events each
     lock, lock.owner     the single-writer lock (see gridtui.lock)
+
+The manifest is written after every append (and meta.json is sealed like the rest), so a segment
+deleted or put back from an older copy is noticed when the store is opened: the store opens with
+what is left, says what is gone, and remembers it (``meta["loss"]``) until a sync or merge has
+fetched back what the shared folder still holds.
+
+Every event in a store has passed :func:`gridtui.rules.problem`. A store written by an older
+version is checked once when opened; events that break today's rules are set aside (quarantined:
+kept on disk, listed by ``gridtui quarantine``, left out of the fold), never crashing anything.
 
 TinyDB rewrites a whole file on every write, so one big file would make each save cost O(all
 events). Appending to the newest segment keeps a save O(SEGMENT_SIZE) however long the history
@@ -26,14 +36,20 @@ from typing import Callable, Iterable
 
 from tinydb import TinyDB
 
-from . import crypto, model, privacy, vault
+from . import crypto, model, privacy, rules, vault
 from .atomic import ensure_private_dir
+from .errors import UserError
 from .events import MAX_AHEAD_MS, Clock, State, fold, fold_more, make_event, share_strings
 from .lock import StoreLock
 from .storage import AtomicJSONStorage, DamagedFile
 
 SEGMENT_SIZE = 2000
 _META_ID = 1
+RULES_VERSION = 1  # bump when gridtui.rules refuses something it took before: old stores are re-checked
+
+
+class BadRecord(UserError):
+    """An event that breaks the rules of what a store may hold (a roster value, a bug)."""
 
 
 class NotAStore(Exception):
@@ -84,7 +100,11 @@ class Store:
         self._lock = StoreLock(self.folder)
         self._events: list[dict] = []
         self._segments: list[TinyDB] = []
+        self._segment_names: list[str] = []
+        self._counts: list[int] = []  # events per segment, as on disk
         self._tail_count = 0  # events in the newest segment
+        self.quarantined: list[dict] = []  # events set aside on open (see gridtui.rules)
+        self.loss: dict | None = None  # what the manifest says is gone since the last open
         self.meta: dict = {}
         self.state = State()
         self.clock = Clock(clock_ms)
@@ -106,13 +126,16 @@ class Store:
         ensure_private_dir(folder)
         if pin is not None:
             kw["cipher"] = vault.create(folder, pin)
+        events = list(events)
+        for e in events:
+            _check(e)
         store = cls(folder, **kw)
         store._lock.acquire()
         try:
-            store.meta = {"device": secrets.token_hex(4), **meta}
+            store.meta = {"device": secrets.token_hex(4), "rules": RULES_VERSION, **meta}
             store._meta_db().table("meta").insert(store.meta)
             store.load()
-            store.append(list(events))
+            store.append(events)
         except BaseException:
             store.close()
             raise
@@ -182,28 +205,84 @@ class Store:
 
     def _load_events(self) -> None:
         paths = sorted(self.folder.glob("events-*.json"))
+        self._segment_names = [p.name for p in paths]
         self._segments = [self.db(p.name) for p in paths]
         events: list[dict] = []
+        self._counts = []
         for db in self._segments:
             # Straight from the storage's parsed data: Document wrappers are not needed to fold.
             table = (db.storage.read() or {}).get("_default", {})
             events.extend(table.values())
+            self._counts.append(len(table))
             self._tail_count = len(table)
             if self._tail_count >= SEGMENT_SIZE:
                 db.storage.close()  # full segments are never written again: don't keep a second copy
         share_strings(events)
+        self._check_manifest()
+        events = self._set_aside(events)
         self._events = events
         self.state = fold(events)
         self.clock = Clock(self._clock_ms, last=self._latest_stamp(events))
+
+    def _check_manifest(self) -> None:
+        """Compare what is on disk with what the last append recorded; remember what is gone."""
+        manifest = self.meta.get("manifest")
+        if manifest is None:
+            if self._counts or self.meta.get("manifest_since"):
+                self._write_manifest()  # a store from before manifests: start one now
+            return
+        listed = dict(zip(manifest.get("names", ()), manifest.get("counts", ())))
+        have = dict(zip(self._segment_names, self._counts))
+        gone = {name: n - have.get(name, 0) for name, n in listed.items() if have.get(name, 0) < n}
+        if gone:
+            self.loss = {"events": sum(gone.values()), "files": sorted(gone), "at": self.now_iso()}
+            self.update_meta(loss=self.loss)
+        elif self.meta.get("loss"):
+            self.loss = self.meta["loss"]  # noticed before, not yet recovered
+        if gone or have != listed:
+            self._write_manifest()
+
+    def _manifest(self) -> dict:
+        last = self.clock.last if self._events else tuple(self.meta.get("manifest", {}).get("last", (0, 0)))
+        return {"names": list(self._segment_names), "counts": list(self._counts), "last": list(last),
+                "ledger": self.meta.get("manifest", {}).get("ledger", 0)}
+
+    def _write_manifest(self, **changes: object) -> None:
+        self.update_meta(manifest={**self._manifest(), **changes}, manifest_since=True)
+
+    def clear_loss(self) -> None:
+        """What was lost has been fetched back (or cannot be): stop saying so."""
+        if self.meta.get("loss") is not None:
+            self.update_meta(loss=None)
+        self.loss = None
+
+    def note_ledger(self, generation: int) -> None:
+        """The office ledger was written: remember its generation, so an older copy is refused."""
+        self._write_manifest(ledger=generation)
+
+    def _set_aside(self, events: list[dict]) -> list[dict]:
+        """Leave out what breaks today's rules: checked once per rules version, then by id."""
+        ids = set(self.meta.get("quarantine", ()))
+        if self.meta.get("rules") != RULES_VERSION:
+            ids |= {e["id"] if isinstance(e.get("id"), str) else "" for e in events if rules.problem(e) is not None}
+            self.update_meta(rules=RULES_VERSION, quarantine=sorted(ids))
+        if not ids:
+            return events
+        kept = []
+        for e in events:
+            (self.quarantined if e.get("id") in ids or not isinstance(e.get("id"), str) else kept).append(e)
+        return kept
 
     def _latest_stamp(self, events: list[dict]) -> tuple[int, int]:
         # Our new events must sort after everything this device has seen, so that an edit made
         # after seeing another wins over it; stamps from far-future clocks are not trusted. Our
         # own stamps bind us however far ahead they are (a clock that ran fast and was fixed):
-        # going below them could repeat an event id.
+        # going below them could repeat an event id — the manifest remembers them even if a
+        # segment holding them was lost.
         horizon = self.clock.now_ms() + MAX_AHEAD_MS
         me = self.meta.get("device")
-        return max((tuple(e["t"]) for e in events if e["t"][0] <= horizon or e["dev"] == me), default=(0, 0))
+        seen = max((tuple(e["t"]) for e in events if e["t"][0] <= horizon or e["dev"] == me), default=(0, 0))
+        return max(seen, tuple(self.meta.get("manifest", {}).get("last", (0, 0))))
 
     # --- the log ------------------------------------------------------------------------------
 
@@ -231,7 +310,11 @@ class Store:
         return len(self._events)
 
     def append(self, events: list[dict]) -> None:
-        """Write events durably, then fold them in. Nothing changes in memory if the write fails."""
+        """Write events durably, then fold them in. Nothing changes in memory if the write fails.
+
+        Callers hand in events that passed :func:`gridtui.rules.problem` (new_event, the merge, the
+        sync and create check them).
+        """
         if not events:
             return
         start = 0
@@ -240,23 +323,32 @@ class Store:
             batch = events[start : start + SEGMENT_SIZE - self._tail_count]
             db.insert_multiple(batch)
             self._tail_count += len(batch)
+            self._counts[-1] = self._tail_count
             if self._tail_count >= SEGMENT_SIZE:
                 db.storage.close()
             start += len(batch)
         self._events.extend(events)
         self.state = fold_more(self.state, events, lambda: self._events)
+        # After the segments: a crash in between leaves more on disk than the manifest says, which
+        # is fine; only less is a loss.
+        self._write_manifest()
 
     def _writable_segment(self) -> TinyDB:
         if not self._segments or self._tail_count >= SEGMENT_SIZE:
-            self._segments.append(self.db(f"events-{len(self._segments) + 1:05d}.json"))
+            last = int(self._segment_names[-1][7:12]) if self._segment_names else 0
+            name = f"events-{last + 1:05d}.json"
+            self._segments.append(self.db(name))
+            self._segment_names.append(name)
+            self._counts.append(0)
             self._tail_count = 0
         return self._segments[-1]
 
     def new_event(self, kind: str, eid: str, op: str, data: dict) -> dict:
+        """A new event of this device's, checked by the same rules the office merge applies."""
         prev = self.state.writer_ids(kind, eid, data) if op == "set" else None
-        return make_event(
+        return _check(make_event(
             self.clock.tick(), self.device, self.author, kind, eid, op, data, prev=prev, training=self.training
-        )
+        ))
 
     def _new_id(self, prefix: str) -> str:
         # Unique by construction: this device's id and its own never-repeating clock.
@@ -314,6 +406,13 @@ class Store:
         if not acked:
             return sum(1 for _ in mine)
         return sum(1 for e in mine if e["t"] > acked)
+
+
+def _check(e: dict) -> dict:
+    why = rules.problem(e)
+    if why is not None:
+        raise BadRecord("err.bad_record", kind=e.get("kind"), id=e.get("eid"), why=why.partition(":")[2] or why)
+    return e
 
 
 def _legacy_transform(folder: Path, cipher: crypto.Cipher | None) -> vault.Transform | None:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# C0 and C1 control characters, DEL, and the bidi overrides that make a terminal show text reordered.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def clean(text: str, limit: int = 120) -> str:
+    """Text from a file, safe to print: control characters shown as ?, cut to ``limit`` characters."""
+    out = _CONTROL_RE.sub("?", text)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def cell_width(text: str) -> int:

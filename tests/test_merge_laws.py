@@ -2,8 +2,7 @@
 
 Honest devices of a few workers write random visits, findings and finding status changes; their
 events are spread over random files (random subsets of a device's events, repeated at will), sealed
-with ``envelope.seal`` (gridtui-sync/2, encrypted) or, now and then, ``envelope.seal_v1`` (the old
-clear format, still read). Whatever the order, grouping or repetition of those files, the office must
+with ``envelope.seal`` (gridtui-sync/2, encrypted). Whatever the order, grouping or repetition of those files, the office must
 end up with the same set of events — and folding that set must give the same state on every device.
 Files altered on the way are skipped whole and change nothing.
 """
@@ -23,7 +22,7 @@ from conftest import small_roster
 from gridtui.events import fold, fold_more, make_event
 from gridtui.roster import roster_events
 from gridtui.sync import envelope
-from gridtui.sync.merge import Incoming, WorkerInfo, merge
+from gridtui.sync.merge import Incoming, Office, WorkerInfo, merge
 
 NOW = 1_795_000_000_000  # the office's clock during the merge
 DAY = 86_400_000
@@ -53,18 +52,12 @@ BASE_FINDINGS = {g: sorted(f for f, rec in fold(BASE).entities["finding"].items(
 assert GRID_HH == {"G01": {"H01", "H02"}, "G02": {"H03"}} and BASE_FINDINGS["G01"] == ["F1"]
 
 
-def household_lookup(events):
-    """What merge_folder passes as household_of: from the state of what the office holds."""
-    ents = fold(events).entities
-    return lambda kind, eid: ents.get(kind, {}).get(eid, {}).get("household")
-
-
-HOUSEHOLD_OF_BASE = household_lookup(BASE)
+BASE_OFFICE = Office(KNOWN, fold(BASE).entities, GRID_HH)
 
 
 def run_merge(known: dict, files: list[Incoming]):
-    lookup = HOUSEHOLD_OF_BASE if known is KNOWN else household_lookup(known.values())
-    return merge(known, files, WORKERS, GRID_HH, lookup, NOW)
+    office = BASE_OFFICE if known is KNOWN else Office(known, fold(known.values()).entities, GRID_HH)
+    return merge(office, files, WORKERS, NOW)
 
 
 def ids(result) -> list[str]:
@@ -85,7 +78,8 @@ STATUS_CHANGES = (
 @st.composite
 def device_log(draw, dev: str) -> tuple[list[dict], list[set[int]]]:
     """One device's events in the order it wrote them, and for each the indexes of the events it
-    depends on (a status change on a finding this device created needs that finding's create)."""
+    depends on (a status change on a finding this device created needs that finding's create, and a
+    finding its visit): a file holding an event holds those too, as every file the app writes does."""
     worker = DEVICES[dev]
     grid = WORKERS[worker].grid
     homes = sorted(GRID_HH[grid])
@@ -133,7 +127,7 @@ def device_log(draw, dev: str) -> tuple[list[dict], list[set[int]]]:
                                      {"role": "safety", "category": "other", "asked": "楼道堆物", "action": "",
                                       "triage": "routine", "due": None, "visit": vid, "household": home,
                                       "at": at, "status": "open"}))
-            deps.append(set())
+            deps.append({len(events) - 2})  # a finding comes with its visit: the app saves them together
             created[fid] = len(events) - 1
     return events, deps
 
@@ -144,27 +138,24 @@ def world(draw) -> dict[str, tuple[list[dict], list[set[int]]]]:
 
 
 CREATED = "2026-11-25T10:00:00+08:00"
-FORMATS = ("v2", "v2", "v1")  # mostly encrypted files, some from laptops not updated yet
 
 
 @dataclass
 class Sealed(Incoming):
-    """A file as the merge sees it, plus what the test put in it (a /2 file's events are sealed)."""
+    """A file as the merge sees it, plus what the test put in it (its events are sealed)."""
 
     events: list[dict] = field(default_factory=list)
-    fmt: str = "v2"
 
 
-def _incoming(name: str, worker: str, raw: bytes, events: list[dict], fmt: str) -> Sealed:
+def _incoming(name: str, worker: str, raw: bytes, events: list[dict]) -> Sealed:
     opened = envelope.parse(raw)
     assert opened.obj is not None, opened.reason
-    return Sealed(name, worker, opened, hashlib.sha256(raw).hexdigest(), events=events, fmt=fmt)
+    return Sealed(name, worker, opened, hashlib.sha256(raw).hexdigest(), events=events)
 
 
-def seal_file(dev: str, events: list[dict], name: str, fmt: str = "v2") -> Sealed:
+def seal_file(dev: str, events: list[dict], name: str) -> Sealed:
     worker = DEVICES[dev]
-    seal = envelope.seal if fmt == "v2" else envelope.seal_v1
-    return _incoming(name, worker, seal(worker, dev, CREATED, events, WORKERS[worker].key), events, fmt)
+    return _incoming(name, worker, envelope.seal(worker, dev, CREATED, events, WORKERS[worker].key), events)
 
 
 @st.composite
@@ -184,10 +175,12 @@ def files_of(draw, logs) -> list[Incoming]:
             chosen = set(range(draw(st.integers(1, len(events)))))
         else:
             chosen = draw(st.sets(st.sampled_from(range(len(events)))))
-        for i in list(chosen):
-            chosen |= deps[i]
-        distinct.append(seal_file(dev, [events[i] for i in sorted(chosen)], f"{DEVICES[dev]}/{dev}-{k}.json",
-                                  draw(st.sampled_from(FORMATS))))
+        while True:
+            needed = set().union(chosen, *(deps[i] for i in chosen))
+            if needed == chosen:
+                break
+            chosen = needed
+        distinct.append(seal_file(dev, [events[i] for i in sorted(chosen)], f"{DEVICES[dev]}/{dev}-{k}.json"))
     repeats = draw(st.lists(st.sampled_from(distinct), max_size=3))
     return draw(st.permutations(distinct + repeats))
 
@@ -202,10 +195,6 @@ def all_events(files: list[Sealed]) -> dict[str, dict]:
     return {e["id"]: e for f in files for e in f.events}
 
 
-def old_format_names(files: list[Sealed]) -> list[str]:
-    return sorted(f.name for f in files if f.fmt == "v1")
-
-
 # --- the laws ------------------------------------------------------------------------------------------
 
 
@@ -218,7 +207,6 @@ def test_merge_is_commutative_and_takes_every_honest_event_once(sc, rnd):
     a, b = run_merge(KNOWN, files), run_merge(KNOWN, shuffled)
     assert a.skipped == [] and a.flags == []  # honest files: all trusted, nothing to flag
     assert sorted(a.taken) == sorted(f.name for f in files)
-    assert sorted(a.old_format) == sorted(b.old_format) == old_format_names(files)
     assert len(ids(a)) == len(set(ids(a)))  # each event once, however often it came
     assert set(ids(a)) == set(all_events(files))
     assert {e["id"]: e for e in a.new_events} == {e["id"]: e for e in b.new_events}
@@ -301,14 +289,15 @@ def test_a_forged_duplicate_id_gives_the_same_result_in_any_order(logs, data):
     dev = data.draw(st.sampled_from(sorted(DEVICES)))
     events, _ = logs[dev]
     if not events:
-        events = [make_event([NOW, 0], dev, DEVICES[dev], "visit", "Vx", "create",
-                             {"household": sorted(GRID_HH[WORKERS[DEVICES[dev]].grid])[0], "note": ""})]
+        events = [make_event([NOW, 0], dev, DEVICES[dev], "visit", f"V{dev}-1", "create",
+                             {"household": sorted(GRID_HH[WORKERS[DEVICES[dev]].grid])[0], "mode": "door",
+                              "outcome": "met", "note": "", "at": CREATED, "worker": DEVICES[dev]})]
     victim = data.draw(st.sampled_from(events))
     forged = copy.deepcopy(victim)
-    forged["data"]["note"] = "伪造" if victim["data"].get("note") != "伪造" else "另一个"
-    honest = seal_file(dev, events, f"{DEVICES[dev]}/{dev}.json", data.draw(st.sampled_from(FORMATS)))
-    evil = seal_file(dev, [forged], f"{DEVICES[dev]}/{dev}.sync-conflict-20261125-101010-ABCDEFG.json",
-                     data.draw(st.sampled_from(FORMATS)))
+    text = "asked" if victim["kind"] == "finding" and victim["op"] == "create" else "note"
+    forged["data"][text] = "伪造" if victim["data"].get(text) != "伪造" else "另一个"
+    honest = seal_file(dev, events, f"{DEVICES[dev]}/{dev}.json")
+    evil = seal_file(dev, [forged], f"{DEVICES[dev]}/{dev}.sync-conflict-20261125-101010-ABCDEFG.json")
     results = [run_merge(KNOWN, order) for order in ([honest, evil], [evil, honest], [evil, honest, evil])]
     for r in results:
         assert r.skipped == []
@@ -339,23 +328,17 @@ def altered(f: Sealed, how: str, at: int) -> Sealed:
     worker = f.folder_worker
     name = f.name.replace(".json", "-altered.json")
     obj = copy.deepcopy(f.opened.obj)
-    if f.fmt == "v1":
-        if how == "other_key" or not obj["events"]:
-            obj["hmac"] = envelope.sign(obj, WORKERS["W02" if worker != "W02" else "W01"].key)
-        else:
-            obj["events"][at % len(obj["events"])]["data"]["altered"] = True
-        return _incoming(name, worker, _dump(obj), obj["events"], "v1")
     if how == "other_key":
         other = "W02" if worker != "W02" else "W01"
         raw = envelope.seal(worker, obj["device"], CREATED, f.events, WORKERS[other].key)
-        return _incoming(name, worker, raw, f.events, "v2")
+        return _incoming(name, worker, raw, f.events)
     if how == "sealed":
         obj["sealed"] = _flip(obj["sealed"], at)
     elif how == "nonce":
         obj["nonce"] = _flip(obj["nonce"], at)
     else:  # a header field, bound to the payload as associated data
         obj[how] = obj[how] + "x"
-    return _incoming(name, worker, _dump(obj), f.events, "v2")
+    return _incoming(name, worker, _dump(obj), f.events)
 
 
 @LAWS
@@ -370,6 +353,5 @@ def test_altered_files_are_skipped_whole_and_change_nothing(sc, data):
     honest, with_bad = run_merge(KNOWN, files), run_merge(KNOWN, mixed)
     assert sorted((s.name, s.reason) for s in with_bad.skipped) == sorted((f.name, "sync.bad_signature") for f in bad)
     assert sorted(with_bad.taken) == sorted(honest.taken)
-    assert sorted(with_bad.old_format) == sorted(honest.old_format)
     assert {e["id"]: e for e in with_bad.new_events} == {e["id"]: e for e in honest.new_events}
     assert with_bad.flags == honest.flags == []

@@ -19,7 +19,8 @@ from gridtui.store import Store
 
 def _events(n, start=0):
     return [
-        make_event([1_000 + i, 0], "devA", "W01", "household", f"H{i}", "create", {"head": f"住户{i}", "people": i % 5})
+        make_event([1_000 + i, 0], "devA", "W01", "household", f"H{i}", "create",
+                   {"building": "B01", "room": f"{100 + i}", "head": f"住户{i}", "people": i % 5})
         for i in range(start, start + n)
     ]
 

@@ -67,6 +67,19 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def sign_v1(obj: dict, key: str) -> str:
+    body = {k: v for k, v in obj.items() if k != "hmac"}
+    return hmac.new(key.encode("utf-8"), envelope.canonical(body), hashlib.sha256).hexdigest()
+
+
+def seal_v1(worker: str, device: str, created: str, events: list[dict], key: str, **extra) -> bytes:
+    """A file of the first format (events in clear, HMAC-signed), as gridtui wrote before encryption."""
+    obj = {"format": envelope.FORMAT_V1, "worker": worker, "device": device, "created": created, "events": events,
+           **extra}
+    obj["hmac"] = sign_v1(obj, key)
+    return _dump(obj)
+
+
 def visit_event(dev, by, household, ms, c=0, note="上门走访", **kw):
     data = {"household": household, "mode": "door", "outcome": "met", "note": note,
             "at": "2026-11-25T10:00:00+08:00", "worker": by}
@@ -158,8 +171,7 @@ class Site:
 
     def seal_v1(self, worker: str, device: str, events: list[dict], key: str | None = None, **extra) -> bytes:
         """A gridtui-sync/1 file (events in clear, HMAC), as gridtui wrote before encryption."""
-        return envelope.seal_v1(worker, device, CREATED, events, self.keys.get(worker, "k") if key is None else key,
-                                **extra)
+        return seal_v1(worker, device, CREATED, events, self.keys.get(worker, "k") if key is None else key, **extra)
 
     def open_file(self, rel: str, worker: str | None = None) -> dict:
         """The whole content (header, events, ack) of a file in to-office/, opened with the worker's key."""
@@ -251,9 +263,9 @@ def bad_envelope_v1(site, mp):
     e = visit_event("cafe0001", "W01", "H02", now_ms())
     obj = json.loads(site.seal_v1("W01", "cafe0001", [e]))
     obj["events"] = {"0": e}
-    obj["hmac"] = envelope.sign(obj, site.keys["W01"])
-    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_envelope",
-                zh="文件缺少或写错了字段 events", refused={e["id"]})
+    obj["hmac"] = sign_v1(obj, site.keys["W01"])
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.old_format",
+                zh="旧版 gridtui 写的未加密文件", refused={e["id"]})
 
 
 def bad_wrong_key(site, mp):
@@ -265,7 +277,7 @@ def bad_wrong_key(site, mp):
 def bad_wrong_key_v1(site, mp):
     e = visit_event("cafe0001", "W01", "H02", now_ms())
     return dict(name="W01/cafe0001.json", data=site.seal_v1("W01", "cafe0001", [e], key="stolen-guess"),
-                reason="sync.bad_signature", zh="无法用该网格员的密钥打开", refused={e["id"]})
+                reason="sync.old_format", zh="请更新该电脑上的 gridtui", refused={e["id"]})
 
 
 def bad_tampered(site, mp):
@@ -343,7 +355,7 @@ def bad_tampered_v1(site, mp):
     obj = json.loads(site.seal_v1("W01", site.devices["W01"], mine))
     target = next(e for e in obj["events"] if e["kind"] == "visit" and e["data"]["note"] == "第二次")
     target["data"]["note"] = "改过的"
-    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_signature", zh="文件被改动过")
+    return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.old_format", zh="不予采用")
 
 
 def bad_unknown_worker(site, mp):
@@ -537,15 +549,7 @@ def _cut_mid_header(site) -> bytes:
     return full[:i]
 
 
-def _cut_mid_character(site) -> bytes:
-    # A /2 file is ASCII; an old /1 file carries the notes in clear, so a copy can stop inside a character.
-    full = site.seal_v1("W01", site.devices["W01"], list(site.my_events("W01").values()))
-    i = full.index(NOTE.encode())
-    return full[: i + 1]  # one byte into a three-byte character
-
-
-@pytest.mark.parametrize("cut", [_cut_mid_sealed, _cut_mid_header, _cut_mid_character],
-                         ids=["mid-sealed", "mid-header", "mid-character-v1"])
+@pytest.mark.parametrize("cut", [_cut_mid_sealed, _cut_mid_header], ids=["mid-sealed", "mid-header"])
 def test_a_file_cut_anywhere_is_reported_truncated_with_retry(site, cut):
     site.record("W01", "H01", note=NOTE)
     site.sync("W01")
@@ -554,13 +558,10 @@ def test_a_file_cut_anywhere_is_reported_truncated_with_retry(site, cut):
     assert [(s.reason, s.retry) for s in report.skipped] == [("sync.truncated", True)]
 
 
-@pytest.mark.parametrize("fmt", ["v2", "v1"])
-def test_every_prefix_of_a_sync_file_parses_as_truncated(site, fmt):
+def test_every_prefix_of_a_sync_file_parses_as_truncated(site):
     site.record("W01", "H01", [{"role": "service", "category": "repair", "asked": "下水道堵塞"}], note="独居老人")
     site.sync("W01")
     full = site.path(site.rel("W01")).read_bytes()
-    if fmt == "v1":
-        full = site.seal_v1("W01", site.devices["W01"], list(site.my_events("W01").values()), ack={"d": [1, 2]})
     assert envelope.parse(full).reason is None
     wrong = [i for i in range(1, len(full)) if envelope.parse(full[:i]).reason != "sync.truncated"]
     assert wrong == [], f"{len(wrong)} of {len(full) - 1} prefixes misread, e.g. …{full[:wrong[0]][-20:]!r}"
@@ -570,14 +571,14 @@ def test_a_file_unreadable_mid_scan_is_reported_for_retry(site, monkeypatch):
     site.record("W01", "H01")
     site.sync("W01")
     target = site.path(site.rel("W01"))
-    real_read = pathlib.Path.read_bytes
+    real_open = os.open
 
-    def flaky(self):
-        if self == target:
+    def flaky(path, *a, **kw):
+        if pathlib.Path(path) == target:
             raise PermissionError(errno.EACCES, "locked by the sync client")
-        return real_read(self)
+        return real_open(path, *a, **kw)
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", flaky)
+    monkeypatch.setattr(os, "open", flaky)
     report = site.merge()
     assert [(s.name, s.reason, s.retry) for s in report.skipped] == [(site.rel("W01"), "sync.truncated", True)]
 
@@ -892,23 +893,11 @@ def test_envelope_round_trip_and_independent_decryption():
     assert _independent_open(again, key) == _independent_open(obj, key)
 
 
-def test_old_envelope_round_trip_and_independent_hmac():
-    key = "密钥-key-🔑"
-    events = [visit_event("d1", "W01", "H01", 1_732_500_000_000, note="备注 \"引号\" \\ 和换行\n")]
-    raw = envelope.seal_v1("W01", "d1", CREATED, events, key, ack={"d1": [1, 2]})
-    opened = envelope.parse(raw)
-    assert opened.reason is None
-    obj = opened.obj
-    assert (obj["format"], obj["worker"], obj["device"], obj["created"], obj["events"], obj["ack"]) == (
-        "gridtui-sync/1", "W01", "d1", CREATED, events, {"d1": [1, 2]})
-    body = {k: v for k, v in obj.items() if k != "hmac"}
-    payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    assert obj["hmac"] == hmac.new(key.encode("utf-8"), payload, hashlib.sha256).hexdigest()
-    assert envelope.unseal(obj, key) == (obj, None)
-    assert envelope.unseal(obj, key + "x") == (None, "sync.bad_signature")
-    tampered = copy.deepcopy(obj)
-    tampered["events"][0]["data"]["note"] = "别的"
-    assert envelope.unseal(tampered, key) == (None, "sync.bad_signature")
+def test_a_file_of_the_first_format_is_recognised_and_refused_unparsed():
+    events = [visit_event("d1", "W01", "H01", 1_732_500_000_000, note="备注")]
+    raw = seal_v1("W01", "d1", CREATED, events, "密钥", ack={"d1": [1, 2]})
+    assert envelope.parse(raw).reason == "sync.old_format"
+    assert envelope.parse(raw.replace(b"gridtui-sync/1", b"gridtui-sync/7")).reason == "sync.bad_format"
 
 
 def test_write_atomic_never_shows_a_partial_file_under_a_json_name(tmp_path, monkeypatch):
@@ -1053,50 +1042,26 @@ def test_a_worker_moved_to_another_grid_can_still_send_new_visits(site):
     assert new <= site.office_events().keys()
 
 
-# --- the old clear format (gridtui-sync/1) is still read ---------------------------------------------
+# --- the old clear format (gridtui-sync/1) is refused: it cannot be authenticated before parsing ---------
 
 
-def test_an_old_format_file_from_an_enrolled_worker_is_taken_and_reported(site):
+def test_an_old_format_file_is_refused_and_its_records_come_once_the_laptop_is_updated(site):
     site.record("W01", "H01", [{"role": "safety", "category": "gas", "asked": "燃气管老化"}], note="旧版记录的")
     site.record("W02", "H03", note="新版记录的")
     site.sync("W02")
     mine = site.my_events("W01")
     old_rel = site.rel("W01")  # W01's laptop still runs a gridtui from before encryption
     site.put(old_rel, site.seal_v1("W01", site.devices["W01"], list(mine.values())))
-    report = site.merge()
-    assert report.skipped == [] and sorted(report.taken) == sorted([old_rel, site.rel("W02")])
-    assert report.old_format == [old_rel]  # the /2 file of W02 is not reported
+    res = site.merge_cli()
+    assert res.exit_code == 1, res.output
+    assert f"跳过 {old_rel}：旧版 gridtui 写的未加密文件，不予采用；请更新该电脑上的 gridtui 再同步一次" in res.output
     held = site.office_events()
-    assert all(held[i] == e for i, e in mine.items())
-    assert set(site.my_events("W02")) <= held.keys()
-    # Once the laptop is updated and syncs, its file is /2 and no longer reported.
+    assert not set(mine) & held.keys() and set(site.my_events("W02")) <= held.keys()
+    # Updated, the laptop writes everything it holds again, now sealed: nothing was lost.
     site.sync("W01")
     again = site.merge()
-    assert (again.taken, again.old_format, again.new_events, again.skipped) == ([old_rel], [], 0, [])
-
-
-def test_the_merge_command_names_each_old_format_file(site):
-    site.record("W01", "H01", note="旧版记录的")
-    site.record("W02", "H03")
-    site.sync("W02")
-    old_rel = site.rel("W01")
-    mine = site.my_events("W01")
-    site.put(old_rel, site.seal_v1("W01", site.devices["W01"], list(mine.values())))
-    res = site.merge_cli()
-    assert res.exit_code == 0, res.output
-    assert res.output.startswith("采用文件 2 个")
-    old_lines = [ln for ln in res.output.splitlines() if "旧版未加密格式" in ln]
-    assert old_lines == [f"  {old_rel}：旧版未加密格式（已接收）；请更新该电脑上的 gridtui 并同步一次"]
-    assert set(mine) <= site.office_events().keys()
-
-
-def test_an_old_format_file_of_an_enrolled_worker_with_a_forged_author_is_still_refused(site):
-    # The /1 rules are unchanged: signed with W01's key, but carrying W02's record.
-    theirs = visit_event("cafe0002", "W02", "H03", now_ms())
-    site.put("W01/cafe0002.json", site.seal_v1("W01", "cafe0002", [theirs]))
-    report = site.merge()
-    assert [(s.name, s.reason) for s in report.skipped] == [("W01/cafe0002.json", "sync.wrong_author")]
-    assert report.old_format == [] and theirs["id"] not in site.office_events()
+    assert (again.taken, again.skipped) == ([old_rel], [])
+    assert all(site.office_events()[i] == e for i, e in mine.items())
 
 
 # --- /2 files refused beside good ones in the same folder -----------------------------------------------
@@ -1153,20 +1118,6 @@ def test_an_altered_v2_file_is_refused_while_the_good_ones_beside_it_are_taken(s
 # --- the worker reads the office's file -----------------------------------------------------------------
 
 
-def test_a_worker_still_takes_an_old_format_office_file(site):
-    site.record("W01", "H01", note="我的记录")
-    mine = site.my_events("W01")
-    newest = max(e["t"] for e in mine.values())
-    news = visit_event("office", "office", "H02", now_ms(), note="办公室的记录")
-    (site.shared / "to-worker" / "W01.json").write_bytes(
-        site.seal_v1("W01", "office", [news], ack={site.devices["W01"]: newest}))
-    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
-        result = sync_worker.sync(s, site.homes["W01"])
-    assert (result.office_file, result.received, result.refused, result.unsynced) == (None, 1, 0, 0)
-    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
-        assert {e["id"]: e for e in s.events()}[news["id"]] == news
-
-
 def _office_v1_tampered(site, news):
     obj = json.loads(site.seal_v1("W01", "office", [news], ack={}))
     obj["events"][0]["data"]["note"] = "改过的"
@@ -1198,7 +1149,8 @@ def test_a_worker_refuses_an_office_file_it_cannot_trust_and_still_sends(site, m
     news = visit_event("office", "office", "H02", now_ms(), note="办公室的记录")
     (site.shared / "to-worker" / "W01.json").write_bytes(make(site, news))
     res = site.sync("W01")
-    assert "未读取办公室文件：无法用该网格员的密钥打开" in res.output
+    why = "旧版 gridtui 写的未加密文件" if "v1" in make.__name__ else "无法用该网格员的密钥打开"
+    assert f"未读取办公室文件：{why}" in res.output
     with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
         assert news["id"] not in {e["id"] for e in s.events()}
     assert {e["id"]: e for e in site.open_file(site.rel("W01"))["events"]} == mine  # mine still sent

@@ -18,14 +18,12 @@ from ..events import Conflict
 from ..home import office_store
 from ..roster import roster_events
 from ..store import Store, gc_paused, local_now
-from ..sync import envelope
-from ..sync.merge import Flag, Incoming, Skipped, merge
+from .. import safefs
+from ..sync import envelope, folder
+from ..sync.merge import Flag, Incoming, Office, Skipped, merge
 from ..vault import Unlock
 from .ledger import Ledger
 from .roster_csv import load_roster
-
-TO_OFFICE = "to-office"
-TO_WORKER = "to-worker"
 
 
 class OfficeError(UserError):
@@ -43,10 +41,7 @@ def _ledger(store: Store) -> Ledger:
     return Ledger(store.db(Ledger.FILE))
 
 
-def require_shared(shared: Path) -> Path:
-    if not Path(shared).is_dir():
-        raise OfficeError("sync.no_shared", path=shared)
-    return Path(shared)
+require_shared = folder.require
 
 
 # --- init and enroll -----------------------------------------------------------------------------
@@ -106,13 +101,7 @@ def sensitive_exports(home: Path, unlock: Unlock | None = None) -> list[dict]:
         return ledger.exports()
 
 
-def _withdraw(shared: Path, worker: str) -> bool:
-    path = shared / TO_WORKER / f"{worker}.json"
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    return True
+_withdraw = folder.withdraw
 
 
 # --- publish ------------------------------------------------------------------------------------
@@ -182,7 +171,7 @@ def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tupl
             # Workers need names and phones at the door, never full ID numbers: the office keeps those.
             events = [privacy.for_field(e) for e in by_grid.get(w.grid, [])]
             data = envelope.seal(w.id, "office", store.now_iso(), events, w.key, ack=acked.get(w.id, {}))
-            envelope.write(shared / TO_WORKER / f"{w.id}.json", data)
+            folder.write(shared, folder.to_worker(shared, w.id), data)
             out.append((w.id, len(events)))
         return out
 
@@ -198,7 +187,6 @@ class MergeReport:
     skipped: list[Skipped] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
-    old_format: list[str] = field(default_factory=list)  # files taken that are not encrypted yet
 
 
 # Bookkeeping fields that change with every edit; a clash on them alone is not worth a line.
@@ -219,33 +207,6 @@ def clashes(conflicts) -> list[Conflict]:  # noqa: ANN001 - iterable of Conflict
     return list(out.values())
 
 
-def _scan(shared: Path) -> tuple[list[tuple[str, str, Path]], list[Skipped]]:
-    """Candidate files below to-office/<worker>/, and those skipped by name alone."""
-    root = shared / TO_OFFICE
-    found, skipped = [], []
-    if not root.is_dir():
-        return found, skipped
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        for path in sorted(p for p in folder.iterdir() if p.is_file()):
-            name = f"{folder.name}/{path.name}"
-            if envelope.is_temp_name(path.name):
-                skipped.append(Skipped(name, "sync.temp_file", retry=True))
-            elif not path.name.endswith(".json"):
-                skipped.append(Skipped(name, "sync.not_sync_file"))
-            else:
-                found.append((name, folder.name, path))
-    return found, skipped
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        if path.stat().st_size > envelope.MAX_FILE_BYTES:
-            return None
-        return path.read_bytes()
-    except OSError:
-        return b""  # vanished or unreadable mid-scan: report as truncated, retry next time
-
-
 def merge_folder(
     home: Path,
     shared: Path,
@@ -255,41 +216,50 @@ def merge_folder(
 ) -> MergeReport:
     shared = require_shared(shared)
     report = MergeReport()
-    found, report.skipped = _scan(shared)
+    found = folder.scan(shared)
+    report.skipped = [Skipped(name, reason, retry=retry) for name, reason, retry in found.skipped]
     with _open(home, unlock, load=False) as store:
         ledger = _ledger(store)
         try:
             done = ledger.merged_digests()
-            incoming = []
-            for name, worker, path in found:
-                raw = _read(path)
-                if progress:
-                    progress(1)
-                if raw is None:
-                    report.skipped.append(Skipped(name, "sync.too_large", {"mb": path.stat().st_size // 1_000_000}))
+            # A first look only hashes, file by file, so an unchanged folder merges without loading
+            # the store; what changed is read again when the merge reaches it.
+            changed = []
+            for f in found.files:
+                try:
+                    digest = hashlib.sha256(folder.read(f.path)).hexdigest()
+                except (safefs.Unreadable, FileNotFoundError) as exc:
+                    report.skipped.append(_unreadable(f.name, exc))
+                    if progress:
+                        progress(1)
                     continue
-                digest = hashlib.sha256(raw).hexdigest()
                 if digest in done:
                     report.unchanged += 1
-                    continue
-                incoming.append(Incoming(name, worker, envelope.parse(raw), digest))
-            if not incoming:
+                    if progress:
+                        progress(1)
+                else:
+                    changed.append(f)
+            if not changed:
                 return report
             store.load()
-            ents = store.state.entities
-            grid_households: dict[str, set[str]] = {}
-            for hid, h in ents["household"].items():
-                grid = ents["building"].get(h.get("building", ""), {}).get("grid")
-                grid_households.setdefault(grid, set()).add(hid)
-            known = {e["id"]: e for e in store.iter_events()}
+            office = Office({e["id"]: e for e in store.iter_events()}, store.state.entities, grid_households(store))
 
-            def household_of(kind: str, eid: str) -> str | None:
-                return ents.get(kind, {}).get(eid, {}).get("household")
+            def incoming():
+                for f in changed:
+                    try:
+                        raw = folder.read(f.path)
+                    except (safefs.Unreadable, FileNotFoundError) as exc:
+                        report.skipped.append(_unreadable(f.name, exc))
+                        continue
+                    finally:
+                        if progress:
+                            progress(1)
+                    digest = hashlib.sha256(raw).hexdigest()
+                    # The envelope keeps the sealed text, the raw bytes go now.
+                    yield Incoming(f.name, f.worker, envelope.parse(raw), digest)
 
             with gc_paused():
-                # Handed over, not kept: the merge lets go of each file's sealed text once opened.
-                files, incoming = incoming, None
-                result = merge(known, files, ledger.workers(), grid_households, household_of, now_ms(), consume=True)
+                result = merge(office, incoming(), ledger.workers(), now_ms())
             # Receipts, then events, then the files' hashes: a merge cut short anywhere only means
             # the files are read again next time, and the set union makes that harmless.
             now = store.now_iso()
@@ -304,8 +274,21 @@ def merge_folder(
     report.new_events = len(result.new_events)
     report.skipped += result.skipped
     report.flags = result.flags
-    report.old_format = result.old_format
     return report
+
+
+def _unreadable(name: str, exc: Exception) -> Skipped:
+    if isinstance(exc, safefs.Unreadable):
+        return Skipped(name, exc.reason, dict(exc.args_), retry=exc.reason == "sync.truncated")
+    return Skipped(name, "sync.truncated", retry=True)  # vanished mid-scan: retry next time
+
+
+def grid_households(store: Store) -> dict[str, set[str]]:
+    ents = store.state.entities
+    out: dict[str, set[str]] = {}
+    for hid, h in ents["household"].items():
+        out.setdefault(ents["building"].get(h.get("building", ""), {}).get("grid"), set()).add(hid)
+    return out
 
 
 # --- findings ------------------------------------------------------------------------------------

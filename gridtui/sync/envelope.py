@@ -5,19 +5,20 @@
 
 ``sealed`` is AES-256-GCM, under a key derived from the worker's enrolment key (HKDF), of the JSON
 object ``{"events": [...], "ack": {...}}``; the four header fields are its associated data, so a
-file that was altered anywhere, or sealed for another worker, does not open. Files of the first
-format (``gridtui-sync/1``: events in clear, signed with HMAC) are still read, never written.
+file that was altered anywhere, or sealed for another worker, does not open.
 
-Reading never raises on bad input: it returns the reason, so one bad file is reported and skipped
-while the others go on.
+Anyone can drop a file in the shared folder, so reading trusts nothing before the key has spoken:
+the envelope must be a flat object of strings (checked on the bytes, before any JSON is built, so a
+deeply nested or number-stuffed file costs nothing), and only an authenticated payload is parsed —
+with bounded numbers. Reading never raises on bad input: it returns the reason, so one bad file is
+reported and skipped while the others go on. Files of the first format (``gridtui-sync/1``, events in
+clear) are recognised and refused: they cannot be authenticated before they are parsed.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -28,10 +29,13 @@ from ..atomic import TEMP_SUFFIX, write_atomic
 from ..events import share_strings
 
 FORMAT = "gridtui-sync/2"
-FORMAT_V1 = "gridtui-sync/1"  # events in clear, HMAC-signed: read for files written before encryption
+FORMAT_V1 = "gridtui-sync/1"  # events in clear: written before encryption, refused since
 HEADER = ("format", "worker", "device", "created")
+ENVELOPE = frozenset(HEADER + ("nonce", "sealed"))
 # ~200k events; anything bigger is not a worker's day of visits (base64 makes /2 a third bigger)
 MAX_FILE_BYTES = 96 * 1024 * 1024
+_MAX_HEADER_CHARS = 64  # worker, device and created are short; the office's terminal shows them
+_MAX_DIGITS = 19  # a clock stamp in ms has 13; a bigger number is an attack on the parser
 
 # Sync tools write a file under a temporary name, then rename it: such a file is still arriving.
 _TEMP_PATTERNS = (
@@ -39,6 +43,7 @@ _TEMP_PATTERNS = (
     re.compile(r"^~syncthing~.*\.tmp$"),
     re.compile(r"^\..*" + re.escape(TEMP_SUFFIX) + r"$"),
 )
+
 
 
 def canonical(obj: dict) -> bytes:
@@ -57,21 +62,6 @@ def seal(worker: str, device: str, created: str, events: list[dict], key: str, *
                   "sealed": base64.b64encode(sealed).decode("ascii")})
 
 
-# --- the first format, read only --------------------------------------------------------------------
-
-
-def sign(obj: dict, key: str) -> str:
-    body = {k: v for k, v in obj.items() if k != "hmac"}
-    return hmac.new(key.encode("utf-8"), canonical(body), hashlib.sha256).hexdigest()
-
-
-def seal_v1(worker: str, device: str, created: str, events: list[dict], key: str, **extra: object) -> bytes:
-    """A /1 file, as gridtui wrote before encryption (kept to test that the merge still reads them)."""
-    obj = {"format": FORMAT_V1, "worker": worker, "device": device, "created": created, "events": events, **extra}
-    obj["hmac"] = sign(obj, key)
-    return _dump(obj)
-
-
 # --- reading ----------------------------------------------------------------------------------------
 
 
@@ -86,10 +76,8 @@ def is_temp_name(name: str) -> bool:
 
 @dataclass
 class Opened:
-    """A sync file read from disk: the object if it parsed, else why not (an i18n key + args).
-
-    For a /2 file the object holds the header and the still-sealed payload until :func:`unseal`.
-    """
+    """A sync file's envelope read from bytes: the header and the still-sealed payload, else why not
+    (an i18n key + args)."""
 
     obj: dict | None = None
     reason: str | None = None
@@ -97,17 +85,19 @@ class Opened:
     retry: bool = False  # a half-copied file: try again next time, never delete it
 
 
-_FIELDS = {
-    FORMAT: (("worker", str), ("device", str), ("nonce", str), ("sealed", str)),
-    FORMAT_V1: (("worker", str), ("device", str), ("events", list), ("hmac", str)),
-}
-
-
 def parse(raw: bytes) -> Opened:
+    """The envelope of a file, checked on its bytes before anything is built from them.
+
+    An envelope is one flat object of short fields and base64 text: no brackets but its own two
+    braces. Counting bytes (fast, in C) rules out every nested or array-stuffed file before the JSON
+    parser sees it, so parsing what is left costs no more memory than the file itself.
+    """
     if len(raw) > MAX_FILE_BYTES:
         return Opened(reason="sync.too_large", args={"mb": len(raw) // 1_000_000})
     if not raw.strip():
         return Opened(reason="sync.truncated", retry=True)  # created, not yet filled by the copy
+    if raw.count(b"{") != 1 or raw.count(b"}") > 1 or b"[" in raw or b"]" in raw:
+        return _not_flat(raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -115,22 +105,41 @@ def parse(raw: bytes) -> Opened:
             return Opened(reason="sync.truncated", retry=True)
         return Opened(reason="sync.not_json")
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_int=_bounded_int, parse_float=_no_float, parse_constant=_no_float)
     except json.JSONDecodeError as exc:
         if _looks_cut(text, exc):
             return Opened(reason="sync.truncated", retry=True)
         return Opened(reason="sync.not_json")
-    if not isinstance(obj, dict):
+    except ValueError:  # a number too long
         return Opened(reason="sync.not_json")
-    fields = _FIELDS.get(obj.get("format"))
-    if fields is None:
-        return Opened(reason="sync.bad_format", args={"format": str(obj.get("format"))[:40]})
-    for field, kind in fields:
-        if not isinstance(obj.get(field), kind):
+    if type(obj) is not dict:
+        return Opened(reason="sync.not_json")
+    if obj.get("format") != FORMAT:
+        return _other_format(obj.get("format"))
+    for field in sorted(ENVELOPE):
+        if type(obj.get(field)) is not str:
             return Opened(reason="sync.bad_envelope", args={"field": field})
-    if obj["format"] == FORMAT_V1:
-        share_strings(e for e in obj["events"] if isinstance(e, dict))
+    extra = sorted(set(obj) - ENVELOPE)
+    if extra:
+        return Opened(reason="sync.bad_envelope", args={"field": extra[0][:_MAX_HEADER_CHARS]})
+    for field in HEADER:
+        if len(obj[field]) > _MAX_HEADER_CHARS:
+            return Opened(reason="sync.bad_envelope", args={"field": field})
     return Opened(obj=obj)
+
+
+def _not_flat(raw: bytes) -> Opened:
+    """Not an envelope of this format: the first format (events in clear), another, or garbage."""
+    found = re.search(rb'"format"\s*:\s*"([A-Za-z0-9./_-]{0,40})"', raw[:4096])
+    if found and found.group(1) != FORMAT.encode():
+        return _other_format(found.group(1).decode("ascii"))
+    return Opened(reason="sync.not_json")
+
+
+def _other_format(found: object) -> Opened:
+    if found == FORMAT_V1:
+        return Opened(reason="sync.old_format")
+    return Opened(reason="sync.bad_format", args={"format": str(found)[:40]})
 
 
 def _looks_cut(text: str, exc: json.JSONDecodeError) -> bool:
@@ -143,28 +152,48 @@ def _looks_cut(text: str, exc: json.JSONDecodeError) -> bool:
     return not rest or (len(rest) < 5 and rest.isalpha())  # at the end, or inside true/false/null
 
 
+def _bounded_int(digits: str) -> int:
+    if len(digits) > _MAX_DIGITS:
+        raise ValueError("number too long")
+    return int(digits)
+
+
+def _no_float(text: str) -> float:
+    raise ValueError("no fractions in sync data")
+
+
+def loads_payload(plain: bytes) -> object:
+    """JSON from an authenticated payload, with numbers bounded; raises ValueError on anything else."""
+    try:
+        return json.loads(plain.decode("utf-8"), parse_int=_bounded_int, parse_float=_no_float,
+                          parse_constant=_no_float)
+    except RecursionError:  # nested deeper than the parser will go
+        raise ValueError("nested too deep") from None
+
+
 def unseal(obj: dict, key: str) -> tuple[dict | None, str | None]:
     """The whole file (header, events, ack) if it is ``key``'s worker's and unaltered; else why not."""
-    if obj.get("format") == FORMAT_V1:
-        ok = hmac.compare_digest(sign(obj, key), obj.get("hmac", ""))
-        return (obj, None) if ok else (None, "sync.bad_signature")
     head = {k: obj.get(k) for k in HEADER}
     try:
         nonce = base64.b64decode(obj["nonce"], validate=True)
         sealed = base64.b64decode(obj["sealed"], validate=True)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        return None, "sync.bad_signature"
+    if len(nonce) != crypto.NONCE_BYTES:
         return None, "sync.bad_signature"
     try:
         plain = crypto.Cipher(crypto.sync_key(key)).open_raw(nonce, sealed, canonical(head))
     except crypto.Tampered:
         return None, "sync.bad_signature"
+    del sealed
     try:
-        payload = json.loads(plain.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        payload = loads_payload(plain)
+    except ValueError:  # includes UnicodeDecodeError and JSONDecodeError
         return None, "sync.bad_payload"
-    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+    if (type(payload) is not dict or type(payload.get("events")) is not list
+            or not {"events", "ack"}.issuperset(payload) or type(payload.get("ack", {})) is not dict):
         return None, "sync.bad_payload"
-    share_strings(e for e in payload["events"] if isinstance(e, dict))
+    share_strings(e for e in payload["events"] if type(e) is dict)
     # Only the header says who wrote the file: it is what the key and the associated data vouch for.
     whole = {**head, "events": payload["events"]}
     if "ack" in payload:

@@ -1,22 +1,34 @@
 """The office merge: a pure function from (what the office holds, files read) to what to add.
 
-The result is the set union of the events of every file that can be trusted, so it is the same
-for any order of files and any repetition. A file that cannot be trusted is skipped whole, with
-its reason, and never stops the others. Nothing here reads or writes disk.
+There is no server, so the merge is the server: a file sealed with a worker's key proves who wrote
+it, not that what it says is allowed. Every file is judged whole, and refused whole with one reason:
+
+1. its envelope and key (:mod:`gridtui.sync.envelope`): the worker's own folder, enrolled, enabled,
+   a device of theirs (a device belongs to the first worker whose events the office took from it);
+2. every event on its own (:func:`gridtui.rules.problem`): shape, types, vocabulary, dates, lengths —
+   the same check the app runs on what it writes — then its author, device and kind;
+3. every event the office does not hold yet, against the ledger: a worker creates records only in
+   their device's own id namespace, never one that exists, only in their grid's households, linked
+   to a visit or finding of the same household; changes only records of their grid; and names in
+   ``prev`` only changes of the same record, never one that sorts later and is not held (the fold
+   lets a change win over what it names).
+
+The result is the set union of the events of the files that pass, so it is the same for any order
+of files and any repetition; a file refused because it leans on another refused file is judged
+again until nothing changes. Files are opened one at a time and only their new events are kept, so
+memory grows with the largest file and what is new, not with the whole folder. No I/O here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import Iterable, Mapping
 
-from ..events import MAX_AHEAD_MS
-from .envelope import FORMAT_V1, Opened, canonical, unseal
+from .. import rules
+from ..events import KINDS, MAX_AHEAD_MS, sorts_after
+from .envelope import Opened, canonical, unseal
 
-# What a worker's device may write: visits and what they find. Roster and office decisions
-# (households, buildings, grids, workers) come only from the office.
-WORKER_KINDS = frozenset({"visit", "finding", "wish"})
-_EVENT_FIELDS = {"id": str, "t": list, "dev": str, "by": str, "kind": str, "eid": str, "op": str, "data": dict}
+WORKER_KINDS = rules.WORKER_KINDS
 FUTURE_MS = MAX_AHEAD_MS  # a day ahead: more than any time-zone mistake, less than a wrong date
 PAST_MS = 400 * 86_400_000
 
@@ -60,28 +72,53 @@ class MergeResult:
     flags: list[Flag] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # of taken files, to skip them next time
     received: dict[str, list[str]] = field(default_factory=dict)  # file → ids of events new from it
-    old_format: list[str] = field(default_factory=list)  # taken files still in clear (gridtui-sync/1)
 
 
-def _shape_ok(e: object) -> bool:
-    if not isinstance(e, dict):
-        return False
-    if any(not isinstance(e.get(k), tp) for k, tp in _EVENT_FIELDS.items()):
-        return False
-    t = e["t"]
-    return (len(t) == 2 and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in t)
-            and e["op"] in ("create", "set") and e["id"] == f"{e['dev']}.{t[0]}.{t[1]}")
+@dataclass
+class Office:
+    """What the merge needs to know of the office's ledger."""
+
+    known: Mapping[str, dict]  # every event held, by id
+    records: Mapping[str, Mapping[str, dict]]  # current records by kind and id (State.entities)
+    grid_households: Mapping[str, set[str]]  # household ids per grid
+
+    def __post_init__(self) -> None:
+        # Which worker a device belongs to: the author of the events taken from it (roster history
+        # included). Kept nowhere else, so it cannot be rolled back apart from the events.
+        owner: dict[str, str | None] = {}
+        for e in self.known.values():
+            by = e["by"]
+            if by != "office":
+                owner[e["dev"]] = by if owner.get(e["dev"], by) == by else None  # None: claimed twice
+        self.device_owner = owner
 
 
-def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo]) -> tuple[dict | None, Skipped | None]:
+@dataclass
+class _Candidate:
+    """A file whose envelope, key and events passed, reduced to the events the office lacks."""
+
+    name: str
+    digest: str
+    worker: str
+    device: str
+    fresh: list[dict]
+
+
+def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office) -> tuple[dict | None, Skipped | None]:
     """The file's whole content (events in clear) if its envelope can be trusted, else why not."""
     op = inc.opened
     if op.obj is None:
         return None, Skipped(inc.name, op.reason or "sync.not_json", op.args or {}, op.retry)
     obj = op.obj
-    who = obj["worker"]
+    who, device = obj["worker"], obj["device"]
+    if not rules.is_id(who):
+        return None, Skipped(inc.name, "sync.bad_envelope", {"field": "worker"})
     if who != inc.folder_worker:
         return None, Skipped(inc.name, "sync.wrong_folder", {"worker": who, "folder": inc.folder_worker})
+    if device == rules.OFFICE_DEVICE:
+        return None, Skipped(inc.name, "sync.wrong_direction")
+    if not rules.is_device(device):
+        return None, Skipped(inc.name, "sync.bad_envelope", {"field": "device"})
     info = workers.get(who)
     if info is None:
         return None, Skipped(inc.name, "sync.unknown_worker", {"worker": who})
@@ -90,92 +127,155 @@ def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo]) -> tuple[dict |
     whole, problem = unseal(obj, info.key)
     if whole is None:
         return None, Skipped(inc.name, problem or "sync.bad_signature", {"worker": who})
+    owner = office.device_owner.get(device, who)
+    if owner != who:
+        return None, Skipped(inc.name, "sync.device_of_other", {"worker": who, "device": device,
+                                                               "owner": owner or "?"})
     return whole, None
 
 
-def _event_problem(e: object, obj: dict) -> str | None:
-    if not _shape_ok(e):
-        return "sync.bad_event"
-    if e.get("train"):
-        return "sync.training"
-    if e["by"] != obj["worker"] or e["dev"] != obj["device"]:
-        return "sync.wrong_author"
-    if e["kind"] not in WORKER_KINDS:
+def event_problem(e: object, worker: str, device: str) -> str | None:
+    """Why one event may not come from ``worker``'s ``device`` at all (an i18n key), or None."""
+    if type(e) is dict and e.get("kind") in KINDS and e["kind"] not in WORKER_KINDS:
         return "sync.forbidden_kind"
+    if rules.problem(e) is not None:
+        return "sync.bad_event"
+    if e.get("train"):  # type: ignore[union-attr]
+        return "sync.training"
+    if e["by"] != worker or e["dev"] != device:  # type: ignore[index]
+        return "sync.wrong_author"
     return None
 
 
-def merge(
-    known: Mapping[str, dict],
-    files: Iterable[Incoming],
-    workers: Mapping[str, WorkerInfo],
-    grid_households: Mapping[str, set[str]],
-    household_of: Callable[[str, str], str | None],
-    now_ms: int,
-    consume: bool = False,
-) -> MergeResult:
+def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
+                flags: list[Flag]) -> _Candidate | Skipped:
+    whole, skipped = _open_file(inc, workers, office)
+    if whole is None:
+        return skipped  # type: ignore[return-value]
+    who, device = whole["worker"], whole["device"]
+    fresh = []
+    for e in whole["events"]:
+        bad = event_problem(e, who, device)
+        if bad:
+            eid = e.get("eid") if isinstance(e, dict) else None
+            why = (rules.problem(e) or "").partition(":")
+            return Skipped(inc.name, bad, {"worker": who, "id": eid[:64] if isinstance(eid, str) else "?",
+                                           "why": why[2] or why[0]})
+        held = office.known.get(e["id"])
+        if held is None:
+            fresh.append(e)
+        elif held != e:
+            flags.append(Flag(inc.name, e, "sync.forged_id"))
+    return _Candidate(inc.name, inc.digest, who, device, fresh)
+
+
+class _Batch:
+    """The records the candidate files create, so a change in one file to a record created in
+    another (the same worker's second laptop) is judged the same in any order."""
+
+    def __init__(self, files: list[_Candidate]) -> None:
+        self.creates: dict[tuple[str, str], set[str]] = {}
+        self.data: dict[tuple[str, str], dict] = {}
+        self.ids: dict[str, tuple[str, str]] = {}
+        for c in files:
+            for e in c.fresh:
+                key = (e["kind"], e["eid"])
+                self.ids[e["id"]] = key
+                if e["op"] == "create":
+                    self.creates.setdefault(key, set()).add(e["id"])
+                    self.data[key] = e["data"]
+
+
+def _judge(c: _Candidate, office: Office, batch: _Batch, workers: Mapping[str, WorkerInfo]) -> Skipped | None:
+    mine = office.grid_households.get(workers[c.worker].grid, set())
+    records = office.records
+
+    def record(kind: str, eid: str) -> dict | None:
+        return records.get(kind, {}).get(eid) or batch.data.get((kind, eid))
+
+    outside: list[str] = []
+    for e in c.fresh:
+        kind, eid, data = e["kind"], e["eid"], e["data"]
+        why = None
+        if e["op"] == "create":
+            home = data["household"]
+            if not rules.own_id(kind, c.device, eid):
+                why = "sync.foreign_id"
+            elif eid in records.get(kind, {}) or len(batch.creates[(kind, eid)]) > 1:
+                why = "sync.record_exists"
+            elif kind == "visit" and data["worker"] != c.worker:
+                why = "sync.wrong_author"
+            elif kind in ("finding", "wish"):
+                link, link_id = ("visit", data["visit"]) if kind == "finding" else ("finding", data["finding"])
+                linked = record(link, link_id)
+                if linked is None or linked.get("household") != home:
+                    why = "sync.bad_link"
+        else:
+            rec = record(kind, eid)
+            if rec is None:
+                why = "sync.unknown_record"
+            else:
+                home = rec.get("household")
+                for writer in (e.get("prev") or {}).values():
+                    seen = office.known.get(writer)
+                    target = (seen["kind"], seen["eid"]) if seen is not None else batch.ids.get(writer)
+                    # Naming an event that is not held is harmless unless it sorts later: the fold
+                    # would let this change win over it (an office decision not yet made, say).
+                    if target is None and sorts_after(writer, e) or target not in (None, (kind, eid)):
+                        why = "sync.bad_link"
+        if why is None and home not in mine:
+            outside.append(eid)
+            continue
+        if why is not None:
+            return Skipped(c.name, why, {"worker": c.worker, "id": eid})
+    if outside:
+        return Skipped(c.name, "sync.outside_grid", {"worker": c.worker, "n": len(outside), "id": outside[0]})
+    return None
+
+
+def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, WorkerInfo], now_ms: int) -> MergeResult:
     """Decide which events of ``files`` the office takes.
 
-    ``known``: the office's events by id. ``grid_households``: household ids per grid.
-    ``household_of(kind, eid)``: the household an existing visit/finding/wish belongs to.
-    With ``consume``, ``files`` is a list the caller no longer needs: it is emptied as the files are
-    opened, so each file's sealed text can be freed as soon as its events are out (~20% of the peak).
+    ``files`` may be a generator: each file is opened when reached and only its new events kept.
     """
     result = MergeResult()
-    trusted: list[tuple[str, str, dict]] = []  # (name, digest, content): not the Incoming, which holds the sealed text
-    pending = sorted(files, key=lambda i: i.name, reverse=True)
-    if consume:
-        files.clear()  # type: ignore[attr-defined]
-    while pending:
-        inc = pending.pop()
-        obj, problem = _open_file(inc, workers)
-        if obj is None:
-            result.skipped.append(problem)
-            continue
-        bad = next((p for p in (_event_problem(e, obj) for e in obj["events"]) if p), None)
-        if bad:
-            result.skipped.append(Skipped(inc.name, bad, {"worker": obj["worker"]}))
-            continue
-        trusted.append((inc.name, inc.digest, obj))
+    flags: list[Flag] = []
+    candidates: list[_Candidate] = []
+    for inc in files:
+        got = _first_pass(inc, workers, office, flags)
+        if isinstance(got, Skipped):
+            result.skipped.append(got)
+        else:
+            candidates.append(got)
+    candidates.sort(key=lambda c: c.name)
 
-    # Records created in any trusted file count as known, so a change in one file to a finding
-    # created in another (the same worker's second laptop) is judged the same in any order.
-    created = {(e["kind"], e["eid"]): e["data"].get("household")
-               for _, _, obj in trusted for e in obj["events"] if e["op"] == "create"}
-
-    def home_of(e: dict) -> str | None:
-        if e["op"] == "create":
-            return e["data"].get("household")
-        return household_of(e["kind"], e["eid"]) or created.get((e["kind"], e["eid"]))
+    while True:  # until no file is refused for leaning on another refused one
+        batch = _Batch(candidates)
+        refused = {c.name: why for c in candidates if (why := _judge(c, office, batch, workers)) is not None}
+        if not refused:
+            break
+        result.skipped.extend(refused.values())
+        candidates = [c for c in candidates if c.name not in refused]
 
     seen: dict[str, dict] = {}
-    for name, digest, obj in trusted:
-        grid = workers[obj["worker"]].grid
-        mine = grid_households.get(grid, set())
-        # A device sends all it ever wrote: what the office already holds as it is was judged when
-        # it came (a worker since moved to another grid can still send their new visits).
-        outside = [e for e in obj["events"] if known.get(e["id"]) != e and home_of(e) not in mine]
-        if outside:
-            result.skipped.append(Skipped(name, "sync.outside_grid",
-                                          {"worker": obj["worker"], "n": len(outside), "id": outside[0]["eid"]}))
-            continue
+    result.flags = [f for f in flags if f.file in {c.name for c in candidates}]
+    for c in candidates:
         fresh = []
-        for e in obj["events"]:
-            first = known.get(e["id"]) or seen.get(e["id"])
+        for e in c.fresh:
+            first = seen.get(e["id"])
             if first is not None:
                 if canonical(first) != canonical(e):
-                    result.flags.append(Flag(name, e, "sync.forged_id"))
+                    result.flags.append(Flag(c.name, e, "sync.forged_id"))
                 continue
             seen[e["id"]] = e
             fresh.append(e)
             if e["t"][0] - now_ms > FUTURE_MS:
-                result.flags.append(Flag(name, e, "sync.flag_future"))
+                result.flags.append(Flag(c.name, e, "sync.flag_future"))
             elif now_ms - e["t"][0] > PAST_MS:
-                result.flags.append(Flag(name, e, "sync.flag_past"))
-        result.taken.append(name)
-        if obj["format"] == FORMAT_V1:
-            result.old_format.append(name)
-        result.digests[name] = digest
-        result.received[name] = [e["id"] for e in fresh]
+                result.flags.append(Flag(c.name, e, "sync.flag_past"))
+        result.taken.append(c.name)
+        result.digests[c.name] = c.digest
+        result.received[c.name] = [e["id"] for e in fresh]
         result.new_events.extend(fresh)
+    result.skipped.sort(key=lambda s: s.name)
     return result

@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .. import rules, safefs
 from ..errors import UserError
 from ..home import load_config, real_store, save_config
 from ..store import Store
 from ..vault import Unlock
-from . import envelope
-from .merge import _shape_ok
-
-TO_OFFICE = "to-office"
-TO_WORKER = "to-worker"
+from . import envelope, folder
 
 
 class SyncError(UserError):
@@ -37,25 +34,34 @@ class SyncResult:
 
 
 def _office_file(shared: Path, worker: str, key: str) -> tuple[dict | None, str | None]:
-    path = shared / TO_WORKER / f"{worker}.json"
+    """The office's file for ``worker``, opened, or why not (an i18n key)."""
     try:
-        raw = path.read_bytes()
+        raw = folder.read(folder.to_worker(shared, worker))
     except FileNotFoundError:
         return None, "sync.no_office_file"
+    except safefs.Unreadable as exc:
+        return None, exc.reason
     opened = envelope.parse(raw)
+    del raw
     if opened.obj is None:
         return None, opened.reason
     if opened.obj["worker"] != worker:
         return None, "sync.bad_signature"
+    if opened.obj["device"] != rules.OFFICE_DEVICE:
+        return None, "sync.wrong_direction"  # a worker's own file put where the office's belongs
     return envelope.unseal(opened.obj, key)
 
 
 def _take_office_events(store: Store, obj: dict) -> tuple[int, int]:
-    """Add the office's events I do not have; my own unsynced events are never touched."""
+    """Add the office's events I do not have; my own unsynced events are never touched.
+
+    Each event passes the same check as everything the store holds; one that does not is refused
+    (counted), so a damaged office file cannot leave a value on this laptop that no screen can show.
+    """
     have = {e["id"]: e for e in store.iter_events()}
     new, refused = [], 0
     for e in obj["events"]:
-        if not _shape_ok(e) or e.get("train"):
+        if rules.problem(e) is not None or e.get("train"):
             refused += 1
             continue
         mine = have.get(e["id"])
@@ -66,9 +72,13 @@ def _take_office_events(store: Store, obj: dict) -> tuple[int, int]:
             refused += 1
     store.append(new)
     ack = (obj.get("ack") or {}).get(store.device)
-    if isinstance(ack, list) and ack != store.meta.get("acked_through"):
+    if _is_stamp(ack) and ack != store.meta.get("acked_through"):
         store.update_meta(acked_through=ack)
     return len(new), refused
+
+
+def _is_stamp(v: object) -> bool:
+    return type(v) is list and len(v) == 2 and all(type(x) is int and x >= 0 for x in v)
 
 
 def setup(home: Path, shared: Path, worker: str, key: str, *, new_pin: Callable[[], str], unlock: Unlock) -> dict:
@@ -77,20 +87,18 @@ def setup(home: Path, shared: Path, worker: str, key: str, *, new_pin: Callable[
     A new store is encrypted under a PIN from ``new_pin``; an existing one (a new key after
     ``office rekey``) is unlocked with ``unlock``. The key is kept inside the encrypted store.
     """
-    shared = Path(shared)
-    if not shared.is_dir():
-        raise SyncError("sync.no_shared", path=shared)
+    shared = folder.require(shared)
     obj, problem = _office_file(shared, worker, key)
     if obj is None:
         raise SyncError(problem or "sync.no_office_file", worker=worker)
-    folder = real_store(home)
-    if Store.exists(folder):
-        store = Store.open(folder, unlock=unlock, new_pin=new_pin)
+    where = real_store(home)
+    if Store.exists(where):
+        store = Store.open(where, unlock=unlock, new_pin=new_pin)
         if store.meta.get("worker") != worker:
             store.close()
             raise SyncError("sync.other_worker", worker=store.meta.get("worker"))
     else:
-        store = Store.create(folder, {"worker": worker}, pin=new_pin())
+        store = Store.create(where, {"worker": worker}, pin=new_pin())
     with store:
         if store.meta.get("key") != key:
             store.update_meta(key=key)
@@ -132,7 +140,7 @@ def prepare(store: Store, home: Path) -> Outgoing:
     # A new key (re-enrolment) or format must rewrite the file too; hashed, so the key is not copied.
     last = mine[-1]["id"] if mine else ""
     fingerprint = hashlib.sha256(f"{envelope.FORMAT}:{len(mine)}:{last}:{key}".encode()).hexdigest()[:16]
-    path = Path(shared) / TO_OFFICE / worker / f"{store.device}.json"
+    path = folder.to_office(Path(shared), worker, store.device)
     unchanged = store.meta.get("sent") == fingerprint
     return Outgoing(Path(shared), worker, key, path, store.device, store.now_iso(), mine, len(mine), fingerprint,
                     unchanged, store.meta.get("sent_digest"))
@@ -140,20 +148,19 @@ def prepare(store: Store, home: Path) -> Outgoing:
 
 def exchange(out: Outgoing) -> tuple[dict | None, str | None]:
     """The slow part, no store needed (a USB stick, a network share): seal and write mine, read the office's."""
-    if not out.shared.is_dir():
-        raise SyncError("sync.no_shared", path=out.shared)
+    folder.require(out.shared)
     # Rewriting an identical set of events would only make the office read it again.
     if not (out.unchanged and _digest(out.path) == out.digest):
         data = envelope.seal(out.worker, out.device, out.created, out.events, out.key)
-        envelope.write(out.path, data)
+        folder.write(out.shared, out.path, data)
         out.written = hashlib.sha256(data).hexdigest()
     return _office_file(out.shared, out.worker, out.key)
 
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(folder.read(path)).hexdigest()
+    except (OSError, safefs.Unreadable):
         return None
 
 

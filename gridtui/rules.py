@@ -1,0 +1,246 @@
+"""What an event may hold: one check for every event, wherever it comes from. Pure: no I/O.
+
+The app runs it on every event it writes, the office merge on every event a worker sends, a
+worker's sync on every event the office sends, ``office init`` on the roster, and a store opened
+after an upgrade on what older versions wrote. So whatever is in a store has passed it, and no
+command meets a value it cannot read (a ``due`` that is not a date, a role nobody knows).
+
+:func:`problem` answers with the first thing wrong (a short code, for tests and reports) or None.
+It checks the shape of an event and each field's type, vocabulary, format and length; it knows
+nothing of other records. Who may write which record, and links between records, are the merge's
+business (:mod:`gridtui.sync.merge`), since only it sees the whole ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Callable
+
+from . import model
+
+# --- ids ----------------------------------------------------------------------------------------
+
+# Record ids: roster ids (H0001, F000006) and the app's own (Fa1b2c3d4-1a2101228e72). No spaces or
+# control characters, so an id can be typed back into a command and printed safely.
+_ID_RE = re.compile(r"[\w.:-]{1,64}")
+# Devices: the app's are 8 hex digits; demo and office devices have names of their own.
+_DEVICE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+# What a worker's device makes a record id from: the kind's letter, its device id, its own clock.
+ID_PREFIX = {"visit": "V", "finding": "F", "wish": "M"}
+_OWN_ID_RE = re.compile(r"([VFM])([A-Za-z0-9_-]{1,32})-([0-9a-f]{1,32})")
+OFFICE_DEVICE = "office"
+MAX_COUNTER = 1 << 32
+MAX_MS = 1 << 46  # year 4199: a bigger stamp is not a clock reading
+
+
+def is_id(v: object) -> bool:
+    return type(v) is str and _ID_RE.fullmatch(v) is not None
+
+
+def is_device(v: object) -> bool:
+    return type(v) is str and _DEVICE_RE.fullmatch(v) is not None
+
+
+def own_id(kind: str, device: str, eid: str) -> bool:
+    """Whether ``eid`` is in ``device``'s own namespace for ``kind`` (how the app names records)."""
+    m = _OWN_ID_RE.fullmatch(eid)
+    return m is not None and m.group(1) == ID_PREFIX.get(kind) and m.group(2) == device
+
+
+# --- field checks -------------------------------------------------------------------------------
+
+# Control characters (C0 but tab and newline, DEL, C1) and the bidi overrides that reorder what a
+# terminal shows: text holding them is not something a person typed into the app.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+Check = Callable[[object], bool]
+
+
+def plain(v: str) -> bool:
+    """No control characters (isprintable is the quick answer; it also refuses ordinary spaces such as U+3000)."""
+    return v.isprintable() or _CONTROL_RE.search(v) is None
+
+
+def text(limit: int, *, empty: bool = True) -> Check:
+    def check(v: object) -> bool:
+        return type(v) is str and len(v) <= limit and (empty or bool(v.strip())) and plain(v)
+    return check
+
+
+def one_of(values) -> Check:  # noqa: ANN001 - any container of codes
+    allowed = frozenset(values)
+    return lambda v: type(v) is str and v in allowed
+
+
+def integer(lo: int, hi: int) -> Check:
+    return lambda v: type(v) is int and lo <= v <= hi
+
+
+def optional(check: Check) -> Check:
+    return lambda v: v is None or check(v)
+
+
+def is_bool(v: object) -> bool:
+    return type(v) is bool
+
+
+def is_date(v: object) -> bool:
+    """``YYYY-MM-DD``, a real day."""
+    if type(v) is not str or len(v) != 10 or v[4] != "-" or v[7] != "-" or not v.isascii():
+        return False
+    try:
+        dt.date.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+def is_stamp(v: object) -> bool:
+    """A time as the app writes it, ``2026-11-25T10:00:00+08:00`` (or without the offset).
+
+    Fixed positions, so that Python 3.10's stricter ``fromisoformat`` reads whatever passes here.
+    """
+    if type(v) is not str or not v.isascii():
+        return False
+    n = len(v)
+    if not ((n == 19 or (n == 25 and v[19] in "+-" and v[22] == ":"))
+            and v[4] == "-" and v[7] == "-" and v[10] == "T" and v[13] == ":" and v[16] == ":"):
+        return False
+    try:
+        dt.datetime.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+def tag_list(v: object) -> bool:
+    return type(v) is list and len(v) <= len(model.TAGS) and all(type(x) is str and x in model.TAGS for x in v)
+
+
+_PROPOSAL: dict[str, Check] = {
+    "people": integer(0, 50),
+    "phone": lambda v: type(v) is str and model.is_phone(v),
+    "moved_out": is_bool,
+}
+
+
+def proposal(v: object) -> bool:
+    """A data finding's proposed household changes, as :func:`model.validate_proposal` makes them."""
+    return type(v) is dict and bool(v) and all(type(k) is str and k in _PROPOSAL and _PROPOSAL[k](x)
+                                               for k, x in v.items())
+
+
+L = model.LIMITS
+
+# --- what each kind of record may hold ------------------------------------------------------------
+
+# (kind, op) → ({field: check}, required fields). A field not listed may not be written at all;
+# the link fields (household, visit, finding, building, grid) are set once, at create.
+_FINDING_CHANGE = {
+    "status": one_of(model.STATUSES),
+    "note": text(L["note"]),
+    "to": text(L["unit"], empty=False),
+    "satisfaction": one_of(model.SATISFACTION),
+    "changed": is_stamp,
+}
+_WISH_CHANGE = {
+    "state": one_of(model.WISH_STATES),
+    "claimed_by": text(L["unit"], empty=False),
+    "note": text(L["note"]),
+    "changed": is_stamp,
+}
+SCHEMAS: dict[tuple[str, str], tuple[dict[str, Check], frozenset[str]]] = {
+    ("visit", "create"): ({
+        "household": is_id, "mode": one_of(model.MODES), "outcome": one_of(model.OUTCOMES),
+        "note": text(L["note"]), "at": is_stamp, "worker": is_id,
+    }, frozenset({"household", "mode", "outcome", "at", "worker"})),
+    ("finding", "create"): ({
+        "role": one_of(model.ROLES), "category": text(40), "asked": text(L["asked"], empty=False),
+        "action": text(L["note"]), "triage": one_of(model.TRIAGE), "due": optional(is_date),
+        "proposed": proposal, "visit": is_id, "household": is_id, "at": is_stamp, "status": one_of(("open",)),
+    }, frozenset({"role", "category", "asked", "triage", "visit", "household", "at", "status"})),
+    ("finding", "set"): (_FINDING_CHANGE, frozenset({"status"})),
+    ("wish", "create"): ({
+        "household": is_id, "finding": is_id, "title": text(L["asked"], empty=False),
+        "state": one_of(("wish",)), "at": is_stamp,
+    }, frozenset({"household", "finding", "title", "state", "at"})),
+    ("wish", "set"): (_WISH_CHANGE, frozenset({"state"})),
+    # The roster, from the office only.
+    ("community", "create"): ({
+        "name": text(L["name"]), "street": text(L["name"]), "district": text(L["name"]), "city": text(L["name"]),
+    }, frozenset()),
+    ("compound", "create"): ({"name": text(L["name"]), "address": text(L["address"])}, frozenset({"name"})),
+    ("grid", "create"): ({"name": text(L["name"]), "worker": optional(is_id)}, frozenset({"name"})),
+    ("worker", "create"): ({"name": text(L["name"]), "grid": is_id}, frozenset({"grid"})),
+    ("worker", "set"): ({"name": text(L["name"]), "grid": is_id}, frozenset()),
+    ("building", "create"): ({
+        "compound": is_id, "name": text(L["name"], empty=False), "grid": is_id,
+        "units": optional(integer(0, 999)), "floors": optional(integer(0, 999)),
+    }, frozenset({"compound", "name", "grid"})),
+    ("household", "create"): ({
+        "building": is_id, "unit": optional(integer(0, 999)), "floor": optional(integer(-9, 999)),
+        "room": text(L["room"]), "head": text(L["name"]), "phone": text(L["phone"]),
+        "id_number": text(L["phone"]), "people": optional(integer(0, 99)), "tags": tag_list,
+        "moved_out": is_bool,
+    }, frozenset({"building", "room"})),
+}
+WORKER_KINDS = frozenset({"visit", "finding", "wish"})
+
+_TOP = frozenset({"id", "t", "dev", "by", "kind", "eid", "op", "data", "prev", "train"})
+
+
+def problem(e: object) -> str | None:
+    """What is wrong with event ``e`` (a short code), or None if it may be stored."""
+    if type(e) is not dict:
+        return "not_object"
+    if not _TOP.issuperset(e):
+        return "unknown_key"
+    t, dev, data = e.get("t"), e.get("dev"), e.get("data")
+    if not (type(t) is list and len(t) == 2 and type(t[0]) is int and type(t[1]) is int
+            and 0 <= t[0] < MAX_MS and 0 <= t[1] < MAX_COUNTER):
+        return "bad_stamp"
+    if not is_device(dev) or not (is_id(e.get("by")) and is_id(e.get("eid"))):
+        return "bad_id"
+    if e.get("id") != f"{dev}.{t[0]}.{t[1]}":
+        return "bad_event_id"
+    if "train" in e and e["train"] is not True:
+        return "bad_train"
+    schema = SCHEMAS.get((e.get("kind"), e.get("op")))  # type: ignore[arg-type]
+    if schema is None:
+        return "bad_kind"
+    if type(data) is not dict or not data:
+        return "bad_data"
+    fields, required = schema
+    for f, v in data.items():
+        check = fields.get(f)
+        if check is None:
+            return f"field:{f}"[:40] if type(f) is str else "field"
+        if not check(v):
+            return f"value:{f}"
+    if e["op"] == "create" and not required.issubset(data):
+        return "missing:" + sorted(required - set(data))[0]
+    prev = e.get("prev")
+    if prev is not None:
+        if e["op"] != "set" or type(prev) is not dict or not all(
+                f in data and type(i) is str and len(i) <= 80 for f, i in prev.items()):
+            return "bad_prev"
+    return _meaning(e["kind"], e["op"], data)
+
+
+def _meaning(kind: str, op: str, d: dict) -> str | None:
+    """Rules across the fields of one event."""
+    if kind == "finding" and op == "create":
+        if d["category"] not in model.CATEGORIES[d["role"]]:
+            return "value:category"
+        if "proposed" in d and d["role"] != "data":
+            return "value:proposed"
+    elif kind == "finding":
+        if "to" in d and d["status"] != "referred":
+            return "value:to"
+        if "satisfaction" in d and d["status"] not in ("resolved", "closed"):
+            return "value:satisfaction"
+    elif kind == "wish" and op == "set":
+        if "claimed_by" in d and d["state"] != "claimed":
+            return "value:claimed_by"
+    return None
