@@ -209,7 +209,7 @@ def build_merge(tmp: Path, files: int, per_file: int) -> dict[str, tuple[Path, P
             if not by_grid:
                 for hid, h in ents["household"].items():
                     by_grid.setdefault(ents["building"][h["building"]]["grid"], []).append(hid)
-            with Ledger(store.db(Ledger.FILE)) as ledger:
+            with Ledger.open(store) as ledger:
                 for i in range(files):
                     worker = f"W{i:03d}"
                     keys[kind][worker] = ledger.enroll(worker, f"网格员{i}", sorted(by_grid)[i % len(by_grid)])

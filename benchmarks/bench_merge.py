@@ -70,7 +70,7 @@ def build(tmp: Path, files: int, per_file: int) -> tuple[Path, Path]:
     shared.mkdir()
     init(home, roster_path, new_pin=lambda: BENCH_PIN)
     unlock = lambda f: vault.unlock(f, BENCH_PIN)  # noqa: E731
-    with Store.open(office_store(home), unlock=unlock) as store, Ledger(store.db(Ledger.FILE)) as ledger:
+    with Store.open(office_store(home), unlock=unlock) as store, Ledger.open(store) as ledger:
         by_grid: dict[str, list[str]] = {}
         for hid, h in store.state.entities["household"].items():
             by_grid.setdefault(store.state.entities["building"][h["building"]]["grid"], []).append(hid)

@@ -53,6 +53,10 @@ def friendly_errors():
         raise CliError(t("cli.os_error", reason=exc.strerror or exc)) from None
 
 
+def _warn_loss(store: Store) -> None:
+    click.echo(i18n.loss_message(store.loss or {}, office=bool(store.meta.get("office"))), err=True)
+
+
 class Ctx:
     def __init__(self, home: Path, demo: bool, worker: str | None, pin_file: Path | None = None) -> None:
         from .pin import PinSource
@@ -111,6 +115,7 @@ def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | No
     obj = Ctx(home_dir(home), use_demo, worker, pin_file)
     _apply_lang(obj.config, lang)
     ctx.obj = obj
+    Store.on_loss = _warn_loss
     if ctx.invoked_subcommand is None:
         if use_demo:
             ctx.invoke(demo, worker=worker or "W01")
@@ -236,6 +241,38 @@ def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple
         finally:
             store.close()
     click.echo(t("cli.visit_saved", id=vid, n=len(parsed)))
+
+
+def quarantine_lines(events: list[dict]) -> list[str]:
+    """What ``gridtui quarantine`` and ``gridtui office quarantine`` print: one line an event set aside."""
+    from . import rules
+    from .textfmt import clean
+
+    if not events:
+        return [t("quarantine.none")]
+    lines = [t("quarantine.head", n=len(events))]
+    for e in events:
+        get = e.get if isinstance(e, dict) else {}.get
+        stamp = get("t")
+        when = dt.datetime.fromtimestamp(stamp[0] / 1000).isoformat(timespec="seconds") \
+            if isinstance(stamp, list) and stamp and isinstance(stamp[0], int) and 0 < stamp[0] < 1 << 45 else "?"
+        lines.append(t("quarantine.line", id=clean(str(get("id"))), kind=clean(str(get("kind"))),
+                       eid=clean(str(get("eid"))), by=clean(str(get("by"))), at=when,
+                       why=clean(rules.problem(e) or "")))
+    return lines
+
+
+@main.command()
+@click.pass_obj
+def quarantine(obj: Ctx) -> None:
+    """List records set aside because they break today's rules (kept on disk, shown nowhere else)."""
+    with friendly_errors():
+        store = obj.open_store()
+        try:
+            lines = quarantine_lines(store.quarantined)
+        finally:
+            store.close()
+    click.echo("\n".join(lines))
 
 
 # --- settings ----------------------------------------------------------------------------------

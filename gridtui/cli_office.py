@@ -188,6 +188,19 @@ def office_merge(obj: Ctx, shared: Path) -> None:
         sys.exit(1)
 
 
+@office.command("quarantine")
+@click.pass_obj
+def office_quarantine(obj: Ctx) -> None:
+    """List records set aside because they break today's rules (kept on disk, left out of every report)."""
+    from .cli import quarantine_lines
+    from .office.commands import _open
+
+    with friendly_errors():
+        with _open(obj.home, obj.pins.unlock) as store:
+            lines = quarantine_lines(store.quarantined)
+    click.echo("\n".join(lines))
+
+
 @office.command("findings")
 @click.option("--status", type=click.Choice(model.STATUSES))
 @click.option("--role", type=click.Choice(model.ROLES))

@@ -47,6 +47,13 @@ def cat_name(role: str, category: str) -> str:
     return name(f"cat.{role}", category)
 
 
+def loss_message(loss: dict, office: bool) -> str:
+    """The warning for a store that found part of itself missing (see gridtui.store)."""
+    n = loss.get("events")
+    return t("store.loss", n=t("store.loss_some") if n is None else n, files="、".join(loss.get("files", ())),
+             at=loss.get("at", ""), hint=t("store.loss_hint_office" if office else "store.loss_hint_worker"))
+
+
 STRINGS: dict[str, tuple[str, str]] = {
     # --- the seven duty roles ------------------------------------------------------------------
     "role.data": ("数据员", "Data"),
@@ -157,6 +164,17 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "Cycle '{value}' is not valid; use week, month, quarter or days like 14d."),
     # --- command line ----------------------------------------------------------------------------
     "cli.error": ("错误：", "Error: "),
+    "store.loss": ("注意：本机数据少了 {n} 条记录（{files} 缺失或不完整，{at} 发现），已按剩下的数据打开。{hint}",
+                   "Warning: this machine's data is missing {n} records ({files} missing or cut short, noticed {at}); it was opened with what is left. {hint}"),
+    "quarantine.none": ("没有被搁置的记录。", "No record is set aside."),
+    "quarantine.head": ("{n} 条记录不符合现行规则，已搁置（仍保存在磁盘上，但不参与任何显示和统计）：",
+                        "{n} records break today's rules and are set aside (still on disk, left out of every screen and report):"),
+    "quarantine.line": ("  {id}  {kind} {eid}  作者 {by}  {at}  原因 {why}", "  {id}  {kind} {eid}  by {by}  {at}  reason {why}"),
+    "store.loss_some": ("若干", "some"),
+    "store.loss_hint_office": ("下次 gridtui office merge 会重新读取共享文件夹里的全部文件，找回网格员发来的记录；办公室自己的操作只能从备份恢复。",
+                               "The next gridtui office merge reads every file in the shared folder again and takes back what workers sent; the office's own changes come back only from a backup."),
+    "store.loss_hint_worker": ("下次同步（gridtui sync 或按 s）会从共享文件夹取回已经同步过的记录；从未同步过的记录无法找回。",
+                               "The next sync (gridtui sync, or s in the app) takes back from the shared folder what was synced before; what was never synced cannot come back."),
     "cli.in_use": ("数据正被另一个 gridtui 使用（进程 {pid}，主机 {host}）；请先关闭那个窗口再试。",
                    "The data is in use by another gridtui (process {pid} on {host}); close it and try again."),
     "cli.damaged": ("数据文件 {path} 已损坏，未做任何修改；请联系社区办公室恢复。",
@@ -545,6 +563,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pin.file_unreadable": ("无法读取 PIN 文件 {path}：{reason}", "Cannot read the PIN file {path}: {reason}"),
     "pin.changed": ("PIN 已更改。", "PIN changed."),
     "pin.not_protected": ("这里的数据没有 PIN（演示数据不加密）。", "This data has no PIN (training data is not encrypted)."),
+    "office.ledger_rolled_back": ("办公室账本 office.json 比本机数据记录的旧（第 {found} 版，应至少为第 {expected} 版）：它被换成了旧副本或被删除了，旧副本里可能有已作废的密钥或已停用的网格员，所以没有打开。请放回最新的 office.json，或从同一次完整备份恢复整个 office 文件夹。",
+                                  "The office ledger office.json is older than this store recorded (version {found}, expected at least {expected}): it was replaced by an old copy or deleted, and an old copy may hold revoked keys or disabled workers, so it was not opened. Put the newest office.json back, or restore the whole office folder from one complete backup."),
     "office.withdrawn": ("已从共享文件夹移除 {worker} 的网格文件", "Removed {worker}'s grid file from the shared folder"),
     "office.rekeyed": ("已为 {worker} 换发新密钥；旧密钥加密的文件将被拒收。请在其电脑上用新密钥重新运行 gridtui setup：",
                        "Issued {worker} a new key; files sealed with the old key will be refused. Run gridtui setup again on their laptop with the new key:"),

@@ -29,10 +29,20 @@ class DamagedFile(Exception):
         self.reason = reason
 
 
+GENERATION = "_generation"  # the pseudo-table a counted file keeps its write count in
+
+
 class AtomicJSONStorage(Storage):
-    def __init__(self, path: str | Path, cipher: crypto.Cipher | None = None, **_ignored: object) -> None:
+    """``counted``: every write also bumps a generation number kept in the same file (so it cannot
+    be written without it) and reports it to ``on_write``; an older copy of the file put back has a
+    smaller number, which whoever recorded the last one can notice."""
+
+    def __init__(self, path: str | Path, cipher: crypto.Cipher | None = None, counted: bool = False,
+                 **_ignored: object) -> None:
         self.path = Path(path)
         self.cipher = cipher
+        self.counted = counted
+        self.on_write = None  # callable(generation) for a counted file
         self._aad = self.path.name.encode("utf-8")
         # TinyDB reads the whole file before every write; keeping the last good data in memory
         # makes a save cost one write instead of a read, a parse and a write.
@@ -67,7 +77,14 @@ class AtomicJSONStorage(Storage):
         except crypto.Tampered as exc:
             raise DamagedFile(self.path, str(exc)) from None
 
+    @property
+    def generation(self) -> int:
+        n = ((self.read() or {}).get(GENERATION) or {}).get("1", {}).get("n", 0)
+        return n if type(n) is int else 0
+
     def write(self, data: dict) -> None:
+        if self.counted:
+            data[GENERATION] = {"1": {"n": self.generation + 1}}
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         if self.cipher is not None:
             payload = self.cipher.seal(payload, self._aad)
@@ -79,6 +96,8 @@ class AtomicJSONStorage(Storage):
             self._cache = None
             raise
         self._cache = data
+        if self.counted and self.on_write is not None:
+            self.on_write(self.generation)
 
     def close(self) -> None:
         self._cache = None

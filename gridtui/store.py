@@ -30,6 +30,7 @@ import copy
 import datetime as dt
 import gc
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import Callable, Iterable
@@ -85,6 +86,9 @@ def local_now() -> dt.datetime:
 
 
 class Store:
+    # Told once per opened store when part of it is found lost (the CLI prints it, the app shows it).
+    on_loss: Callable[["Store"], None] | None = None
+
     def __init__(
         self,
         folder: Path,
@@ -102,9 +106,12 @@ class Store:
         self._segments: list[TinyDB] = []
         self._segment_names: list[str] = []
         self._counts: list[int] = []  # events per segment, as on disk
+        self._sizes: list[int] = []  # bytes per segment file, as on disk
         self._tail_count = 0  # events in the newest segment
+        self._meta_handle: TinyDB | None = None
         self.quarantined: list[dict] = []  # events set aside on open (see gridtui.rules)
         self.loss: dict | None = None  # what the manifest says is gone since the last open
+        self._loss_told = False
         self.meta: dict = {}
         self.state = State()
         self.clock = Clock(clock_ms)
@@ -166,6 +173,8 @@ class Store:
             store.meta = dict(store._meta_db().table("meta").get(doc_id=_META_ID) or {})
             if load:
                 store.load()
+            else:
+                store._check_manifest(counted=False)
         except BaseException:
             store.close()
             raise
@@ -176,10 +185,20 @@ class Store:
         self._meta_db().table("meta").update(meta, doc_ids=[_META_ID])
         self.meta = meta
 
+    def _meta_db(self) -> TinyDB:
+        # One handle for the store's life: its storage keeps what it last wrote, so an update costs
+        # one write, not a read, a decryption and a write.
+        if self._meta_handle is None:
+            self._meta_handle = self.db("meta.json")
+        return self._meta_handle
+
     def close(self) -> None:
         for db in self._segments:
             db.close()
         self._segments = []
+        if self._meta_handle is not None:
+            self._meta_handle.close()
+            self._meta_handle = None
         self._lock.release()
 
     def __enter__(self) -> "Store":
@@ -192,12 +211,9 @@ class Store:
     def encrypted(self) -> bool:
         return self.cipher is not None
 
-    def db(self, name: str) -> TinyDB:
+    def db(self, name: str, counted: bool = False) -> TinyDB:
         """A TinyDB file in this store's folder, sealed like the rest of the store."""
-        return TinyDB(self.folder / name, storage=AtomicJSONStorage, cipher=self.cipher)
-
-    def _meta_db(self) -> TinyDB:
-        return self.db("meta.json")
+        return TinyDB(self.folder / name, storage=AtomicJSONStorage, cipher=self.cipher, counted=counted)
 
     def load(self) -> None:
         with gc_paused():
@@ -218,37 +234,59 @@ class Store:
             if self._tail_count >= SEGMENT_SIZE:
                 db.storage.close()  # full segments are never written again: don't keep a second copy
         share_strings(events)
-        self._check_manifest()
+        self._sizes = [os.stat(p).st_size for p in paths]
+        self._check_manifest(counted=True)
         events = self._set_aside(events)
         self._events = events
         self.state = fold(events)
         self.clock = Clock(self._clock_ms, last=self._latest_stamp(events))
 
-    def _check_manifest(self) -> None:
-        """Compare what is on disk with what the last append recorded; remember what is gone."""
+    def _check_manifest(self, counted: bool) -> None:
+        """Compare the segments on disk with what the last append recorded; remember what is gone.
+
+        Sizes are checked on every open (a stat each, so even a merge that finds nothing new
+        notices); event counts too once the segments are read (``counted``). A segment only ever
+        grows, so one that is missing or smaller than recorded has lost events; one that is larger
+        was written by an append that was cut short before the manifest, which is fine.
+        """
         manifest = self.meta.get("manifest")
         if manifest is None:
-            if self._counts or self.meta.get("manifest_since"):
-                self._write_manifest()  # a store from before manifests: start one now
-            return
-        listed = dict(zip(manifest.get("names", ()), manifest.get("counts", ())))
-        have = dict(zip(self._segment_names, self._counts))
-        gone = {name: n - have.get(name, 0) for name, n in listed.items() if have.get(name, 0) < n}
+            return  # a store from before manifests: the first append records one
+        have_sizes = {}
+        for name in manifest.get("names", ()):
+            try:
+                have_sizes[name] = os.stat(self.folder / name).st_size
+            except OSError:
+                pass
+        have_counts = dict(zip(self._segment_names, self._counts)) if counted else {}
+        gone: dict[str, int | None] = {}
+        for name, n, size in zip(manifest.get("names", ()), manifest.get("counts", ()), manifest.get("sizes", ())):
+            if name not in have_sizes:
+                gone[name] = n
+            elif counted and have_counts.get(name, 0) < n:
+                gone[name] = n - have_counts.get(name, 0)
+            elif have_sizes[name] < size:
+                gone[name] = None  # fewer events, how many is known once it is read
         if gone:
-            self.loss = {"events": sum(gone.values()), "files": sorted(gone), "at": self.now_iso()}
-            self.update_meta(loss=self.loss)
+            known = [n for n in gone.values() if n is not None]
+            loss = {"files": sorted(gone), "events": sum(known) if len(known) == len(gone) else None,
+                    "at": self.now_iso()}
+            self.loss = loss
+            self.update_meta(loss=loss)
+            if counted:
+                self._write_manifest()  # what is left is the new baseline; the loss stays noted
         elif self.meta.get("loss"):
-            self.loss = self.meta["loss"]  # noticed before, not yet recovered
-        if gone or have != listed:
-            self._write_manifest()
-
-    def _manifest(self) -> dict:
-        last = self.clock.last if self._events else tuple(self.meta.get("manifest", {}).get("last", (0, 0)))
-        return {"names": list(self._segment_names), "counts": list(self._counts), "last": list(last),
-                "ledger": self.meta.get("manifest", {}).get("ledger", 0)}
+            self.loss = self.meta["loss"]  # noticed before, not yet fetched back
+        if self.loss and not self._loss_told and Store.on_loss is not None:
+            self._loss_told = True
+            Store.on_loss(self)
 
     def _write_manifest(self, **changes: object) -> None:
-        self.update_meta(manifest={**self._manifest(), **changes}, manifest_since=True)
+        old = self.meta.get("manifest") or {}
+        last = max(tuple(self.clock.last), tuple(old.get("last", (0, 0))))
+        manifest = {"names": list(self._segment_names), "counts": list(self._counts), "sizes": list(self._sizes),
+                    "last": list(last), "ledger": old.get("ledger", 0), **changes}
+        self.update_meta(manifest=manifest)
 
     def clear_loss(self) -> None:
         """What was lost has been fetched back (or cannot be): stop saying so."""
@@ -258,7 +296,9 @@ class Store:
 
     def note_ledger(self, generation: int) -> None:
         """The office ledger was written: remember its generation, so an older copy is refused."""
-        self._write_manifest(ledger=generation)
+        old = self.meta.get("manifest") or {}
+        if old.get("ledger", 0) < generation:
+            self.update_meta(manifest={**old, "ledger": generation})
 
     def _set_aside(self, events: list[dict]) -> list[dict]:
         """Leave out what breaks today's rules: checked once per rules version, then by id."""
@@ -324,6 +364,7 @@ class Store:
             db.insert_multiple(batch)
             self._tail_count += len(batch)
             self._counts[-1] = self._tail_count
+            self._sizes[-1] = os.stat(self.folder / self._segment_names[-1]).st_size
             if self._tail_count >= SEGMENT_SIZE:
                 db.storage.close()
             start += len(batch)
@@ -340,6 +381,7 @@ class Store:
             self._segments.append(self.db(name))
             self._segment_names.append(name)
             self._counts.append(0)
+            self._sizes.append(0)
             self._tail_count = 0
         return self._segments[-1]
 

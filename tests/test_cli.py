@@ -202,7 +202,7 @@ def test_office_disable_and_reenable(tmp_path):
     from gridtui.office.ledger import Ledger
 
     def workers():
-        with Store.open(office_store(home), unlock=unlock, load=False) as s, Ledger(s.db(Ledger.FILE)) as ledger:
+        with Store.open(office_store(home), unlock=unlock, load=False) as s, Ledger.open(s) as ledger:
             return ledger.workers()
 
     assert workers()["W01"].enabled is False
@@ -351,7 +351,7 @@ def test_office_passwd_and_rekey(tmp_path):
     assert res.exit_code == 0 and "W01" in res.output.splitlines()[-2]
     latest = res.output.splitlines()[-1]
     assert len({first, key, latest}) == 3
-    with Store.open(office_store(home), unlock=unlock, load=False) as s, Ledger(s.db(Ledger.FILE)) as ledger:
+    with Store.open(office_store(home), unlock=unlock, load=False) as s, Ledger.open(s) as ledger:
         w = ledger.workers()["W01"]
     assert (w.key, w.enabled) == (latest, False)
     res = run(home, "office", "rekey", "W09")

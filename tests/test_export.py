@@ -315,7 +315,7 @@ def test_include_sensitive_exports_everything_and_is_on_record(proposed_phone, t
     assert {h: r["tags"].split("、") if r["tags"] else [] for h, r in rows.items()} == TAGS
     assert {h: r["id_number"] for h, r in rows.items()} == ID_NUMBERS
 
-    with Store.open(office_store(office), unlock=unlock, load=False) as s, Ledger(s.db(Ledger.FILE)) as ledger:
+    with Store.open(office_store(office), unlock=unlock, load=False) as s, Ledger.open(s) as ledger:
         (entry,) = ledger.exports()
     assert entry["to"] == str(out.absolute()) and entry["format"] == "csv"
     assert entry["files"] == ["households.csv", "visits.csv", "findings.csv", "wishes.csv"]

@@ -355,3 +355,171 @@ def test_altered_files_are_skipped_whole_and_change_nothing(sc, data):
     assert sorted(with_bad.taken) == sorted(honest.taken)
     assert {e["id"]: e for e in with_bad.new_events} == {e["id"]: e for e in honest.new_events}
     assert with_bad.flags == honest.flags == []
+
+
+# --- a hostile worker, holding only their own key --------------------------------------------------------
+
+from gridtui import rules, views  # noqa: E402
+from gridtui.events import KINDS  # noqa: E402
+from gridtui.office import report  # noqa: E402
+
+import datetime as dt  # noqa: E402
+
+ATTACKER, ATTACKER_DEV = "W02", "d2"
+IDS = ["H01", "H02", "H03", "F1", "V1", "B01", "B02", "G01", "W01", "X01", "C01", "Vd2-1", "Fd2-2", "Md2-3",
+       "Vd1a-1", "Fd1a-2", "F1x", ""]
+STAMPS = st.one_of(st.just([NOW, 0]), st.just([NOW + 365 * DAY, 0]), st.just([1, 0]),
+                   st.lists(st.integers(-5, 2**64), min_size=2, max_size=2),
+                   st.tuples(st.integers(0, 2**45), st.integers(0, 9)).map(list))
+VALUES = st.one_of(
+    st.sampled_from(IDS), st.sampled_from(["door", "met", "open", "resolved", "safety", "gas", "routine", "wish",
+                                           "claimed", "other", "not-a-date", "2026-11-25", CREATED, "yesterday"]),
+    st.none(), st.booleans(), st.integers(-3, 10**20), st.text(max_size=8), st.lists(st.sampled_from(IDS), max_size=2),
+    st.dictionaries(st.sampled_from(["people", "phone", "$ne"]), st.integers(0, 60), max_size=2),
+)
+FIELDS = ["household", "visit", "finding", "worker", "mode", "outcome", "note", "at", "role", "category", "asked",
+          "action", "triage", "due", "status", "to", "satisfaction", "changed", "state", "claimed_by", "title",
+          "building", "grid", "head", "phone", "tags", "proposed", "id"]
+
+
+@st.composite
+def hostile_event(draw, known_ids: list[str]) -> dict:
+    stamp = draw(STAMPS)
+    dev = draw(st.sampled_from([ATTACKER_DEV, ATTACKER_DEV, ATTACKER_DEV, "d1a", "office"]))
+    kind = draw(st.sampled_from(KINDS))
+    eid = draw(st.one_of(st.sampled_from(IDS), st.just(f"{ {'visit': 'V', 'finding': 'F'}.get(kind, 'M')}{dev}-"
+                                                         f"{abs(stamp[0]) % 99:x}")))
+    data = draw(st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1, max_size=8))
+    e = {"id": f"{dev}.{stamp[0]}.{stamp[1]}", "t": stamp, "dev": dev,
+         "by": draw(st.sampled_from([ATTACKER, ATTACKER, "W01", "office"])), "kind": kind, "eid": eid,
+         "op": draw(st.sampled_from(["create", "set"])), "data": data}
+    if draw(st.booleans()):
+        e["prev"] = {f: draw(st.sampled_from(known_ids + [f"office.{NOW + 10}.0"])) for f in data}
+    return e
+
+
+@st.composite
+def plausible_event(draw, known_ids: list[str]) -> dict:
+    """An event that passes every field rule, aimed at what the attacker may not touch."""
+    stamp = [NOW + draw(st.sampled_from([0, 1, 365 * DAY, -300 * DAY])), draw(st.integers(0, 3))]
+    home = draw(st.sampled_from(["H01", "H02", "H03"]))
+    own = lambda p: f"{p}{ATTACKER_DEV}-{draw(st.integers(0, 3)):x}"  # noqa: E731
+    choice = draw(st.sampled_from(["visit", "finding", "wish", "status", "wish_state"]))
+    if choice == "visit":
+        return make_event(stamp, ATTACKER_DEV, ATTACKER, "visit", draw(st.sampled_from([own("V"), "V1", "Vd1a-1"])),
+                          "create", {"household": home, "mode": "door", "outcome": "met", "note": "",
+                                     "at": CREATED, "worker": draw(st.sampled_from([ATTACKER, "W01"]))})
+    if choice == "finding":
+        return make_event(stamp, ATTACKER_DEV, ATTACKER, "finding", draw(st.sampled_from([own("F"), "F1"])),
+                          "create", {"role": "safety", "category": "gas", "asked": "燃气味", "action": "",
+                                     "triage": "routine", "due": None, "at": CREATED, "status": "open",
+                                     "visit": draw(st.sampled_from([own("V"), "V1"])), "household": home})
+    if choice == "wish":
+        return make_event(stamp, ATTACKER_DEV, ATTACKER, "wish", own("M"), "create",
+                          {"household": home, "finding": draw(st.sampled_from([own("F"), "F1"])), "title": "心愿",
+                           "state": "wish", "at": CREATED})
+    target = draw(st.sampled_from([own("F"), "F1"] if choice == "status" else [own("M"), "M1"]))
+    kind, data = ("finding", {"status": "closed", "note": "关了"}) if choice == "status" else \
+        ("wish", {"state": "fulfilled", "note": ""})
+    prev = {f: draw(st.sampled_from(known_ids + [f"office.{NOW + 10}.0", f"office.{NOW - 10}.0"])) for f in data}
+    return make_event(stamp, ATTACKER_DEV, ATTACKER, kind, target, "set", data,
+                      prev=prev if draw(st.booleans()) else None)
+
+
+@st.composite
+def hostile_files(draw) -> list[Incoming]:
+    known_ids = sorted(KNOWN)[:20]
+    files = []
+    for k in range(draw(st.integers(1, 4))):
+        if draw(st.booleans()):
+            # A coherent visit with a finding (what the app writes), plus attacks leaning on them.
+            home, ms = draw(st.sampled_from(["H03", "H03", "H01"])), NOW + k
+            vid, fid = f"V{ATTACKER_DEV}-{k:x}", f"F{ATTACKER_DEV}-{k:x}"
+            events = [make_event([ms, 0], ATTACKER_DEV, ATTACKER, "visit", vid, "create",
+                                 {"household": home, "mode": "door", "outcome": "met", "note": "", "at": CREATED,
+                                  "worker": ATTACKER}),
+                      make_event([ms, 1], ATTACKER_DEV, ATTACKER, "finding", fid, "create",
+                                 {"role": "service", "category": "micro_wish", "asked": "轮椅", "action": "",
+                                  "triage": "routine", "due": None, "visit": vid, "household": home, "at": CREATED,
+                                  "status": "open"})]
+            events += draw(st.lists(plausible_event(known_ids), max_size=2))
+        else:
+            events = draw(st.lists(hostile_event(known_ids), min_size=1, max_size=6))
+        # Now and then, a well-formed visit and finding on the attacker's own household, to carry the rest.
+        if draw(st.booleans()):
+            events.insert(0, make_event([NOW, k], ATTACKER_DEV, ATTACKER, "visit", f"V{ATTACKER_DEV}-{k}", "create",
+                                        {"household": "H03", "mode": "door", "outcome": "met", "note": "",
+                                         "at": CREATED, "worker": ATTACKER}))
+        files.append(seal_file(ATTACKER_DEV, events, f"{ATTACKER}/{ATTACKER_DEV}-{k}.json"))
+    return files
+
+
+def _grid_slice(state, grid: str) -> dict:
+    """Everything of one grid: its households and every visit, finding and wish on them."""
+    homes = GRID_HH[grid]
+    ents = state.entities
+    out = {"household": {h: ents["household"].get(h) for h in homes}}
+    for kind in ("visit", "finding", "wish"):
+        out[kind] = {i: r for i, r in ents[kind].items() if r.get("household") in homes}
+    out["building"] = {b: r for b, r in ents["building"].items() if r.get("grid") == grid}
+    return out
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(scenario(), hostile_files())
+def test_a_hostile_worker_changes_nothing_of_another_grid_and_breaks_no_view(sc, evil):
+    _, honest = sc
+    honest = [f for f in honest if f.folder_worker != ATTACKER]
+    clean = run_merge(KNOWN, honest)
+    attacked = run_merge(KNOWN, honest + evil)
+    assert sorted(attacked.taken) == sorted(clean.taken + [f.name for f in evil if f.name in attacked.taken])
+    assert all(rules.problem(e) is None and e["by"] == DEVICES[e["dev"]] for e in attacked.new_events)
+    before = fold(BASE + clean.new_events)
+    after = fold(BASE + attacked.new_events)
+    assert _grid_slice(after, "G01") == _grid_slice(before, "G01")
+    # Whatever was taken, every view and report reads it.
+    today = dt.date.fromtimestamp(NOW / 1000)
+    for grid in (None, "G01", "G02"):
+        views.households_list(after, today, "month", grid=grid)
+        views.all_findings(after, today, grid=grid)
+        views.due_households(after, today, grid=grid)
+        report.summary(after, today - dt.timedelta(days=400), today, grid=grid)
+        report.needs(after, today - dt.timedelta(days=400), today, grid=grid)
+    views.wishes(after)
+    for b in after.entities["building"]:
+        views.building_households(after, b, today)
+    for h in after.entities["household"]:
+        views.household_detail(after, h, today)
+    views.drop_index()
+
+
+# --- fuzzing the reader: nothing escapes, ever ---------------------------------------------------------
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=10),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.one_of(st.binary(max_size=300), JSON.map(lambda j: json.dumps(j).encode()),
+                 st.dictionaries(st.sampled_from(["format", "worker", "device", "created", "nonce", "sealed", "x"]),
+                                 JSON, max_size=7).map(lambda d: json.dumps({"format": "gridtui-sync/2", **d}).encode())))
+def test_the_file_reader_never_raises_on_any_bytes(raw):
+    opened = envelope.parse(raw)
+    assert (opened.obj is None) != (opened.reason is None)
+    if opened.obj is not None:
+        run_merge(KNOWN, [Incoming("W02/x.json", "W02", opened, "d")])
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(JSON)
+def test_any_payload_sealed_with_a_workers_key_is_judged_never_raises(payload):
+    from gridtui import crypto
+
+    head = {"format": envelope.FORMAT, "worker": ATTACKER, "device": ATTACKER_DEV, "created": CREATED}
+    for body in (payload, {"events": payload}, {"events": [payload]}, {"events": [payload], "ack": payload}):
+        nonce, sealed = crypto.Cipher(crypto.sync_key(WORKERS[ATTACKER].key)).seal_raw(
+            json.dumps(body).encode(), envelope.canonical(head))
+        raw = _dump({**head, "nonce": base64.b64encode(nonce).decode(), "sealed": base64.b64encode(sealed).decode()})
+        result = run_merge(KNOWN, [_incoming(f"{ATTACKER}/x.json", ATTACKER, raw, [])])
+        assert len(result.taken) + len(result.skipped) == 1

@@ -161,7 +161,7 @@ class Site:
     @contextlib.contextmanager
     def ledger(self):
         """The office's ledger, read through its (encrypted) store."""
-        with Store.open(office_store(self.office), unlock=unlock, load=False) as s, Ledger(s.db(Ledger.FILE)) as led:
+        with Store.open(office_store(self.office), unlock=unlock, load=False) as s, Ledger.open(s) as led:
             yield led
 
     def seal(self, worker: str, device: str, events: list[dict], key: str | None = None, **extra) -> bytes:

@@ -38,7 +38,7 @@ def _open(home: Path, unlock: Unlock | None, **kw) -> Store:
 
 
 def _ledger(store: Store) -> Ledger:
-    return Ledger(store.db(Ledger.FILE))
+    return Ledger.open(store)
 
 
 require_shared = folder.require
@@ -187,6 +187,7 @@ class MergeReport:
     skipped: list[Skipped] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    recovered: bool = False  # the store had lost events, and every file was read again
 
 
 # Bookkeeping fields that change with every edit; a clash on them alone is not worth a line.
@@ -221,7 +222,8 @@ def merge_folder(
     with _open(home, unlock, load=False) as store:
         ledger = _ledger(store)
         try:
-            done = ledger.merged_digests()
+            # After a loss the office's copy of a file may have lost what the file holds: read them all.
+            done = set() if store.loss else ledger.merged_digests()
             # A first look only hashes, file by file, so an unchanged folder merges without loading
             # the store; what changed is read again when the merge reaches it.
             changed = []
@@ -266,6 +268,8 @@ def merge_folder(
             ledger.record_receipts(result.received, now)
             store.append(result.new_events)
             ledger.record_digests(result.digests, now)
+            report.recovered = store.loss is not None
+            store.clear_loss()
         finally:
             ledger.close()
         new_ids = {e["id"] for e in result.new_events}

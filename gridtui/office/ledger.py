@@ -5,6 +5,9 @@ like the rest of the office store:
 - ``merged``: content hash of every sync file already merged, so an unchanged folder merges in a blink;
 - ``receipts``: when the office received which events, and from which file;
 - ``exports``: every export that carried sensitive data (``--include-sensitive``): when, where, what.
+
+Every write bumps the file's generation, and the store's manifest records the last one: an older
+office.json put back (holding a revoked key, a disabled worker as enabled) is refused on open.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ import secrets
 
 from tinydb import Query, TinyDB
 
+from ..errors import UserError
 from ..sync.merge import WorkerInfo
+
+
+class RolledBack(UserError):
+    """office.json is older than the store says it should be."""
 
 
 class Ledger:
@@ -21,6 +29,18 @@ class Ledger:
 
     def __init__(self, db: TinyDB) -> None:
         self.db = db  # opened by the store, so it is sealed with the store's key
+
+    @classmethod
+    def open(cls, store) -> "Ledger":  # noqa: ANN001 - gridtui.store.Store (store imports nothing of ours)
+        """The office store's ledger, refused if it is an older copy than the last one written."""
+        db = store.db(cls.FILE, counted=True)
+        found = db.storage.generation
+        expected = (store.meta.get("manifest") or {}).get("ledger", 0)
+        if found < expected:
+            db.close()
+            raise RolledBack("office.ledger_rolled_back", found=found, expected=expected)
+        db.storage.on_write = store.note_ledger
+        return cls(db)
 
     def close(self) -> None:
         self.db.close()

@@ -136,6 +136,10 @@ def prepare(store: Store, home: Path) -> Outgoing:
     shared, key, worker = load_config(home).get("shared"), store.meta.get("key"), store.meta.get("worker")
     if not shared or not key:
         raise SyncError("sync.not_joined")
+    if store.loss:
+        # Part of the store was lost: before this device's file on the stick is written again
+        # with less, take back what the last one holds (the office's file brings back the rest).
+        _recover_own(store, folder.to_office(Path(shared), worker, store.device), worker, key)
     mine = [e for e in store.iter_events() if e["dev"] == store.device]
     # A new key (re-enrolment) or format must rewrite the file too; hashed, so the key is not copied.
     last = mine[-1]["id"] if mine else ""
@@ -144,6 +148,24 @@ def prepare(store: Store, home: Path) -> Outgoing:
     unchanged = store.meta.get("sent") == fingerprint
     return Outgoing(Path(shared), worker, key, path, store.device, store.now_iso(), mine, len(mine), fingerprint,
                     unchanged, store.meta.get("sent_digest"))
+
+
+def _recover_own(store: Store, path: Path, worker: str, key: str) -> int:
+    """Events of this device's own last sync file that the store no longer holds, taken back."""
+    try:
+        opened = envelope.parse(folder.read(path))
+    except (OSError, safefs.Unreadable):
+        return 0
+    if opened.obj is None or (opened.obj["worker"], opened.obj["device"]) != (worker, store.device):
+        return 0
+    whole, _ = envelope.unseal(opened.obj, key)
+    if whole is None:
+        return 0
+    have = {e["id"] for e in store.iter_events()}
+    back = [e for e in whole["events"] if rules.problem(e) is None and not e.get("train")
+            and e["dev"] == store.device and e["by"] == worker and e["id"] not in have]
+    store.append(back)
+    return len(back)
 
 
 def exchange(out: Outgoing) -> tuple[dict | None, str | None]:
@@ -172,6 +194,7 @@ def finish(store: Store, out: Outgoing, office: tuple[dict | None, str | None]) 
     result = SyncResult(sent=out.sent, office_file=problem, worker=out.worker)
     if obj is not None:
         result.received, result.refused = _take_office_events(store, obj)
+        store.clear_loss()  # what the office holds of this grid is back; the rest was never sent
     result.unsynced = store.unsynced_count()
     return result
 

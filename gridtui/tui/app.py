@@ -66,6 +66,12 @@ class GridApp(App):
             table[key] = [replace(b, description=t("ui.key.palette"), tooltip="")
                           if b.action == "command_palette" else b for b in bindings]
 
+    def on_mount(self) -> None:
+        if self.store.loss:
+            from ..i18n import loss_message
+
+            self.notify(loss_message(self.store.loss, office=False), severity="warning", timeout=30)
+
     def get_default_screen(self) -> Screen:
         from .buildings import BuildingsScreen
 
