@@ -11,7 +11,7 @@ as the app does it (``vault.FIXED_LOG_N`` is left alone), so every unlock pays t
   the demo worker W01's training grid and on a grid of ``--big`` events, encrypted and plain;
 - save: one visit with one finding, in one process, encrypted and plain saves alternating;
 - merge: ``--files`` worker files × ``--events`` events into an office store, encrypted office +
-  gridtui-sync/2 files against plain office + gridtui-sync/1 files (the path before encryption);
+  gridtui-sync/2 files against a plain office store taking the same files (what the store's encryption costs);
   each run is a fresh process on a fresh copy of the office store.
 
 Peak RSS is read from /proc/self/status (VmHWM) in each child where there is one: on Linux the
@@ -44,6 +44,7 @@ from benchutil import BENCH_PIN, PEAK as _PEAK  # noqa: E402
 from bench_worker import ROOT, _filler  # noqa: E402
 
 from gridtui import crypto, demo, vault  # noqa: E402
+from tinydb import Query  # noqa: E402
 from gridtui.demogen import generate  # noqa: E402
 from gridtui.home import office_store  # noqa: E402
 from gridtui.office.commands import init  # noqa: E402
@@ -109,8 +110,7 @@ r = merge_folder(home, shared, unlock=unlock if pin else None)
 dt = time.perf_counter() - t0
 use = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"s": dt, "unlock_s": spent["unlock"], "rss_kb": peak_kb(), "cpu_s": use.ru_utime + use.ru_stime,
-                  "taken": len(r.taken), "new": r.new_events, "skipped": len(r.skipped),
-                  "old_format": len(r.old_format)}))
+                  "taken": len(r.taken), "new": r.new_events, "skipped": len(r.skipped)}))
 """
 
 
@@ -192,7 +192,7 @@ def save_times(enc: Path, plain: Path, runs: int) -> tuple[int, list[float], lis
 
 def build_merge(tmp: Path, files: int, per_file: int) -> dict[str, tuple[Path, Path]]:
     """bench_merge's community and worker files, for two office stores: an encrypted one receiving
-    gridtui-sync/2 files, and a plain one receiving the same events as gridtui-sync/1 files."""
+    gridtui-sync/2 files, and a plain one receiving the same files (its ledger holds the same keys)."""
     grids = max(1, files // 4)
     roster = generate(grids=grids, buildings=grids * 2, households=grids * 40, months=1)
     roster_path = tmp / "roster.json"
@@ -213,16 +213,15 @@ def build_merge(tmp: Path, files: int, per_file: int) -> dict[str, tuple[Path, P
                 for i in range(files):
                     worker = f"W{i:03d}"
                     keys[kind][worker] = ledger.enroll(worker, f"网格员{i}", sorted(by_grid)[i % len(by_grid)])
+                    if kind == "plain":  # the same keys, so both offices take the same files
+                        ledger.db.table("workers").update({"key": keys["enc"][worker]}, Query().id == worker)
     grid_ids = sorted(by_grid)
     base_ms = int(time.time() * 1000) - 30 * 86_400_000
     created = "2026-11-25T18:00:00+08:00"
     for i in range(files):
         worker, device, grid = f"W{i:03d}", f"d{i:04d}", grid_ids[i % len(grid_ids)]
         sealed = _worker_file(worker, device, keys["enc"][worker], sorted(by_grid[grid]), per_file, base_ms)
-        whole, problem = envelope.unseal(envelope.parse(sealed).obj, keys["enc"][worker])
-        assert whole is not None, problem
-        clear = envelope.seal_v1(worker, device, created, whole["events"], keys["plain"][worker])
-        for kind, data in (("enc", sealed), ("plain", clear)):
+        for kind, data in (("enc", sealed), ("plain", sealed)):
             folder = shared[kind] / "to-office" / worker
             folder.mkdir(parents=True)
             (folder / f"{device}.json").write_bytes(data)
@@ -238,8 +237,7 @@ def merge_times(tmp: Path, setups: dict[str, tuple[Path, Path]], runs: int, file
             shutil.copytree(home, copy)
             r = _child(_MERGE_CHILD, str(copy), str(shared), PIN if kind == "enc" else "")
             shutil.rmtree(copy)
-            want_old = files if kind == "plain" else 0
-            if r["taken"] != files or r["skipped"] or r["old_format"] != want_old:
+            if r["taken"] != files or r["skipped"]:
                 raise SystemExit(f"{kind} merge did not take every file as expected: {r}")
             out[kind].append(r)
     return out
@@ -322,7 +320,7 @@ def merge_rows(files: int, per_file: int, res: dict[str, list[dict]]) -> list[tu
     best_pct = (min(enc) / min(plain) - 1) * 100
     what = f"merge {files} files × {per_file:,} events"
     return [
-        (f"{what}: plain office + sync/1 files", *_time_cells(plain), _mb(res["plain"]),
+        (f"{what}: plain office, same files", *_time_cells(plain), _mb(res["plain"]),
          f"new {res['plain'][0]['new']:,} events; {len(plain)} runs; CPU {_cpu(res['plain'])}"),
         (f"{what}: encrypted office + sync/2 files", *_time_cells(enc), _mb(res["enc"]),
          f"new {res['enc'][0]['new']:,} events; CPU {_cpu(res['enc'])}; of which unlock {_ms(unlock)}"),
@@ -381,7 +379,7 @@ def main() -> None:
         size = {k: sum(p.stat().st_size for p in (shared / "to-office").rglob("*.json")) / 1e6
                 for k, (_, shared) in setups.items()}
         print(f"built stores and {files} × {args.events:,}-event files (sync/2 {size['enc']:.0f} MB, "
-              f"sync/1 {size['plain']:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+              f"same files {size['plain']:.0f} MB) in {time.perf_counter() - t0:.1f} s")
 
         scrypt = scrypt_times(log_n, runs)
         mem_mb = 128 * crypto.SCRYPT_R * (1 << log_n) >> 20

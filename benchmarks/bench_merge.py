@@ -1,10 +1,12 @@
-"""Office merge speed: 200 worker files × 1,000 events, then a re-merge with nothing changed.
+"""Office merge speed: 200 worker files × 1,000 events, then a re-merge with nothing changed, then
+the same merge with one 96 MB hostile file added (no key; and sealed with a worker's own key).
 
-    python benchmarks/bench_merge.py [--files 200] [--events 1000]
+    python benchmarks/bench_merge.py [--files 200] [--events 1000] [--no-hostile]
 
-Prints a table. Targets on a 2-core box: merge ≤ 10 s and ≤ 500 MB; re-merge ≤ 1 s.
-Each merge runs in a fresh process, so its time includes opening the office store and its
-peak RSS is the merge's own.
+Prints a table. Targets on a 2-core box: merge ≤ 10 s and ≤ 500 MB; re-merge ≤ 1 s. Beside the
+merge, its floor measured in the same run: reading, decrypting (AES-GCM) and parsing the same files
+and keeping their events, with nothing checked or written. Each run is a fresh process, so its time
+includes opening the office store and its peak RSS is its own.
 """
 
 from __future__ import annotations
@@ -44,12 +46,30 @@ print(json.dumps({"s": dt, "rss_kb": peak_kb(),
 """
 
 
+_FLOOR_CHILD = PEAK + """
+import base64, json, sys, time
+from pathlib import Path
+from gridtui import crypto
+from gridtui.sync.envelope import HEADER, canonical
+keys = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
+t0 = time.perf_counter()
+kept = []
+for p in sorted((Path(sys.argv[1]) / "to-office").rglob("*.json")):
+    obj = json.loads(p.read_bytes())
+    head = canonical({k: obj[k] for k in HEADER})
+    plain = crypto.Cipher(crypto.sync_key(keys[obj["worker"]])).open_raw(
+        base64.b64decode(obj["nonce"]), base64.b64decode(obj["sealed"]), head)
+    kept.extend(json.loads(plain)["events"])
+print(json.dumps({"s": time.perf_counter() - t0, "rss_kb": peak_kb(), "events": len(kept)}))
+"""
+
+
 def _worker_file(worker: str, device: str, key: str, households: list[str], n: int, base_ms: int) -> bytes:
     events = []
     for i in range(n // 2):
         hid = households[i % len(households)]
         ms = base_ms + i * 60_000
-        vid, fid = f"V{device}{i}", f"F{device}{i}"
+        vid, fid = f"V{device}-{2 * i:x}", f"F{device}-{2 * i + 1:x}"  # the device's own namespace, as the app
         at = time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(ms / 1000))
         events.append(make_event([ms, 0], device, worker, "visit", vid, "create",
                                  {"household": hid, "mode": "door", "outcome": "met", "note": "老人身体状况良好，叮嘱注意保暖",
@@ -61,7 +81,7 @@ def _worker_file(worker: str, device: str, key: str, households: list[str], n: i
     return envelope.seal(worker, device, "2026-11-25T18:00:00+08:00", events, key)
 
 
-def build(tmp: Path, files: int, per_file: int) -> tuple[Path, Path]:
+def build(tmp: Path, files: int, per_file: int) -> tuple[Path, Path, dict[str, str], dict[str, list[str]]]:
     grids = max(1, files // 4)
     roster = generate(grids=grids, buildings=grids * 2, households=grids * 40, months=1)
     roster_path = tmp / "roster.json"
@@ -76,49 +96,98 @@ def build(tmp: Path, files: int, per_file: int) -> tuple[Path, Path]:
             by_grid.setdefault(store.state.entities["building"][h["building"]]["grid"], []).append(hid)
         grid_ids = sorted(by_grid)
         base_ms = int(time.time() * 1000) - 30 * 86_400_000
+        keys = {}
         for i in range(files):
             worker, grid = f"W{i:03d}", grid_ids[i % len(grid_ids)]
-            key = ledger.enroll(worker, f"网格员{i}", grid)
+            key = keys[worker] = ledger.enroll(worker, f"网格员{i}", grid)
             folder = shared / "to-office" / worker
             folder.mkdir(parents=True)
             (folder / f"d{i:04d}.json").write_bytes(
                 _worker_file(worker, f"d{i:04d}", key, sorted(by_grid[grid]), per_file, base_ms))
-    return home, shared
+    return home, shared, keys, {w: sorted(by_grid[grid_ids[i % len(grid_ids)]]) for i, w in enumerate(sorted(keys))}
 
 
-def run_merge(home: Path, shared: Path) -> dict:
+HOSTILE_BYTES = 96 * 1024 * 1024 - 4096
+
+
+def plant_hostile(shared: Path, kind: str, keys: dict[str, str], homes: dict[str, list[str]]) -> Path:
+    """One file just under the size limit in W000's folder: base64 noise with no key, or events sealed
+    with W000's own key that all name another grid's households (refused, but only once parsed)."""
+    import base64 as b64
+
+    path = shared / "to-office" / "W000" / f"hostile{kind}.json"
+    if kind == "-nokey":
+        noise = b64.b64encode(os.urandom(HOSTILE_BYTES * 3 // 4 - 200)).decode()
+        path.write_text(json.dumps({"format": envelope.FORMAT, "worker": "W000", "device": "beef0000",
+                                    "created": "", "nonce": "AAAAAAAAAAAAAAAA", "sealed": noise}))
+        return path
+    others = [h for w, hs in homes.items() if w != "W000" and hs != homes["W000"] for h in hs] or homes["W000"]
+    n = int(HOSTILE_BYTES * 3 / 4 / 520)  # ~520 bytes an event pair below, base64 adds a third
+    data = _worker_file("W000", "beef0000", keys["W000"], others, n, int(time.time() * 1000))
+    path.write_bytes(data)
+    return path
+
+
+def _child(code: str, *argv: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(home), str(shared), BENCH_PIN], capture_output=True, text=True,
-                         env=env, check=True)
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise SystemExit(f"child failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def run_merge(home: Path, shared: Path) -> dict:
+    return _child(_CHILD, str(home), str(shared), BENCH_PIN)
+
+
 def main() -> None:
+    import shutil
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--events", type=int, default=1000)
+    ap.add_argument("--no-hostile", action="store_true", help="Skip the runs with a 96 MB hostile file.")
     args = ap.parse_args()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        home, shared = build(Path(tmp), args.files, args.events)
+        home, shared, keys, homes = build(Path(tmp), args.files, args.events)
         size = sum(p.stat().st_size for p in (shared / "to-office").rglob("*.json"))
         print(f"built {args.files} files × {args.events} events ({size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+        keys_path = Path(tmp) / "keys.json"
+        keys_path.write_text(json.dumps(keys), encoding="utf-8")
+        pristine = Path(tmp) / "office-pristine"
+        shutil.copytree(home, pristine)
+        floor = _child(_FLOOR_CHILD, str(shared), str(keys_path))
         first = run_merge(home, shared)
         again = run_merge(home, shared)
         publish_t0 = time.perf_counter()
         publish(home, shared, unlock=lambda f: vault.unlock(f, BENCH_PIN))
         publish_s = time.perf_counter() - publish_t0
-    rows = [
-        ("merge (first)", f"{first['s']:.2f} s", f"{first['rss_kb'] / 1024:.0f} MB",
-         f"taken {first['taken']}, new {first['new']:,}, skipped {first['skipped']}"),
-        ("re-merge (nothing changed)", f"{again['s']:.2f} s", f"{again['rss_kb'] / 1024:.0f} MB",
-         f"unchanged {again['unchanged']}, new {again['new']}"),
-        ("publish (all workers)", f"{publish_s:.2f} s", "", ""),
-    ]
-    print(f"{'measure':<28}{'time':>10}{'peak RSS':>10}  result")
-    print("-" * 80)
+        rows += [
+            ("floor: read+decrypt+parse", f"{floor['s']:.2f} s", f"{floor['rss_kb'] / 1024:.0f} MB",
+             f"{floor['events']:,} events kept"),
+            ("merge (first)", f"{first['s']:.2f} s", f"{first['rss_kb'] / 1024:.0f} MB",
+             f"taken {first['taken']}, new {first['new']:,}, skipped {first['skipped']}; "
+             f"{first['s'] / floor['s']:.1f}× floor"),
+            ("re-merge (nothing changed)", f"{again['s']:.2f} s", f"{again['rss_kb'] / 1024:.0f} MB",
+             f"unchanged {again['unchanged']}, new {again['new']}"),
+            ("publish (all workers)", f"{publish_s:.2f} s", "", ""),
+        ]
+        if not args.no_hostile:
+            for kind, label in (("-nokey", "no key"), ("-keyed", "W000's own key")):
+                planted = plant_hostile(shared, kind, keys, homes)
+                fresh = Path(tmp) / f"office{kind}"
+                shutil.copytree(pristine, fresh)
+                r = run_merge(fresh, shared)
+                rows.append((f"merge + 96 MB file ({label})", f"{r['s']:.2f} s", f"{r['rss_kb'] / 1024:.0f} MB",
+                             f"taken {r['taken']}, new {r['new']:,}, skipped {r['skipped']}"))
+                planted.unlink()
+                shutil.rmtree(fresh)
+    print(f"{'measure':<32}{'time':>9}{'peak RSS':>10}  result")
+    print("-" * 96)
     for name, t, rss, note in rows:
-        print(f"{name:<28}{t:>10}{rss:>10}  {note}")
+        print(f"{name:<32}{t:>9}{rss:>10}  {note}")
 
 
 if __name__ == "__main__":

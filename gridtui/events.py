@@ -167,18 +167,20 @@ class State:
                 ent.setdefault("history", [])
             table[eid] = ent
             self.creators[key] = e
-            over = self.overrides.get(key, {})
-            for f, v in data.items():
-                if f not in over and not self._replaced(key, f, e):
-                    ent[f] = v
+            over = self.overrides.get(key)
+            if over is None:
+                ent.update(data)
+            else:  # changed before the fold reached its create: those changes saw it, and win
+                ent.update((f, v) for f, v in data.items() if f not in over)
             return
         ent = table.get(eid)
         if ent is None:
             ent = self.pending.setdefault(key, {"history": []} if kind in HISTORIED else {})
         over = self.overrides.setdefault(key, {})
         prev = e.get("prev") or {}
+        superseded = self.superseded
         for f, v in data.items():
-            if self._replaced(key, f, e):
+            if superseded and e["id"] in superseded.get((kind, eid, f), ()):
                 continue
             before = self.writer(key, f)
             seen = prev.get(f)
@@ -191,10 +193,6 @@ class State:
             over[f] = e
         if kind in HISTORIED:
             ent["history"].append({"t": e["t"], "by": e["by"], **data})
-
-    def _replaced(self, key: tuple[str, str], f: str, e: dict) -> bool:
-        gone = self.superseded.get((key[0], key[1], f))
-        return gone is not None and e["id"] in gone
 
 
 # Values that repeat across thousands of events (codes, ids of devices and households): one

@@ -448,3 +448,26 @@ def test_operating_system_litter_is_ignored_silently(site, litter):
     (site.shared / "to-office" / ".Trashes").mkdir()
     res = site.merge_cli()
     assert res.exit_code == 0 and "跳过文件 0 个" in res.output, res.output
+
+
+# --- what older versions let in is set aside when the store is opened ---------------------------------------
+
+
+def test_events_an_older_version_took_are_quarantined_listed_and_crash_nothing(site):
+    folder = office_store(site.office)
+    dev, ms = site.devices["W02"], now_ms()
+    v = visit_event(dev, "W02", "H03", ms)
+    bad_due = finding_create(dev, "W02", f"F{dev}-{ms:x}1", v["eid"], "H03", ms, due="not-a-date")
+    moved = make_event([ms + 5, 0], dev, "W02", "finding", site.finding_of("W01", "H01"), "set", {"household": "H03"})
+    with Store.open(folder, unlock=unlock) as s:
+        s.append([v, bad_due, moved])  # as the merge of an older gridtui did, unchecked
+        s.update_meta(rules=0)
+    res = ok(cli(site.office, "office", "quarantine"))
+    assert res.output.startswith("2 条记录不符合现行规则，已搁置")
+    assert bad_due["id"] in res.output and moved["id"] in res.output and "value:due" in res.output
+    with Store.open(folder, unlock=unlock) as s:
+        assert v["eid"] in s.state.entities["visit"] and bad_due["eid"] not in s.state.entities["finding"]
+        assert s.state.entities["finding"][site.finding_of("W01", "H01")]["household"] == "H01"
+        assert s.meta["rules"] >= 1  # checked once; from now on by id
+    commands_still_run(site)
+    assert "没有被搁置的记录" in ok(cli(site.homes["W01"], "quarantine")).output

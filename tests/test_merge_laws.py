@@ -327,7 +327,7 @@ def altered(f: Sealed, how: str, at: int) -> Sealed:
     """A copy of an honest file changed on the way (under a name of its own), or sealed under another key."""
     worker = f.folder_worker
     name = f.name.replace(".json", "-altered.json")
-    obj = copy.deepcopy(f.opened.obj)
+    obj = {k: bytes(v).decode() if isinstance(v, memoryview) else v for k, v in f.opened.obj.items()}
     if how == "other_key":
         other = "W02" if worker != "W02" else "W01"
         raw = envelope.seal(worker, obj["device"], CREATED, f.events, WORKERS[other].key)

@@ -257,11 +257,12 @@ def merge_folder(
                         if progress:
                             progress(1)
                     digest = hashlib.sha256(raw).hexdigest()
-                    # The envelope keeps the sealed text, the raw bytes go now.
-                    yield Incoming(f.name, f.worker, envelope.parse(raw), digest)
+                    opened = envelope.parse(raw)
+                    del raw  # the envelope holds the sealed text (a view of these bytes) until it is opened
+                    yield Incoming(f.name, f.worker, opened, digest)
 
             with gc_paused():
-                result = merge(office, incoming(), ledger.workers(), now_ms())
+                result = merge(office, incoming(), ledger.workers(), now_ms(), consume=True)
             # Receipts, then events, then the files' hashes: a merge cut short anywhere only means
             # the files are read again next time, and the set union makes that harmless.
             now = store.now_iso()

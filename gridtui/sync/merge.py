@@ -104,7 +104,8 @@ class _Candidate:
     fresh: list[dict]
 
 
-def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office) -> tuple[dict | None, Skipped | None]:
+def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
+               consume: bool) -> tuple[dict | None, Skipped | None]:
     """The file's whole content (events in clear) if its envelope can be trusted, else why not."""
     op = inc.opened
     if op.obj is None:
@@ -124,7 +125,9 @@ def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office)
         return None, Skipped(inc.name, "sync.unknown_worker", {"worker": who})
     if not info.enabled:
         return None, Skipped(inc.name, "sync.disabled_worker", {"worker": who})
-    whole, problem = unseal(obj, info.key)
+    if consume:
+        inc.opened = Opened()  # let go of the file's sealed text once it is opened
+    whole, problem = unseal(obj, info.key, consume=consume)
     if whole is None:
         return None, Skipped(inc.name, problem or "sync.bad_signature", {"worker": who})
     owner = office.device_owner.get(device, who)
@@ -148,12 +151,13 @@ def event_problem(e: object, worker: str, device: str) -> str | None:
 
 
 def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
-                flags: list[Flag]) -> _Candidate | Skipped:
-    whole, skipped = _open_file(inc, workers, office)
+                flags: list[Flag], consume: bool) -> _Candidate | Skipped:
+    whole, skipped = _open_file(inc, workers, office, consume)
     if whole is None:
         return skipped  # type: ignore[return-value]
     who, device = whole["worker"], whole["device"]
-    fresh = []
+    mine = office.grid_households.get(workers[who].grid, set())
+    fresh, outside = [], []
     for e in whole["events"]:
         bad = event_problem(e, who, device)
         if bad:
@@ -163,9 +167,18 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
                                            "why": why[2] or why[0]})
         held = office.known.get(e["id"])
         if held is None:
-            fresh.append(e)
+            # Outside the grid by the office's own records: known now, so such a file is not kept
+            # in memory until the judging (a 96 MB file of foreign households costs its parse only).
+            home = e["data"]["household"] if e["op"] == "create" else \
+                office.records.get(e["kind"], {}).get(e["eid"], {}).get("household", mine)
+            if home is not mine and home not in mine:
+                outside.append(e["eid"])
+            elif not outside:
+                fresh.append(e)
         elif held != e:
             flags.append(Flag(inc.name, e, "sync.forged_id"))
+    if outside:
+        return Skipped(inc.name, "sync.outside_grid", {"worker": who, "n": len(outside), "id": outside[0]})
     return _Candidate(inc.name, inc.digest, who, device, fresh)
 
 
@@ -233,16 +246,19 @@ def _judge(c: _Candidate, office: Office, batch: _Batch, workers: Mapping[str, W
     return None
 
 
-def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, WorkerInfo], now_ms: int) -> MergeResult:
+def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, WorkerInfo], now_ms: int,
+          consume: bool = False) -> MergeResult:
     """Decide which events of ``files`` the office takes.
 
     ``files`` may be a generator: each file is opened when reached and only its new events kept.
+    With ``consume`` each Incoming lets go of its sealed text as it is opened (the caller is done
+    with them), so a merge holds one file's bytes at a time.
     """
     result = MergeResult()
     flags: list[Flag] = []
     candidates: list[_Candidate] = []
     for inc in files:
-        got = _first_pass(inc, workers, office, flags)
+        got = _first_pass(inc, workers, office, flags, consume)
         if isinstance(got, Skipped):
             result.skipped.append(got)
         else:
