@@ -172,6 +172,8 @@ def office_merge(obj: Ctx, shared: Path) -> None:
                 report = merge_folder(obj.home, shared, progress=bar.update, unlock=obj.pins.unlock)
     click.echo(t("office.merge_summary", taken=len(report.taken), new=report.new_events, unchanged=report.unchanged,
                  skipped=len(report.skipped), conflicts=len(report.conflicts)))
+    if report.recovered:
+        click.echo(t("office.merge_recovered"))
     # Names and values below come from files anybody could have written: never raw to the terminal.
     for s in report.skipped:
         args = {k: clean(str(v)) for k, v in s.args.items()}

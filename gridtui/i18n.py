@@ -415,6 +415,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "office.published": ("{worker}：{n} 条记录", "{worker}: {n} records"),
     "office.merge_summary": ("采用文件 {taken} 个，新记录 {new} 条，未变文件 {unchanged} 个，跳过文件 {skipped} 个，冲突 {conflicts} 处",
                              "Files taken {taken}, new events {new}, unchanged files {unchanged}, files skipped {skipped}, conflicts {conflicts}"),
+    "office.merge_recovered": ("本机数据曾有缺失：这次重新读取了共享文件夹里的全部文件，网格员发来的记录已找回。",
+                               "This store had lost records: every file in the shared folder was read again, and what workers sent is back."),
     "office.skipped_line": ("跳过 {file}：{reason}", "Skipped {file}: {reason}"),
     "office.flag_line": ("注意 {file}：{id} {reason}", "Note {file}: {id} {reason}"),
     "office.conflict_line": ("冲突 {kind} {id} 的“{field}”：采用 {kept}（{kept_by}），另一值 {other}（{other_by}）",

@@ -649,3 +649,19 @@ async def test_a_full_disk_on_save_keeps_the_form_and_says_so(store, monkeypatch
         await keys("ctrl+s")
         await on_screen(pilot, "HouseholdScreen")
         assert store.event_count > count
+
+
+async def test_a_store_that_lost_a_segment_says_so_when_the_app_opens(folder, monkeypatch):
+    from gridtui import store as store_mod
+
+    monkeypatch.setattr(store_mod, "SEGMENT_SIZE", 5)
+    with Store.open(folder, **STORE_KW) as s:
+        s.record_visit({"household": "H0001", "outcome": "met", "findings": []})  # into a segment of its own
+    newest = sorted(folder.glob("events-*.json"))[-1]
+    newest.unlink()
+    with Store.open(folder, **STORE_KW) as s:
+        app = make_app(s)
+        async with app.run_test(size=SIZE) as pilot:
+            await on_screen(pilot, "BuildingsScreen")
+            shown = [n.message for n in app._notifications]
+            assert any("本机数据少了 1 条记录" in m and newest.name in m for m in shown), shown

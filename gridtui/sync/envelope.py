@@ -119,8 +119,10 @@ def parse(raw: bytes) -> Opened:
         return Opened(reason="sync.not_json")
     if type(obj) is not dict:
         return Opened(reason="sync.not_json")
-    if obj.get("format") != FORMAT:
-        return _other_format(obj.get("format"))
+    if "format" not in obj:
+        return Opened(reason="sync.not_json")
+    if obj["format"] != FORMAT:
+        return _other_format(obj["format"])
     for field in sorted(ENVELOPE):
         if type(obj.get(field)) is not str:
             return Opened(reason="sync.bad_envelope", args={"field": field})
