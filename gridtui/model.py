@@ -56,12 +56,12 @@ LIMITS: dict[str, int] = {
     "phone": 30,  # also ID numbers
 }
 # Control characters (but tab and newline) and the bidi overrides that reorder a terminal's text.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: object, limit: str) -> str:
     """Text as typed, ready to store: trimmed, control characters dropped, no longer than its limit."""
-    text = _CONTROL_RE.sub("", str(value or "")).strip()
+    text = CONTROL_RE.sub("", str(value or "")).strip()
     if len(text) > LIMITS[limit]:
         raise ValidationError("err.too_long", n=LIMITS[limit], start=text[:12])
     return text

@@ -50,9 +50,9 @@ def own_id(kind: str, device: str, eid: str) -> bool:
 
 # --- field checks -------------------------------------------------------------------------------
 
-# Control characters (C0 but tab and newline, DEL, C1) and the bidi overrides that reorder what a
-# terminal shows: text holding them is not something a person typed into the app.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Control characters and bidi overrides: text holding them is not something a person typed (the
+# app drops them from what is typed, model.clean_text).
+_CONTROL_RE = model.CONTROL_RE
 
 Check = Callable[[object], bool]
 
