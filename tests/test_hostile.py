@@ -471,3 +471,29 @@ def test_events_an_older_version_took_are_quarantined_listed_and_crash_nothing(s
         assert s.meta["rules"] >= 1  # checked once; from now on by id
     commands_still_run(site)
     assert "没有被搁置的记录" in ok(cli(site.homes["W01"], "quarantine")).output
+
+
+async def test_after_an_attack_the_workers_app_walks_every_screen(site):
+    from test_tui import Keys, on_screen, open_household, rows
+
+    from gridtui.tui.app import GridApp
+
+    # A mix of refused attacks and what the attacker may legitimately add, merged and published.
+    v, f = visit_and_finding(site, category="other", asked="[/] [red]标记[/red] 不是格式")
+    w02_file(site, [v, f])
+    site.put("W02/deep.json", NO_KEY_FILES["deeply-nested"])
+    site.merge()
+    site.publish()
+    site.sync("W02")
+    with Store.open(real_store(site.homes["W02"]), unlock=unlock) as s:
+        app = GridApp(s, cycle="month")
+        async with app.run_test(size=(80, 24)) as pilot:
+            keys = Keys(pilot)
+            await on_screen(pilot, "BuildingsScreen")
+            await open_household(pilot, keys)
+            for key, screen in (("f", "FollowupsScreen"), ("w", "WishesScreen"), ("g", "SummaryScreen")):
+                await keys(key)
+                await on_screen(pilot, screen)
+                if screen == "FollowupsScreen":  # the attacker's own finding, its words shown as typed
+                    assert any("[/] [red]" in " ".join(r) for r in rows(app, "followups"))
+            await keys("escape")
