@@ -121,8 +121,11 @@ def is_phone(text: str) -> bool:
     return _PHONE_RE.fullmatch(text) is not None
 
 
-def validate_finding(f: dict) -> dict:
-    """Check and normalise one finding as entered (form or CLI); returns a clean copy."""
+def validate_finding(f: dict, today: dt.date | None = None) -> dict:
+    """Check and normalise one finding as entered (form or CLI); returns a clean copy.
+
+    Given ``today``, a follow-up date before it is refused: a new finding cannot already be overdue.
+    """
     role = f.get("role")
     if role not in ROLES:
         raise ValidationError("err.bad_role", value=role)
@@ -145,7 +148,10 @@ def validate_finding(f: dict) -> dict:
     }
     due = f.get("due")
     if due:
-        out["due"] = parse_date(due).isoformat() if isinstance(due, str) else due.isoformat()
+        day = parse_date(due) if isinstance(due, str) else due
+        if today is not None and day < today:
+            raise ValidationError("err.due_past", value=day.isoformat(), today=today.isoformat())
+        out["due"] = day.isoformat()
     proposed = f.get("proposed") or {}
     if proposed:
         if role != "data":
@@ -177,7 +183,7 @@ def validate_proposal(p: dict) -> dict:
     return out
 
 
-def validate_visit(v: dict) -> dict:
+def validate_visit(v: dict, today: dt.date | None = None) -> dict:
     """Check and normalise a visit with its findings; returns a clean copy."""
     mode = v.get("mode") or "door"
     if mode not in MODES:
@@ -185,7 +191,7 @@ def validate_visit(v: dict) -> dict:
     outcome = v.get("outcome")
     if outcome not in OUTCOMES:
         raise ValidationError("err.bad_outcome", value=outcome)
-    findings = [validate_finding(f) for f in v.get("findings") or ()]
+    findings = [validate_finding(f, today) for f in v.get("findings") or ()]
     if findings and outcome != "met" and mode == "door":
         # Nobody answered the door, so nobody asked for anything; a phone visit can still find.
         raise ValidationError("err.findings_need_met")

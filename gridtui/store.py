@@ -413,7 +413,7 @@ class Store:
 
     def record_visit(self, visit: dict) -> str:
         """Validate and save one door-knock with its findings; returns the visit id."""
-        clean = model.validate_visit(visit)
+        clean = model.validate_visit(visit, self.today())
         self.require("household", clean["household"])
         at = visit.get("at") or self.now_iso()
         vid = self._new_id("V")
@@ -432,14 +432,35 @@ class Store:
     def set_finding_status(
         self, fid: str, status: str, note: str = "", satisfaction: str | None = None, to: str | None = None
     ) -> None:
+        """Move a finding on; a micro-wish's finding resolved fulfils the wish with it."""
         self.require("finding", fid)
         data = model.validate_status_change(status, note, satisfaction, to)
-        self.append([self.new_event("finding", fid, "set", {**data, "changed": self.now_iso()})])
+        now = self.now_iso()
+        events = [self.new_event("finding", fid, "set", {**data, "changed": now})]
+        if status == "resolved":
+            for wid, w in self.state.entities["wish"].items():
+                if w.get("finding") == fid and w.get("state") != "fulfilled":
+                    events.append(self.new_event("wish", wid, "set",
+                                                 {**model.validate_wish_change("fulfilled", None, note), "changed": now}))
+        self.append(events)
 
     def set_wish_state(self, wid: str, state: str, claimed_by: str | None = None, note: str = "") -> None:
-        self.require("wish", wid)
+        """Move a micro-wish on; fulfilling it resolves the service finding it came from, in one save."""
+        wish = self.require("wish", wid)
         data = model.validate_wish_change(state, claimed_by, note)
-        self.append([self.new_event("wish", wid, "set", {**data, "changed": self.now_iso()})])
+        now = self.now_iso()
+        events = [self.new_event("wish", wid, "set", {**data, "changed": now})]
+        finding = self.state.entities["finding"].get(wish.get("finding") or "")
+        if state == "fulfilled" and finding is not None and finding.get("status") in model.OPEN_STATUSES:
+            events.append(self.new_event("finding", finding["id"], "set",
+                                         {**model.validate_status_change("resolved", note, None, None), "changed": now}))
+        self.append(events)
+
+    def unsynced_visits(self) -> int:
+        """Visits recorded on this device that the office has not acknowledged yet."""
+        acked = self.meta.get("acked_through") or [-1, -1]
+        return sum(1 for e in self._events
+                   if e["kind"] == "visit" and e["op"] == "create" and e["dev"] == self.device and e["t"] > acked)
 
     def unsynced_count(self) -> int:
         """Events this device authored that the office has not acknowledged yet."""

@@ -82,8 +82,28 @@ def _last_visit(ix: Index, hid: str) -> dict | None:
     return visits[0] if visits else None
 
 
+def met(v: dict) -> bool:
+    """A visit where the resident was met (at the door, by phone): the only kind that counts as
+    having seen them. An unanswered knock is recorded, but the household stays due."""
+    return v.get("outcome") == "met"
+
+
+def _last_met(ix: Index, hid: str) -> dict | None:
+    return next((v for v in ix.visits_by_household.get(hid, ()) if met(v)), None)
+
+
+def _knocks_since_met(ix: Index, hid: str) -> int:
+    """Unanswered (or refused, or vacant) knocks since the resident was last met."""
+    n = 0
+    for v in ix.visits_by_household.get(hid, ()):
+        if met(v):
+            break
+        n += 1
+    return n
+
+
 def _visited_since(ix: Index, hid: str, start: dt.date) -> bool:
-    last = _last_visit(ix, hid)
+    last = _last_met(ix, hid)
     return last is not None and _date(last["at"]) >= start
 
 
@@ -138,7 +158,8 @@ def building_households(state: State, bid: str, today: dt.date, cycle: str = "mo
                 "moved_out": bool(h.get("moved_out")),
                 "last_visit": last["at"][:10] if last else None,
                 "last_outcome": last["outcome"] if last else None,
-                "visited": bool(last) and _date(last["at"]) >= start,
+                "visited": _visited_since(ix, h["id"], start),
+                "knocks": _knocks_since_met(ix, h["id"]),
                 "open": sum(1 for f in findings if _is_open(f)),
             }
         )
@@ -217,7 +238,11 @@ def _grid_of(state: State, hid: str) -> str | None:
 
 
 def due_households(state: State, today: dt.date, grid: str | None = None) -> list[dict]:
-    """Tagged households whose visit interval has lapsed (e.g. elderly living alone: 7 days)."""
+    """Tagged households whose visit interval has lapsed (e.g. elderly living alone: 7 days).
+
+    Only meeting the resident resets the interval. Most urgent first: households whose door went
+    unanswered (an elder who does not open is the one to worry about), then never met, then by days late.
+    """
     ix = index(state)
     rows = []
     for h in state.entities["household"].values():
@@ -225,7 +250,7 @@ def due_households(state: State, today: dt.date, grid: str | None = None) -> lis
         if not tags or h.get("moved_out") or (grid and _grid_of(state, h["id"]) != grid):
             continue
         interval = model.visit_interval(tags)
-        last = _last_visit(ix, h["id"])
+        last = _last_met(ix, h["id"])
         since = (today - _date(last["at"])).days if last else None
         if since is None or since > interval:
             rows.append(
@@ -239,9 +264,11 @@ def due_households(state: State, today: dt.date, grid: str | None = None) -> lis
                     "interval_days": interval,
                     "last_visit": last["at"][:10] if last else None,
                     "days_since": since,
+                    "days_late": None if since is None else since - interval,
+                    "knocks": _knocks_since_met(ix, h["id"]),
                 }
             )
-    rows.sort(key=lambda r: (r["days_since"] is not None, -(r["days_since"] or 0) + r["interval_days"]))
+    rows.sort(key=lambda r: (r["knocks"] == 0, r["days_since"] is not None, -(r["days_late"] or 0), r["id"]))
     return rows
 
 
@@ -255,6 +282,7 @@ def wishes(state: State) -> list[dict]:
                 "id": w["id"],
                 "household": w.get("household"),
                 "building": building_label(state, h.get("building")),
+                "unit": h.get("unit"),
                 "room": h.get("room", ""),
                 "head": h.get("head", ""),
                 "title": w.get("title", ""),

@@ -191,6 +191,7 @@ def finish(store: Store, out: Outgoing, office: tuple[dict | None, str | None]) 
     obj, problem = office
     if out.written:
         store.update_meta(sent=out.fingerprint, sent_digest=out.written)
+    store.update_meta(last_sync=store.now_iso())
     result = SyncResult(sent=out.sent, office_file=problem, worker=out.worker)
     if obj is not None:
         result.received, result.refused = _take_office_events(store, obj)

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from .. import model
 from ..i18n import t
-from .widgets import ChoiceBar, TopBar, error_text, field, localize_bindings
+from .widgets import ChoiceBar, TopBar, error_text, field, fill_table, follow_cursor, localize_bindings
 
 
 class GridScreen(Screen):
@@ -25,6 +25,7 @@ class GridScreen(Screen):
         localize_bindings(self)
         self._seen: tuple[int, int] | None = None
         self._width = 0
+        self._shown_ids: dict[str, list[str]] = {}  # per table: the records its rows show, in order
 
     @property
     def store(self):  # noqa: ANN201 - gridtui.store.Store, kept out of the import path
@@ -62,6 +63,19 @@ class GridScreen(Screen):
         """The record behind the table row the cursor is on (None on an empty table)."""
         table = self.query_one(f"#{table_id}", DataTable)
         return rows[table.cursor_row] if 0 <= table.cursor_row < len(rows) else None
+
+    def show_records(self, table_id: str, records: list[dict], columns: Sequence[tuple[str, str]], cells: list[list],
+                     shrink: Sequence[tuple[str, int]] = ()) -> None:
+        """Fill a table with ``records`` (one row each, by their ``id``), the cursor following its record.
+
+        Screens act on records, never on row numbers: after any change the cursor stays on the same
+        record, or, when that one left the list, moves to the one that followed it.
+        """
+        table = self.query_one(f"#{table_id}", DataTable)
+        ids = [r["id"] for r in records]
+        keep = follow_cursor(self._shown_ids.get(table_id, ()), table.cursor_row, ids)
+        fill_table(table, columns, cells, keep, self.size.width or self.app.size.width, shrink)
+        self._shown_ids[table_id] = ids
 
     def data_changed(self) -> None:
         """After this screen wrote to the store: redraw now, and the header's unsynced count."""

@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 from .. import views
 from ..i18n import name, t
 from .base import GridScreen
-from .widgets import cell, fill_table, head_text, num, tags_text
+from .widgets import cell, head_text, num, tags_text
 
 COLUMNS = ("unit", "floor", "room", "head", "last", "outcome", "open", "tags")
 
@@ -36,10 +36,7 @@ class BuildingScreen(GridScreen):
         self.show_rows()
 
     def show_rows(self) -> None:
-        current = self.current()
         self.shown = [r for r in self.rows if not (r["visited"] or r["moved_out"])] if self.unvisited else self.rows
-        ids = [r["id"] for r in self.shown]
-        keep = ids.index(current["id"]) if current and current["id"] in ids else 0
         rows = []
         for r in self.shown:
             dim = "dim" if r["moved_out"] else ""
@@ -51,8 +48,8 @@ class BuildingScreen(GridScreen):
                 cell(name("outcome", r["last_outcome"]), dim),
                 num(r["open"], "bold" if r["open"] else dim), cell(tags, dim),
             ])
-        fill_table(self.query_one("#households", DataTable), [(k, t(f"ui.col.h.{k}")) for k in COLUMNS], rows,
-                   keep, self.size.width or self.app.size.width, [("tags", 8), ("outcome", 6)])
+        self.show_records("households", self.shown, [(k, t(f"ui.col.h.{k}")) for k in COLUMNS], rows,
+                          [("tags", 8), ("outcome", 6), ("head", 4)])
         living = [r for r in self.rows if not r["moved_out"]]
         visited = sum(1 for r in living if r["visited"])
         title: list = [(self.label, "bold"), "  ", t("ui.building.count", visited=visited, total=len(living))]

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, Label
 from .. import views
 from ..i18n import t
 from .base import GridScreen
-from .widgets import WARN, cell, field, fill_table, num
+from .widgets import WARN, cell, field, num
 
 # Sort columns, cycled with `s`: the view's own order first, then the numbers, largest first.
 SORTS = ("name", "households", "visited", "open", "overdue")
@@ -62,17 +62,13 @@ class BuildingsScreen(GridScreen):
         self.show_rows()
 
     def show_rows(self) -> None:
-        table = self.query_one("#buildings", DataTable)
-        current = self.current()
         text = self.query_one("#filter", Input).value
         self.shown = narrow(self.rows, text, self.sort)
-        ids = [r["id"] for r in self.shown]
-        keep = ids.index(current["id"]) if current and current["id"] in ids else 0
-        fill_table(table, self.columns(), [
+        self.show_records("buildings", self.shown, self.columns(), [
             [cell(r["name"]), num(r["households"]), num(r["visited"]), num(r["open"]),
              num(r["overdue"], WARN if r["overdue"] else "")]
             for r in self.shown
-        ], keep)
+        ], [("name", 12)])
         title: list = [(t("ui.title.buildings"), "bold"), "  ",
                        t("ui.buildings.count", n=len(self.shown), total=len(self.rows)), "  ",
                        t("ui.sorted_by", col=t(f"ui.col.b.{self.sort}"))]

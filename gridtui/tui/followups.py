@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static
 from .. import model, views
 from ..i18n import cat_name, name, t
 from .base import FormModal, GridScreen
-from .widgets import WARN, cell, fill_table, head_text, num, room_text, tags_text
+from .widgets import WARN, cell, head_text, num, room_text, tags_text
 
 FINDING_COLUMNS = ("where", "role", "category", "due", "status", "asked")
 DUE_COLUMNS = ("where", "head", "last", "since", "interval", "tags")
@@ -39,18 +39,16 @@ class FollowupsScreen(GridScreen):
 
     def refresh_data(self) -> None:
         state, today, grid = self.store.state, self.store.today(), self.store.meta.get("grid")
-        table = self.query_one("#followups", DataTable)
-        keep, width = table.cursor_row, self.size.width or self.app.size.width
         if self.due_mode:
             self.rows = views.due_households(state, today, grid=grid)
-            fill_table(table, [(k, t(f"ui.col.d.{k}")) for k in DUE_COLUMNS],
-                       [self._due_row(r) for r in self.rows], keep, width, [("tags", 6), ("where", 12)])
+            self.show_records("followups", self.rows, [(k, t(f"ui.col.d.{k}")) for k in DUE_COLUMNS],
+                              [self._due_row(r) for r in self.rows], [("tags", 6), ("where", 18)])
             self.set_title((t("ui.title.due"), "bold"), "  ", t("ui.due.count", n=len(self.rows)))
         else:
             self.rows = views.followups(state, today, role=self.role, grid=grid)
-            fill_table(table, [(k, t(f"ui.col.f.{k}")) for k in FINDING_COLUMNS],
-                       [self._finding_row(r, today.year) for r in self.rows], keep, width,
-                       [("asked", 10), ("category", 8), ("asked", 4), ("where", 12)])
+            self.show_records("followups", self.rows, [(k, t(f"ui.col.f.{k}")) for k in FINDING_COLUMNS],
+                              [self._finding_row(r, today.year) for r in self.rows],
+                              [("asked", 8), ("category", 6), ("where", 18), ("status", 4)])
             overdue = sum(1 for r in self.rows if r["overdue"])
             role = name("role", self.role) if self.role else t("ui.all_roles")
             self.set_title((t("ui.title.followups"), "bold"), "  ", t("ui.role_is", role=role), "  ",
@@ -75,8 +73,11 @@ class FollowupsScreen(GridScreen):
     @staticmethod
     def _due_row(r: dict) -> list:
         since = t("ui.never") if r["days_since"] is None else t("ui.days", n=r["days_since"])
+        if r["knocks"]:
+            since += " " + t("ui.knocks", n=r["knocks"])
         return [cell(f"{r['building']} {room_text(r['unit'], r['room'])}"), cell(head_text(r["head"])),
-                cell(r["last_visit"] or "-"), cell(since, "bold"), num(r["interval_days"]), cell(tags_text(r["tags"]))]
+                cell(r["last_visit"] or "-"), cell(since, WARN if r["knocks"] else "bold"), num(r["interval_days"]),
+                cell(tags_text(r["tags"]))]
 
     def show_detail(self) -> None:
         """The highlighted finding in full, under the table: 诉求 → 措施, triage, due date, referral."""

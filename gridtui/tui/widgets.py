@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, Static
 
 from .. import model, views
 from ..i18n import name, t
+from ..textfmt import truncate
 
 NBSP = "\u00a0"
 # Overdue and the like: a light red that stays readable when NO_COLOR turns colours to greys.
@@ -55,33 +56,64 @@ def num(n: int, style: str = "") -> Text:
     return cell(n, style=style, justify="right")
 
 
+def follow_cursor(before: Sequence[str], cursor: int, after: Sequence[str]) -> int:
+    """Where the cursor goes when a table's records change: onto the same record, or — if it left the
+    list — onto the one that came after it (the next door), else the one before, else the top."""
+    if not after:
+        return 0
+    where = {rid: i for i, rid in enumerate(after)}
+    if 0 <= cursor < len(before):
+        for rid in list(before[cursor:]) + list(reversed(before[:cursor])):
+            if rid in where:
+                return where[rid]
+    return min(max(cursor, 0), len(after) - 1)
+
+
+def fit_widths(natural: dict[str, int], width: int, shrink: Sequence[tuple[str, int]], spare: int) -> dict[str, int]:
+    """Column widths that fit ``width`` cells: the shrinkable column with the most room above its
+    narrowest gives a cell, again and again, so one long column cannot squeeze the others to nothing."""
+    widths = dict(natural)
+    over = sum(widths.values()) + spare - width
+    floor = {key: min(n for k, n in shrink if k == key) for key, _ in shrink}
+    while over > 0:
+        key = max((k for k in floor if widths[k] > floor[k]), key=lambda k: widths[k] - floor[k], default=None)
+        if key is None:
+            break
+        widths[key] -= 1
+        over -= 1
+    return widths
+
+
 def fill_table(table: DataTable, columns: Sequence[tuple[str, str]], rows: list[list], keep: int | None = None,
                width: int | None = None, shrink: Sequence[tuple[str, int]] = ()) -> None:
     """Replace a table's columns and rows (rows in one call); put the cursor back on row ``keep``.
 
-    ``columns`` are (key, label). With ``width``, the ``shrink`` columns — (key, narrowest), first
-    shrunk first — give up cells until the table fits, so it does not scroll sideways at 80 columns.
+    ``columns`` are (key, label). Every column gets its width now, so the first frame is already
+    laid out. With ``width``, the ``shrink`` columns — (key, narrowest) — give up cells until the
+    table fits (no sideways scrolling at 80 columns), and text cut short ends in "…".
     """
     table.clear(columns=True)
-    widths: dict[str, int] = {}
-    if width and columns:
-        pad = 2 * table.cell_padding
-        natural = {key: max([cell_len(label)] + [cell_len(str(r[i])) for r in rows])
-                   for i, (key, label) in enumerate(columns)}
-        over = sum(natural.values()) + pad * len(columns) + 2 - width  # 2: the vertical scrollbar
-        for key, narrowest in shrink:
-            if over <= 0:
-                break
-            current = widths.get(key, natural[key])
-            give = max(0, min(over, current - narrowest))
-            if give:
-                widths[key] = current - give
-                over -= give
+    natural = {key: max([cell_len(label)] + [cell_len(str(r[i])) for r in rows]) for i, (key, label) in
+               enumerate(columns)}
+    widths = fit_widths(natural, width, shrink, 2 * table.cell_padding * len(columns) + 2) if width else natural
     for key, label in columns:
-        table.add_column(label, key=key, width=widths.get(key))
+        table.add_column(label, key=key, width=widths[key])
+    cut = [(i, widths[key]) for i, (key, _) in enumerate(columns) if widths[key] < natural[key]]
+    if cut:
+        rows = [_cut_row(r, cut) for r in rows]
     table.add_rows(rows)
     if rows:
         table.move_cursor(row=min(max(keep or 0, 0), len(rows) - 1), animate=False, scroll=True)
+
+
+def _cut_row(row: list, cut: list[tuple[int, int]]) -> list:
+    row = list(row)
+    for i, w in cut:
+        c = row[i]
+        if isinstance(c, Text) and c.cell_len > w:
+            # Cut between characters (a wide one that does not fit is left out whole), then "…".
+            row[i] = Text(truncate(c.plain, w), style=c.style, justify=c.justify)
+    return row
 
 
 def tags_text(tags: Iterable[str]) -> str:
@@ -106,7 +138,8 @@ def field(placeholder: str = "", *, id: str | None = None, classes: str | None =
 
 
 class TopBar(Static):
-    """Training banner (in training mode), then worker, grid and the count of unsynced changes."""
+    """Training banner (in training mode), then worker and grid; on a real store the visits not yet
+    synced and when the last sync was."""
 
     def refresh_bar(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
@@ -115,8 +148,11 @@ class TopBar(Static):
         if store.training:
             parts += [(f" {t('ui.training_banner')} ", "bold reverse"), " "]
         parts.append(t("ui.header", worker=who["worker_name"], grid=who["grid_name"]))
-        n = store.unsynced_count()
-        parts += ["  ", (t("ui.unsynced", n=n), "bold" if n else "")]
+        if not store.training:  # training never syncs: nothing to count
+            n = store.unsynced_visits()
+            at = store.meta.get("last_sync")
+            parts += ["  ", (t("ui.unsynced", n=n), "bold" if n else ""), " · ",
+                      t("ui.synced_at", at=at[5:16].replace("T", " ")) if at else t("ui.never_synced")]
         self.update(Content.assemble(*parts))
 
 

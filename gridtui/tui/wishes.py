@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 from .. import views
 from ..i18n import name, t
 from .base import FormModal, GridScreen
-from .widgets import cell, fill_table, head_text
+from .widgets import cell, head_text, room_text
 
 COLUMNS = ("where", "head", "title", "state", "claimed_by")
 
@@ -29,13 +29,12 @@ class WishesScreen(GridScreen):
         yield DataTable(id="wishes", cursor_type="row")
 
     def refresh_data(self) -> None:
-        table = self.query_one("#wishes", DataTable)
         self.rows = views.wishes(self.store.state)
-        fill_table(table, [(k, t(f"ui.col.w.{k}")) for k in COLUMNS], [
-            [cell(f"{r['building']} {r['room']}"), cell(head_text(r["head"])), cell(r["title"]),
+        self.show_records("wishes", self.rows, [(k, t(f"ui.col.w.{k}")) for k in COLUMNS], [
+            [cell(f"{r['building']} {room_text(r['unit'], r['room'])}"), cell(head_text(r["head"])), cell(r["title"]),
              cell(name("wish", r["state"]), "bold" if r["state"] == "wish" else ""), cell(r["claimed_by"] or "")]
             for r in self.rows
-        ], table.cursor_row, self.size.width or self.app.size.width, [("claimed_by", 8), ("title", 10), ("where", 12)])
+        ], [("claimed_by", 6), ("title", 10), ("where", 18)])
         counts = {s: sum(1 for r in self.rows if r["state"] == s) for s in ("wish", "claimed", "fulfilled")}
         self.set_title((t("ui.title.wishes"), "bold"), "  ", t("ui.wishes.count", **counts))
 

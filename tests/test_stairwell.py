@@ -1,0 +1,202 @@
+"""A worker in a stairwell, one door after another (issue 11): the app keeps its place, acts on
+the record under the cursor, and never drops someone who must be visited. Pilot at 80×24 on the
+demo grid with a fixed clock (see test_tui)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from click.testing import CliRunner
+
+from gridtui import views
+from test_tui import (NOW, SIZE, STORE_KW, TODAY, Keys, cursor_row, folder, make_app, on_screen,  # noqa: F401
+                      prepared, rows, screen_text, shows, store, text_of, until)
+
+
+def _building_with_unvisited(store, n: int = 3):
+    """(building row, building id, its not-met households in walk order) with at least ``n`` of them."""
+    buildings = views.buildings_overview(store.state, store.today(), "month", store.meta["grid"])
+    for bi, b in enumerate(buildings):
+        todo = [h for h in views.building_households(store.state, b["id"], store.today(), "month")
+                if not h["visited"] and not h["moved_out"]]
+        if len(todo) >= n:
+            return bi, b["id"], todo
+    raise LookupError
+
+
+async def _quick_visit(keys, pilot, outcome_steps: int = 0) -> None:
+    """From a household: v, the outcome moved right ``outcome_steps`` times, save."""
+    await keys("v")
+    await on_screen(pilot, "VisitScreen")
+    if outcome_steps:
+        await keys("down", *["right"] * outcome_steps)
+    await keys("ctrl+s")
+    await on_screen(pilot, "HouseholdScreen")
+
+
+async def test_after_a_visit_in_the_not_visited_list_the_cursor_is_on_the_next_door(store):
+    bi, _, todo = _building_with_unvisited(store)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys(*["down"] * bi, "enter")
+        await on_screen(pilot, "BuildingScreen")
+        await keys("u", "down")  # the second door of the list
+        assert app.screen.current()["id"] == todo[1]["id"]
+        await keys("enter")
+        await on_screen(pilot, "HouseholdScreen")
+        await _quick_visit(keys, pilot)
+        await keys("escape")
+        await on_screen(pilot, "BuildingScreen")
+        # the visited door left the list; the cursor is on the door after it, not back on row 1
+        assert todo[1]["id"] not in [r["id"] for r in app.screen.shown]
+        assert app.screen.current()["id"] == todo[2]["id"]
+
+
+async def test_a_door_not_answered_stays_in_the_list_with_the_cursor_on_it(store):
+    bi, _, todo = _building_with_unvisited(store)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys(*["down"] * bi, "enter")
+        await on_screen(pilot, "BuildingScreen")
+        await keys("u", "down", "enter")
+        await on_screen(pilot, "HouseholdScreen")
+        await _quick_visit(keys, pilot, outcome_steps=1)  # 无人应门
+        await keys("escape")
+        await on_screen(pilot, "BuildingScreen")
+        assert app.screen.current()["id"] == todo[1]["id"]  # still to be met: still here
+
+
+def test_an_unanswered_knock_keeps_a_care_household_due_and_ranks_it_first(store):
+    today = store.today()
+    due = views.due_households(store.state, today, grid=store.meta["grid"])
+    target = next(r for r in due if r["knocks"] == 0 and r["days_since"] is not None)
+    store.record_visit({"household": target["id"], "outcome": "no_answer", "findings": []})
+    store.record_visit({"household": target["id"], "outcome": "no_answer", "findings": []})
+    after = views.due_households(store.state, today, grid=store.meta["grid"])
+    mine = next(r for r in after if r["id"] == target["id"])
+    assert mine["knocks"] == 2 and mine["days_since"] == target["days_since"]  # the knocks did not reset it
+    # ranked with the unanswered doors, before every household whose door simply has not been knocked
+    first_quiet = next(i for i, r in enumerate(after) if r["knocks"] == 0)
+    assert after.index(mine) < first_quiet
+    # meeting her at last takes her off the list
+    store.record_visit({"household": target["id"], "outcome": "met", "findings": []})
+    assert target["id"] not in [r["id"] for r in views.due_households(store.state, today, grid=store.meta["grid"])]
+
+
+async def test_the_due_list_shows_unanswered_knocks(store):
+    due = views.due_households(store.state, store.today(), grid=store.meta["grid"])
+    target = next(r for r in due if r["knocks"] == 0)["id"]
+    store.record_visit({"household": target, "outcome": "no_answer", "findings": []})
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys("f")
+        await on_screen(pilot, "FollowupsScreen")
+        await keys("h")
+        at = [r["id"] for r in app.screen.rows].index(target)
+        assert "敲门未应 ×1" in rows(app, "followups")[at][3]
+
+
+def _wish_with_open_finding(store):
+    for w in views.wishes(store.state):
+        f = store.state.entities["finding"].get(store.state.entities["wish"][w["id"]].get("finding") or "")
+        if w["state"] == "claimed" and f is not None and f["status"] in ("open", "referred"):
+            return w, f
+    raise LookupError
+
+
+async def test_fulfilling_a_wish_closes_its_finding_in_the_followups(store):
+    wish, finding = _wish_with_open_finding(store)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys("f")
+        await on_screen(pilot, "FollowupsScreen")
+        assert finding["id"] in [r["id"] for r in app.screen.rows]
+        await keys("w")
+        await on_screen(pilot, "WishesScreen")
+        app.screen.query_one("#wishes").move_cursor(row=[r["id"] for r in app.screen.rows].index(wish["id"]))
+        await keys("d")
+        await on_screen(pilot, "FormModal")
+        await keys("ctrl+s")
+        await on_screen(pilot, "WishesScreen")
+        await keys("f")
+        await on_screen(pilot, "FollowupsScreen")
+        assert finding["id"] not in [r["id"] for r in app.screen.rows]
+    assert store.state.entities["finding"][finding["id"]]["status"] == "resolved"
+
+
+def test_resolving_a_wishs_finding_fulfils_the_wish(store):
+    wish, finding = _wish_with_open_finding(store)
+    store.set_finding_status(finding["id"], "resolved", "已送到")
+    assert store.state.entities["wish"][wish["id"]]["state"] == "fulfilled"
+
+
+async def test_a_follow_up_date_in_the_past_is_refused_in_the_form(store):
+    from test_tui import to_visit_form
+
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await to_visit_form(pilot, keys, store)
+        await keys("7", "enter")
+        await keys.type("灭火器过期")
+        await keys("enter", "enter", "enter")  # past 措施 and 分级 to the date
+        await keys.type("2020-01-01")
+        await keys("ctrl+s")
+        assert "已经过去" in text_of(app.screen.query_one("#error"))
+        assert type(app.screen).__name__ == "VisitScreen"  # nothing saved, the form kept
+
+
+def test_a_follow_up_date_in_the_past_is_refused_by_the_cli(worker_home):
+    from gridtui.cli import main
+
+    res = CliRunner().invoke(main, ["--home", str(worker_home), "visit", "add", "--household", "H01", "--outcome",
+                                    "met", "--finding", "7:灭火器过期", "--due", "2020-01-01"])
+    assert res.exit_code == 2 and "已经过去" in res.output and "Traceback" not in res.output
+
+
+# --- tables: laid out from the first frame, nothing squeezed to nothing, cuts marked ---------------------
+
+
+async def test_tables_have_their_widths_before_the_first_idle(store):
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_screen(pilot, "BuildingsScreen")
+        table = app.screen.query_one("#buildings")
+        # every column has a width of its own: nothing waits for the table to measure itself
+        assert all(c.width > 0 and not c.auto_width for c in table.columns.values()), table.columns
+
+
+async def test_a_long_building_name_does_not_squeeze_what_was_asked(store):
+    # A building with a very long name gets a follow-up: the other follow-ups keep readable text.
+    b = next(iter(store.state.entities["building"].values()))
+    store.state.entities["building"][b["id"]] = {**b, "name": "一个名字特别特别特别特别长的楼栋名称"}
+    views.drop_index()
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys("f")
+        await on_screen(pilot, "FollowupsScreen")
+        table = app.screen.query_one("#followups")
+        widths = {str(k.value): c.width for k, c in table.columns.items()}
+        assert widths["asked"] >= 8, widths
+        assert any(r[0].endswith("…") for r in rows(app, "followups"))  # the long name is cut, and says so
+
+
+async def test_wishes_show_the_unit_with_the_room(store):
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys("w")
+        await on_screen(pilot, "WishesScreen")
+        first = app.screen.rows[0]
+        assert shows(rows(app, "wishes")[0][0], f"{first['building']} {first['unit']}-{first['room']}")
