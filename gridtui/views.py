@@ -6,9 +6,10 @@ Every function returns fresh plain dicts and lists, so callers may keep or chang
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass, field
 
-from . import model
+from . import model, search
 from .events import State
 
 CYCLES = ("week", "month", "quarter")
@@ -40,13 +41,20 @@ class Index:
     households_by_building: dict[str, list[dict]] = field(default_factory=dict)
 
 
-_index_cache: dict[int, tuple[int, Index]] = {}
+# One live state per process: its index, kept by a weak reference so that a new state that happens
+# to get a dead one's id() never gets the dead one's index.
+_index_cache: dict[int, tuple[weakref.ref, int, Index]] = {}
+
+
+def _cached(cache: dict, state: State):  # noqa: ANN202
+    got = cache.get(id(state))
+    return got[2] if got and got[0]() is state and got[1] == state.count else None
 
 
 def index(state: State) -> Index:
-    cached = _index_cache.get(id(state))
-    if cached and cached[0] == state.count:
-        return cached[1]
+    cached = _cached(_index_cache, state)
+    if cached is not None:
+        return cached
     ix = Index()
     ents = state.entities
     for h in ents["household"].values():
@@ -58,7 +66,7 @@ def index(state: State) -> Index:
     for f in ents["finding"].values():
         ix.findings_by_household.setdefault(f["household"], []).append(f)
     _index_cache.clear()  # one live state per process; keep memory flat
-    _index_cache[id(state)] = (state.count, ix)
+    _index_cache[id(state)] = (weakref.ref(state), state.count, ix)
     return ix
 
 
@@ -66,6 +74,7 @@ def drop_index() -> None:
     """Forget the cached :func:`index`. A one-shot command that is done with its state calls it, so
     the index (and the entities it holds) is freed now rather than torn down slowly at exit."""
     _index_cache.clear()
+    _search_cache.clear()
 
 
 def _is_open(f: dict) -> bool:
@@ -143,27 +152,26 @@ def buildings_overview(state: State, today: dt.date, cycle: str = "month", grid:
 def building_households(state: State, bid: str, today: dt.date, cycle: str = "month") -> list[dict]:
     ix = index(state)
     start = cycle_start(today, cycle)
-    rows = []
-    for h in sorted(ix.households_by_building.get(bid, []), key=_sort_room):
-        last = _last_visit(ix, h["id"])
-        findings = ix.findings_by_household.get(h["id"], [])
-        rows.append(
-            {
-                "id": h["id"],
-                "unit": h.get("unit"),
-                "floor": h.get("floor"),
-                "room": h.get("room"),
-                "head": h.get("head", ""),
-                "tags": list(h.get("tags") or ()),
-                "moved_out": bool(h.get("moved_out")),
-                "last_visit": last["at"][:10] if last else None,
-                "last_outcome": last["outcome"] if last else None,
-                "visited": _visited_since(ix, h["id"], start),
-                "knocks": _knocks_since_met(ix, h["id"]),
-                "open": sum(1 for f in findings if _is_open(f)),
-            }
-        )
-    return rows
+    return [_household_row(ix, h, start) for h in sorted(ix.households_by_building.get(bid, []), key=_sort_room)]
+
+
+def _household_row(ix: Index, h: dict, start: dt.date) -> dict:
+    last = _last_visit(ix, h["id"])
+    findings = ix.findings_by_household.get(h["id"], [])
+    return {
+        "id": h["id"],
+        "unit": h.get("unit"),
+        "floor": h.get("floor"),
+        "room": h.get("room"),
+        "head": h.get("head", ""),
+        "tags": list(h.get("tags") or ()),
+        "moved_out": bool(h.get("moved_out")),
+        "last_visit": last["at"][:10] if last else None,
+        "last_outcome": last["outcome"] if last else None,
+        "visited": _visited_since(ix, h["id"], start),
+        "knocks": _knocks_since_met(ix, h["id"]),
+        "open": sum(1 for f in findings if _is_open(f)),
+    }
 
 
 def _finding_row(state: State, f: dict, today: dt.date) -> dict:
@@ -319,3 +327,62 @@ def whoami(state: State, worker: str | None, grid: str | None) -> dict:
         "grid": grid,
         "grid_name": g.get("name") or grid or "",
     }
+
+
+# --- finding a household, and what is due today ---------------------------------------------------
+
+_search_cache: dict[int, tuple[weakref.ref, int, list]] = {}
+
+
+def _search_keys(state: State) -> list[tuple[dict, search.Keys]]:
+    cached = _cached(_search_cache, state)
+    if cached is not None:
+        return cached
+    names = search.tag_names()
+    out = [(h, search.keys_of(h, building_label(state, h.get("building")), names))
+           for h in state.entities["household"].values()]
+    _search_cache.clear()
+    _search_cache[id(state)] = (weakref.ref(state), state.count, out)
+    return out
+
+
+def search_households(state: State, query: str, today: dt.date, cycle: str = "month",
+                      grid: str | None = None, limit: int = 200) -> list[dict]:
+    """Households of the grid that ``query`` finds (see gridtui.search), best match first, then in
+    walk order; rows as :func:`households_list` gives them, with the way each was found."""
+    q = search.normalise(query)
+    if not q:
+        return []
+    ix = index(state)
+    start = cycle_start(today, cycle)
+    hits = []
+    for h, keys in _search_keys(state):
+        if grid and _grid_of(state, h["id"]) != grid:
+            continue
+        r = search.rank(q, keys)
+        if r is not None:
+            hits.append((r, building_label(state, h.get("building")), _sort_room(h), h))
+    hits.sort(key=lambda x: x[:3])
+    return [{**_household_row(ix, h, start), "building": label, "building_id": h.get("building"),
+             "found_by": search.RANKS[r]} for r, label, _, h in hits[:limit]]
+
+
+def due_today(state: State, today: dt.date, grid: str | None = None) -> list[dict]:
+    """What cannot wait: care households past their interval and follow-ups past their date, most
+    urgent first — unanswered doors, then the most days late."""
+    items = [{"kind": "household", "id": h["id"], "household": h["id"], "late": h["days_late"],
+              "knocks": h["knocks"], "row": h} for h in due_households(state, today, grid)]
+    for f in all_findings(state, today, grid=grid, open_only=True):
+        if f["overdue"]:
+            items.append({"kind": "finding", "id": f["id"], "household": f["household"], "late": f["days_overdue"],
+                          "knocks": 0, "row": f})
+    items.sort(key=lambda i: (i["knocks"] == 0, i["late"] is not None, -(i["late"] or 0),
+                              i["kind"] != "household", i["id"]))
+    return items
+
+
+def walk_order(state: State, hids) -> list[str]:  # noqa: ANN001 - any iterable of household ids
+    """Households in the order a worker walks them: building, then unit, floor, room; once each."""
+    ents = state.entities["household"]
+    seen = list(dict.fromkeys(h for h in hids if h in ents))
+    return sorted(seen, key=lambda h: (building_label(state, ents[h].get("building")), _sort_room(ents[h])))

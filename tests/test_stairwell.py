@@ -200,3 +200,35 @@ async def test_wishes_show_the_unit_with_the_room(store):
         await on_screen(pilot, "WishesScreen")
         first = app.screen.rows[0]
         assert shows(rows(app, "wishes")[0][0], f"{first['building']} {first['unit']}-{first['room']}")
+
+
+# --- day one: next door, find any household, what is due today -------------------------------------------
+
+
+async def test_save_and_next_door_walks_the_list_the_worker_came_from(store):
+    bi, _, todo = _building_with_unvisited(store)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys(*["down"] * bi, "enter")
+        await on_screen(pilot, "BuildingScreen")
+        await keys("u", "enter")
+        await on_screen(pilot, "HouseholdScreen")
+        assert app.screen.hid == todo[0]["id"]
+        keys.count = 0
+        await keys("v")
+        await on_screen(pilot, "VisitScreen")
+        await keys("ctrl+n")  # a door-and-met visit saved, and on to the next door: two keys
+        await until(pilot, lambda: type(app.screen).__name__ == "HouseholdScreen" and app.screen.hid == todo[1]["id"])
+        assert keys.count == 2
+        assert len(app.screen.detail["visits"]) == len([v for v in store.state.entities["visit"].values()
+                                                        if v["household"] == todo[1]["id"]])
+        await keys("n")  # on again without a visit
+        assert app.screen.hid == todo[2]["id"]
+        await keys("p")
+        assert app.screen.hid == todo[1]["id"]
+        await keys("escape")
+        await on_screen(pilot, "BuildingScreen")
+        assert app.screen.current()["id"] == todo[1]["id"]  # the list kept up with the walk
+        assert todo[0]["id"] not in [r["id"] for r in app.screen.shown]  # met: no longer to visit

@@ -26,6 +26,7 @@ class GridScreen(Screen):
         self._seen: tuple[int, int] | None = None
         self._width = 0
         self._shown_ids: dict[str, list[str]] = {}  # per table: the records its rows show, in order
+        self._aims: dict[str, str] = {}  # per table: the record the cursor must land on at the next fill
 
     @property
     def store(self):  # noqa: ANN201 - gridtui.store.Store, kept out of the import path
@@ -73,9 +74,25 @@ class GridScreen(Screen):
         """
         table = self.query_one(f"#{table_id}", DataTable)
         ids = [r["id"] for r in records]
-        keep = follow_cursor(self._shown_ids.get(table_id, ()), table.cursor_row, ids)
+        aim = self._aims.pop(table_id, None)
+        keep = ids.index(aim) if aim in ids else follow_cursor(self._shown_ids.get(table_id, ()), table.cursor_row, ids)
         fill_table(table, columns, cells, keep, self.size.width or self.app.size.width, shrink)
         self._shown_ids[table_id] = ids
+
+    def aim(self, table_id: str, rid: str) -> None:
+        """Put the cursor on record ``rid`` (a screen above moved on to it): now, and after a refresh."""
+        ids = self._shown_ids.get(table_id, [])
+        if rid in ids:
+            self.query_one(f"#{table_id}", DataTable).move_cursor(row=ids.index(rid), animate=False)
+        self._aims[table_id] = rid
+
+    def open_household(self, hid: str, walk: Sequence[str], table_id: str | None = None) -> None:
+        """Open a household; ``n``/``p`` there walk on through ``walk`` (in walk order), and this
+        screen's cursor follows to wherever the worker ends up."""
+        from .household import HouseholdScreen
+
+        follow = (lambda rid: self.aim(table_id, rid)) if table_id else None
+        self.app.push_screen(HouseholdScreen(hid, list(walk), follow))
 
     def data_changed(self) -> None:
         """After this screen wrote to the store: redraw now, and the header's unsynced count."""

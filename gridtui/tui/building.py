@@ -68,6 +68,4 @@ class BuildingScreen(GridScreen):
         event.stop()
         row = self.current()
         if row:
-            from .household import HouseholdScreen
-
-            self.app.push_screen(HouseholdScreen(row["id"]))
+            self.open_household(row["id"], [r["id"] for r in self.shown], "households")

@@ -147,6 +147,5 @@ class FollowupsScreen(GridScreen):
         event.stop()
         row = self.current()
         if row:
-            from .household import HouseholdScreen
-
-            self.app.push_screen(HouseholdScreen(row["household"] if not self.due_mode else row["id"]))
+            homes = [r["household"] if not self.due_mode else r["id"] for r in self.rows]
+            self.open_household(homes[self.rows.index(row)], views.walk_order(self.store.state, homes))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -17,15 +19,42 @@ from .widgets import WARN, head_text, tags_text
 class HouseholdScreen(GridScreen):
     BINDINGS = [
         Binding("v", "visit", "ui.key.visit"),
+        Binding("n", "walk(1)", "ui.key.next_door"),
+        Binding("p", "walk(-1)", "ui.key.prev_door", show=False),
         Binding("r", "reveal", "ui.key.reveal"),
         Binding("escape", "app.pop_screen", "ui.key.back"),
     ]
 
-    def __init__(self, hid: str) -> None:
+    def __init__(self, hid: str, walk: list[str] | None = None, moved: Callable[[str], None] | None = None) -> None:
         super().__init__()
         self.hid = hid
+        self.walk = walk or [hid]  # the list the worker came from, in walk order
+        self.moved = moved  # tells the list's screen where the worker is now
         self.reveal = False
         self.detail: dict = {}
+
+    def next_door(self, step: int = 1) -> str | None:
+        if self.hid not in self.walk:
+            return None
+        at = self.walk.index(self.hid) + step
+        return self.walk[at] if 0 <= at < len(self.walk) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "walk":
+            return self.next_door(parameters[0]) is not None  # type: ignore[arg-type]
+        return True
+
+    def action_walk(self, step: int) -> None:
+        hid = self.next_door(step)
+        if hid is None:
+            self.notify(t("ui.walk.last" if step > 0 else "ui.walk.first"))
+            return
+        self.hid = hid
+        self.reveal = False  # a new door: the last one's names go back under the mask
+        self.refresh_data()
+        self.refresh_bindings()
+        if self.moved:
+            self.moved(hid)
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="facts")
@@ -54,7 +83,12 @@ class HouseholdScreen(GridScreen):
     def action_visit(self) -> None:
         from .visit import VisitScreen
 
-        self.app.push_screen(VisitScreen(self.hid, self.detail))
+        self.app.push_screen(VisitScreen(self.hid, self.detail, has_next=self.next_door() is not None),
+                             self._visited)
+
+    def _visited(self, outcome: str | None) -> None:
+        if outcome == "next":  # saved with "save and next door"
+            self.action_walk(1)
 
 
 def _phone(phone: str | None, reveal: bool) -> str:

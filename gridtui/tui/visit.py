@@ -3,6 +3,7 @@
 Built for the common visit: it opens on door + met, a number key adds a finding of that role with
 focus on its category, Enter moves on to what was asked, and ctrl+s saves:
     v  7  Enter  <text>  ctrl+s        (4 key presses plus the typed text)
+ctrl+n saves and goes straight on to the next door of the list the worker came from.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class VisitScreen(GridScreen):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "ui.key.save"),
+        Binding("ctrl+n", "save(True)", "ui.key.save_next"),
         Binding("escape", "cancel", "ui.key.cancel"),
         Binding("1", "add(1)", "ui.key.add_finding", key_display="1-7"),
         *(Binding(str(n), f"add({n})", show=False) for n in range(2, len(model.ROLES) + 1)),
@@ -94,10 +96,11 @@ class VisitScreen(GridScreen):
         Binding("up", "app.focus_previous", show=False),
     ]
 
-    def __init__(self, hid: str, detail: dict) -> None:
+    def __init__(self, hid: str, detail: dict, has_next: bool = False) -> None:
         super().__init__()
         self.hid = hid
         self.detail = detail
+        self.has_next = has_next
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="form"):
@@ -159,22 +162,27 @@ class VisitScreen(GridScreen):
         event.stop()
         self.focus_next()
 
-    def action_save(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save" and parameters == (True,):
+            return self.has_next  # the last door of the list: plain save only
+        return True
+
+    def action_save(self, next_door: bool = False) -> None:
         try:
             self.store.record_visit(self.value())
         except (model.ValidationError, OSError) as err:
             self.query_one("#error", Static).update(Content(error_text(err)))  # may quote what was typed
             return
-        self.app.pop_screen()
+        self.dismiss("next" if next_door else "saved")
         self.app.notify(t("ui.visit.saved"))
 
     def action_cancel(self) -> None:
         if not self.is_dirty():
-            self.app.pop_screen()
+            self.dismiss(None)
             return
 
         def answered(discard: bool | None) -> None:
             if discard:
-                self.app.pop_screen()
+                self.dismiss(None)
 
         self.app.push_screen(ConfirmModal(t("ui.visit.discard_q")), answered)

@@ -79,6 +79,4 @@ class WishesScreen(GridScreen):
         event.stop()
         row = self.current()
         if row and row.get("household"):
-            from .household import HouseholdScreen
-
-            self.app.push_screen(HouseholdScreen(row["household"]))
+            self.open_household(row["household"], views.walk_order(self.store.state, [r["household"] for r in self.rows]))

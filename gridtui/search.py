@@ -1,0 +1,110 @@
+"""Finding a household by what a worker has in mind at a door. Pure: no I/O, no Textual.
+
+A query matches a household by its room (``302``, or ``2-302`` with the unit), the resident's
+name, the tail of a phone number (``5678``, four digits or more), a tag (``独居``), the building,
+or the pinyin initials of the name (``fwg`` for 范卫国, via ``pypinyin``, which knows the readings
+of the characters; a character with several readings matches by any of them). Full-width digits
+and letters count as their plain forms. The best kind of match ranks first, then walk order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from dataclasses import dataclass
+
+from . import model
+
+# What a query hit, best first: a room is what a worker reads off a door.
+RANKS = ("room", "unit_room", "phone", "name", "initials", "tag", "building")
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What one household can be found by, normalised once."""
+
+    room: str
+    unit_room: str
+    phone: str
+    name: str
+    initials: frozenset[str]
+    tags: str  # codes and names in both languages, joined
+    building: str
+
+
+def normalise(text: str) -> str:
+    """Full-width forms as plain ones (３０２ → 302), case folded, spaces trimmed."""
+    return unicodedata.normalize("NFKC", text or "").strip().casefold()
+
+
+_MAX_READINGS = 16  # a name of several many-reading characters: enough combinations, not all
+
+
+_initials: dict[str, frozenset[str]] = {}  # name → its initials: names repeat across searches, not readings
+
+
+def warm(names) -> None:  # noqa: ANN001 - any iterable of names
+    """Work out the initials of these names ahead of the first search (the app does it in a thread)."""
+    for name in names:
+        initials(name)
+
+
+def initials(name: str) -> frozenset[str]:
+    """Every string of pinyin initials the name can be read as: 单田芳 → {"dtf", "stf", "ctf"}."""
+    if not name:
+        return frozenset()
+    got = _initials.get(name)
+    if got is None:
+        got = _initials[name] = _readings(name)
+    return got
+
+
+def _readings(name: str) -> frozenset[str]:
+    from pypinyin import Style, pinyin  # a dictionary of its own: loaded only for search
+
+    per_char = [sorted({r[0].lower() for r in readings if r}) or [ch.lower()]
+                for ch, readings in zip(name, pinyin(name, style=Style.FIRST_LETTER, heteronym=True,
+                                                     errors=lambda chars: [[c] for c in chars]))]
+    return frozenset("".join(p) for p in itertools.islice(itertools.product(*per_char), _MAX_READINGS))
+
+
+def keys_of(h: dict, building: str, tag_names: dict[str, str], with_initials: bool = True) -> Keys:
+    unit, room = h.get("unit"), str(h.get("room") or "")
+    tags = " ".join(f"{code} {tag_names.get(code, '')}" for code in h.get("tags") or ())
+    return Keys(
+        room=normalise(room),
+        unit_room=normalise(f"{unit}-{room}" if unit is not None else room),
+        phone="".join(ch for ch in normalise(h.get("phone") or "") if ch.isdigit()),
+        name=normalise(h.get("head") or ""),
+        initials=initials(h.get("head") or "") if with_initials else frozenset(),
+        tags=normalise(tags),
+        building=normalise(building),
+    )
+
+
+def rank(query: str, k: Keys) -> int | None:
+    """The best way ``query`` (normalised) matches, as an index into RANKS; None if it does not."""
+    if not query:
+        return None
+    if k.room.startswith(query):
+        return 0
+    if "-" in query and k.unit_room.startswith(query):
+        return 1
+    if query.isdigit() and len(query) >= 4 and k.phone.endswith(query):
+        return 2
+    if k.name and query in k.name:
+        return 3
+    if query.isascii() and query.isalpha() and any(i.startswith(query) for i in k.initials):
+        return 4
+    if query in k.tags:
+        return 5
+    if query in k.building:
+        return 6
+    return None
+
+
+def tag_names() -> dict[str, str]:
+    """Tag codes and their names in both languages, for matching (codes are what the CLI types)."""
+    from .i18n import STRINGS
+
+    return {code: " ".join(STRINGS[f"tag.{code}"]) for code in model.TAGS if f"tag.{code}" in STRINGS}
