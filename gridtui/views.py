@@ -235,9 +235,22 @@ def all_findings(state: State, today: dt.date, role: str | None = None, grid: st
     return rows
 
 
-def followups(state: State, today: dt.date, role: str | None = None, grid: str | None = None) -> list[dict]:
-    """Open findings of the grid, overdue first, then by due date, undated last."""
-    return all_findings(state, today, role, grid, open_only=True)
+def followups(state: State, today: dt.date, role: str | None = None, grid: str | None = None,
+              building: str | None = None) -> list[dict]:
+    """Open findings of the grid (or of one building), overdue first, then by due date, undated last."""
+    rows = all_findings(state, today, role, grid, open_only=True)
+    if building:
+        homes = {h["id"] for h in index(state).households_by_building.get(building, ())}
+        rows = [r for r in rows if r["household"] in homes]
+    return rows
+
+
+def matching(rows: list[dict], text: str, fields: tuple[str, ...]) -> list[dict]:
+    """Rows any of whose ``fields`` contain ``text`` (full-width forms and case ignored)."""
+    q = search.normalise(text)
+    if not q:
+        return rows
+    return [r for r in rows if any(q in search.normalise(str(r.get(f) or "")) for f in fields)]
 
 
 def _grid_of(state: State, hid: str) -> str | None:

@@ -232,3 +232,98 @@ async def test_save_and_next_door_walks_the_list_the_worker_came_from(store):
         await on_screen(pilot, "BuildingScreen")
         assert app.screen.current()["id"] == todo[1]["id"]  # the list kept up with the walk
         assert todo[0]["id"] not in [r["id"] for r in app.screen.shown]  # met: no longer to visit
+
+
+async def test_find_any_household_in_two_keystrokes_from_anywhere(store):
+    from gridtui import search
+
+    target = next(h for h in store.state.entities["household"].values() if h.get("head") == "范卫国")
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys("f")  # from another screen, too
+        await on_screen(pilot, "FollowupsScreen")
+        keys.count = 0
+        await keys("ctrl+f")
+        await on_screen(pilot, "SearchScreen")
+        await keys.type("f")
+        await keys.type("wg")
+        assert keys.count == 1
+        found = app.screen.rows
+        assert found and found[0]["id"] == target["id"] and found[0]["found_by"] == "initials"
+        assert "范*国" in rows(app, "results")[0][1]  # found by name, still masked
+        for query, kind in (("2-302", "unit_room"), (target["phone"][-4:], "phone"), ("独居", "tag"),
+                            ("３０２", "room"), ("范卫", "name")):
+            app.screen.query_one("#query").value = query
+            await pilot.pause()
+            assert app.screen.rows and app.screen.rows[0]["found_by"] == kind, (query, app.screen.rows[:1])
+        app.screen.query_one("#query").value = "fwg"
+        await pilot.pause()
+        await keys("enter", "enter")  # to the results, open the first
+        await on_screen(pilot, "HouseholdScreen")
+        assert app.screen.hid == target["id"]
+    assert search.initials("单田芳") >= {"dtf", "stf"}  # a surname of two readings matches by either
+
+
+async def test_the_palette_finds_a_household_too(store):
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_screen(pilot, "BuildingsScreen")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"查找住户")
+        await pilot.pause(0.3)  # the palette searches in a worker
+        await pilot.press("enter")
+        await on_screen(pilot, "SearchScreen")
+
+
+async def test_due_today_is_on_the_home_screen_and_under_t(store):
+    from gridtui import views
+
+    due = views.due_today(store.state, store.today(), store.meta["grid"])
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        assert "今日待办：关爱对象" in text_of(app.screen.query_one("#title"))
+        await keys("t")
+        await on_screen(pilot, "TodayScreen")
+        shown = rows(app, "today")
+        assert len(shown) == len(due)
+        # unanswered doors first, then the latest
+        knocks = [i["knocks"] > 0 for i in app.screen.rows]
+        assert knocks == sorted(knocks, reverse=True)
+        assert any("敲门未应" in r[4] for r in shown) and any("逾期" in r[4] for r in shown)
+        await keys("enter")
+        await on_screen(pilot, "HouseholdScreen")
+        assert app.screen.hid == due[0]["household"]
+
+
+async def test_follow_ups_of_one_building_and_filtering_by_text(store):
+    from gridtui import views
+
+    bi, bid, _ = _building_with_unvisited(store, 1)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys(*["down"] * bi, "enter")
+        await on_screen(pilot, "BuildingScreen")
+        await keys("f")
+        await on_screen(pilot, "FollowupsScreen")
+        mine = views.followups(store.state, store.today(), grid=store.meta["grid"], building=bid)
+        assert [r["id"] for r in app.screen.rows] == [r["id"] for r in mine]
+        word = mine[0]["asked"][:2]
+        await keys("slash")
+        await keys.type(word)
+        assert app.screen.rows and all(word in r["asked"] or word in r["building"] for r in app.screen.rows)
+        await keys("escape")  # clears the filter first
+        assert len(app.screen.rows) == len(mine) and type(app.screen).__name__ == "FollowupsScreen"
+        await keys("escape")
+        await on_screen(pilot, "BuildingScreen")
+        await keys("w")
+        await on_screen(pilot, "WishesScreen")
+        everything = len(app.screen.rows)
+        await keys("slash")
+        await keys.type("收音机")
+        assert 0 < len(app.screen.rows) < everything and all("收音机" in r["title"] for r in app.screen.rows)

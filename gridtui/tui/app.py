@@ -49,6 +49,8 @@ class GridApp(App):
         Binding("w", "wishes", "ui.key.wishes"),
         Binding("s", "sync", "ui.key.sync"),
         Binding("g", "summary", "ui.key.summary"),
+        Binding("t", "today", "ui.key.today"),
+        Binding("ctrl+f", "search", "ui.key.search", priority=True),
         Binding("question_mark", "help", "ui.key.help", key_display="?"),
         Binding("ctrl+q", "quit", "ui.key.quit", show=False, priority=True),
     ]
@@ -67,10 +69,19 @@ class GridApp(App):
                           if b.action == "command_palette" else b for b in bindings]
 
     def on_mount(self) -> None:
+        self._warm_search()
         if self.store.loss:
             from ..i18n import loss_message
 
             self.notify(loss_message(self.store.loss, office=False), severity="warning", timeout=30)
+
+    @work(thread=True, exclusive=True, group="warm")
+    def _warm_search(self) -> None:
+        """Pinyin initials of every resident, worked out while the worker looks at the first screen, so
+        the first search keystroke is as quick as the next."""
+        from .. import search
+
+        search.warm([h.get("head") or "" for h in list(self.store.state.entities["household"].values())])
 
     def get_default_screen(self) -> Screen:
         from .buildings import BuildingsScreen
@@ -80,7 +91,8 @@ class GridApp(App):
     # --- going places ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("followups", "wishes", "sync", "summary") and not getattr(self.screen, "GLOBAL_KEYS", True):
+        if action in ("followups", "wishes", "sync", "summary", "today", "search") and \
+                not getattr(self.screen, "GLOBAL_KEYS", True):
             return False  # e.g. half-filled visit form: finish or cancel it first
         return True
 
@@ -106,6 +118,19 @@ class GridApp(App):
         from .wishes import WishesScreen
 
         self.goto(WishesScreen)
+
+    def action_today(self) -> None:
+        from .today import TodayScreen
+
+        self.goto(TodayScreen)
+
+    def action_search(self) -> None:
+        from .search import SearchScreen
+
+        if isinstance(self.screen, SearchScreen):
+            self.screen.query_one("#query").focus()
+            return
+        self.goto(SearchScreen)
 
     def action_summary(self) -> None:
         from .summary import SummaryScreen
@@ -184,6 +209,8 @@ class GridApp(App):
         yield SystemCommand(t("ui.cmd.home"), t("ui.cmd.home_help"), self.action_home)
         yield SystemCommand(t("ui.cmd.followups"), t("ui.cmd.followups_help"), self.action_followups)
         yield SystemCommand(t("ui.cmd.wishes"), t("ui.cmd.wishes_help"), self.action_wishes)
+        yield SystemCommand(t("ui.cmd.search"), t("ui.cmd.search_help"), self.action_search)
+        yield SystemCommand(t("ui.cmd.today"), t("ui.cmd.today_help"), self.action_today)
         yield SystemCommand(t("ui.cmd.summary"), t("ui.cmd.summary_help"), self.action_summary)
         yield SystemCommand(t("ui.cmd.sync"), t("ui.cmd.sync_help"), self.action_sync)
         yield SystemCommand(t("ui.cmd.help"), t("ui.cmd.help_help"), self.action_help)

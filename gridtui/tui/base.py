@@ -100,6 +100,30 @@ class GridScreen(Screen):
         self.on_screen_resume()
 
 
+def filter_row() -> ComposeResult:
+    """The ``/`` filter line at the bottom of a list screen, hidden until asked for."""
+    row = Horizontal(Label(t("ui.filter.label"), classes="label"), field(t("ui.filter.text_placeholder"), id="filter"),
+                     id="filter-row")
+    row.display = False
+    yield row
+
+
+def open_filter(screen: Screen) -> None:
+    screen.query_one("#filter-row").display = True
+    screen.query_one("#filter", Input).focus()
+
+
+def close_filter(screen: Screen) -> bool:
+    """Esc on a filtered list clears the filter first; whether there was one to clear."""
+    row = screen.query_one("#filter-row")
+    if not row.display:
+        return False
+    screen.query_one("#filter", Input).value = ""
+    row.display = False
+    screen.query_one(DataTable).focus()
+    return True
+
+
 class ConfirmModal(ModalScreen[bool]):
     """A yes/no question; y answers yes, n or Esc answers no."""
 

@@ -17,6 +17,7 @@ COLUMNS = ("unit", "floor", "room", "head", "last", "outcome", "open", "tags")
 class BuildingScreen(GridScreen):
     BINDINGS = [
         Binding("u", "toggle_unvisited", "ui.key.unvisited"),
+        Binding("f", "followups", "ui.key.building_followups"),
         Binding("escape", "app.pop_screen", "ui.key.back"),
     ]
 
@@ -59,6 +60,11 @@ class BuildingScreen(GridScreen):
 
     def current(self) -> dict | None:
         return self.row_under_cursor("households", self.shown)
+
+    def action_followups(self) -> None:
+        from .followups import FollowupsScreen
+
+        self.app.push_screen(FollowupsScreen(self.bid, self.label))
 
     def action_toggle_unvisited(self) -> None:
         self.unvisited = not self.unvisited

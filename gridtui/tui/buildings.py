@@ -74,6 +74,11 @@ class BuildingsScreen(GridScreen):
                        t("ui.sorted_by", col=t(f"ui.col.b.{self.sort}"))]
         if text.strip():
             title += ["  ", t("ui.filtered_by", text=text.strip())]
+        due = views.due_today(self.store.state, self.store.today(), self.store.meta.get("grid"))
+        if due:  # the first thing a worker sees in the morning: who cannot wait
+            care = [i for i in due if i["kind"] == "household"]
+            title += ["\n", (t("ui.today.summary", care=len(care), knocked=sum(1 for i in care if i["knocks"]),
+                                findings=len(due) - len(care)), WARN)]
         self.set_title(*title)
 
     def current(self) -> dict | None:

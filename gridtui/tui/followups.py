@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from .. import model, views
 from ..i18n import cat_name, name, t
-from .base import FormModal, GridScreen
+from .base import FormModal, GridScreen, close_filter, filter_row, open_filter
 from .widgets import WARN, cell, head_text, num, room_text, tags_text
 
 FINDING_COLUMNS = ("where", "role", "category", "due", "status", "asked")
@@ -24,36 +24,45 @@ class FollowupsScreen(GridScreen):
         Binding("d", "status('resolved')", "ui.key.resolve"),
         Binding("c", "status('closed')", "ui.key.close_finding"),
         Binding("h", "toggle_due", "ui.key.due_households"),
-        Binding("escape", "app.pop_screen", "ui.key.back", show=False),  # footer room for the rest
+        Binding("slash", "filter", "ui.key.filter", key_display="/", show=False),
+        Binding("escape", "back", "ui.key.back", show=False),  # footer room for the rest
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, building: str | None = None, label: str = "") -> None:
         super().__init__()
         self.role: str | None = None
         self.due_mode = False
+        self.building = building  # only this building's follow-ups (opened from the building screen)
+        self.label = label
         self.rows: list[dict] = []
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="followups", cursor_type="row")
         yield Static(id="detail")
+        yield from filter_row()
 
     def refresh_data(self) -> None:
         state, today, grid = self.store.state, self.store.today(), self.store.meta.get("grid")
+        text = self.query_one("#filter", Input).value
         if self.due_mode:
-            self.rows = views.due_households(state, today, grid=grid)
+            self.rows = views.matching(views.due_households(state, today, grid=grid), text,
+                                       ("building", "room", "head"))
             self.show_records("followups", self.rows, [(k, t(f"ui.col.d.{k}")) for k in DUE_COLUMNS],
                               [self._due_row(r) for r in self.rows], [("tags", 6), ("where", 18)])
             self.set_title((t("ui.title.due"), "bold"), "  ", t("ui.due.count", n=len(self.rows)))
         else:
-            self.rows = views.followups(state, today, role=self.role, grid=grid)
+            self.rows = views.matching(views.followups(state, today, role=self.role, grid=grid, building=self.building),
+                                       text, ("asked", "action", "building", "room", "head"))
             self.show_records("followups", self.rows, [(k, t(f"ui.col.f.{k}")) for k in FINDING_COLUMNS],
                               [self._finding_row(r, today.year) for r in self.rows],
                               [("asked", 8), ("category", 6), ("where", 18), ("status", 4)])
             overdue = sum(1 for r in self.rows if r["overdue"])
             role = name("role", self.role) if self.role else t("ui.all_roles")
-            self.set_title((t("ui.title.followups"), "bold"), "  ", t("ui.role_is", role=role), "  ",
+            where = [(self.label, "bold"), "  "] if self.building else []
+            self.set_title((t("ui.title.followups"), "bold"), "  ", *where, t("ui.role_is", role=role), "  ",
                            t("ui.followups.count", n=len(self.rows)), "  ",
-                           (t("ui.followups.overdue", n=overdue), WARN if overdue else ""))
+                           (t("ui.followups.overdue", n=overdue), WARN if overdue else ""),
+                           *(["  ", t("ui.filtered_by", text=text.strip())] if text.strip() else []))
         self.show_detail()
         self.refresh_bindings()
 
@@ -111,6 +120,21 @@ class FollowupsScreen(GridScreen):
         if action in ("status", "role") and self.due_mode:
             return False
         return True
+
+    def action_filter(self) -> None:
+        open_filter(self)
+
+    def action_back(self) -> None:
+        if not close_filter(self):
+            self.app.pop_screen()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.refresh_data()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#followups").focus()
 
     def action_role(self, number: int) -> None:
         self.role = model.role_by_number(number) if number else None

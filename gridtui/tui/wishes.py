@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from .. import views
 from ..i18n import name, t
-from .base import FormModal, GridScreen
+from .base import FormModal, GridScreen, close_filter, filter_row, open_filter
 from .widgets import cell, head_text, room_text
 
 COLUMNS = ("where", "head", "title", "state", "claimed_by")
@@ -18,7 +18,8 @@ class WishesScreen(GridScreen):
     BINDINGS = [
         Binding("c", "claim", "ui.key.claim"),
         Binding("d", "fulfil", "ui.key.fulfil"),
-        Binding("escape", "app.pop_screen", "ui.key.back"),
+        Binding("slash", "filter", "ui.key.filter", key_display="/"),
+        Binding("escape", "back", "ui.key.back"),
     ]
 
     def __init__(self) -> None:
@@ -27,9 +28,11 @@ class WishesScreen(GridScreen):
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="wishes", cursor_type="row")
+        yield from filter_row()
 
     def refresh_data(self) -> None:
-        self.rows = views.wishes(self.store.state)
+        text = self.query_one("#filter", Input).value
+        self.rows = views.matching(views.wishes(self.store.state), text, ("title", "claimed_by", "building", "room"))
         self.show_records("wishes", self.rows, [(k, t(f"ui.col.w.{k}")) for k in COLUMNS], [
             [cell(f"{r['building']} {room_text(r['unit'], r['room'])}"), cell(head_text(r["head"])), cell(r["title"]),
              cell(name("wish", r["state"]), "bold" if r["state"] == "wish" else ""), cell(r["claimed_by"] or "")]
@@ -40,6 +43,21 @@ class WishesScreen(GridScreen):
 
     def current(self) -> dict | None:
         return self.row_under_cursor("wishes", self.rows)
+
+    def action_filter(self) -> None:
+        open_filter(self)
+
+    def action_back(self) -> None:
+        if not close_filter(self):
+            self.app.pop_screen()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.refresh_data()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#wishes").focus()
 
     def action_claim(self) -> None:
         row = self.current()
