@@ -168,19 +168,32 @@ def _household_rows(rows: list[dict], reveal: bool) -> list[list[str]]:
 
 
 @main.command()
-@click.option("--unvisited", is_flag=True, help="Only households not visited in the current cycle.")
+@click.option("--unvisited", is_flag=True, help="Only households not met in the current cycle.")
+@click.option("--search", "query", metavar="TEXT",
+              help="Only households found by TEXT: room (302, 2-302), name, phone tail, tag (独居) or pinyin initials (fwg).")
+@click.option("--due", is_flag=True, help="What is due today: care households past their interval and overdue follow-ups.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--reveal", is_flag=True, help="Show residents' names unmasked.")
 @click.pass_obj
-def households(obj: Ctx, unvisited: bool, fmt: str, reveal: bool) -> None:
+def households(obj: Ctx, unvisited: bool, query: str | None, due: bool, fmt: str, reveal: bool) -> None:
     """List the households of my grid with their ids."""
     with friendly_errors():
         store = obj.open_store()
         try:
-            rows = views.households_list(store.state, store.today(), obj.cycle(), unvisited=unvisited,
-                                         grid=store.meta.get("grid"))
+            state, today, grid = store.state, store.today(), store.meta.get("grid")
+            if due:
+                items = views.due_today(state, today, grid)
+            elif query is not None:
+                rows = views.search_households(state, query, today, obj.cycle(), grid)
+            else:
+                rows = views.households_list(state, today, obj.cycle(), unvisited=unvisited, grid=grid)
         finally:
             store.close()
+    if due:
+        _print_due(items, fmt, reveal)
+        return
+    if unvisited:
+        rows = [r for r in rows if not (r["visited"] or r["moved_out"])]
     if fmt == "json":
         if not reveal:
             rows = [{**r, "head": model.mask_name(r["head"])} for r in rows]
@@ -190,6 +203,32 @@ def households(obj: Ctx, unvisited: bool, fmt: str, reveal: bool) -> None:
 
     headers = [t(f"cli.col.{c}") for c in ("id", "building", "room", "head", "tags", "last", "outcome", "open")]
     click.echo(table(headers, _household_rows(rows, reveal)))
+
+
+def _print_due(items: list[dict], fmt: str, reveal: bool) -> None:
+    if fmt == "json":
+        out = []
+        for i in items:
+            row = dict(i["row"])
+            row["head"] = row["head"] if reveal else model.mask_name(row.get("head", ""))
+            out.append({"kind": i["kind"], "id": i["id"], "household": i["household"], "days_late": i["late"],
+                        "unanswered": i["knocks"], **{k: v for k, v in row.items() if k not in ("history", "id")}})
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    from .textfmt import table, truncate
+
+    body = []
+    for i in items:
+        r = i["row"]
+        what = (t("ui.list_sep").join(i18n.name("tag", x) for x in r["tags"]) if i["kind"] == "household"
+                else f"{i18n.name('role', r['role'])}·{r['asked']}")
+        late = t("ui.today.never_met") if i["late"] is None else t("ui.today.late", n=i["late"])
+        if i["knocks"]:
+            late += "·" + t("cli.knocks", n=i["knocks"])
+        body.append([i["id"], t(f"ui.today.{i['kind']}"), truncate(r["building"], 10), f"{r['unit']}-{r['room']}",
+                     r["head"] if reveal else model.mask_name(r["head"]), truncate(what, 12), late])
+    headers = [t(f"cli.col.{c}") for c in ("id", "kind", "building", "room", "head", "what", "late")]
+    click.echo(table(headers, body) if body else t("cli.nothing_due"))
 
 
 @main.group()

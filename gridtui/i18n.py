@@ -202,6 +202,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cli.col.last": ("最近走访", "Last visit"),
     "cli.col.outcome": ("结果", "Outcome"),
     "cli.col.open": ("待办", "Open"),
+    "cli.col.kind": ("类别", "Kind"),
+    "cli.col.what": ("事项", "What"),
+    "cli.col.late": ("逾期", "Late"),
+    "cli.knocks": ("未应×{n}", "no ans.×{n}"),
+    "cli.nothing_due": ("今天没有超期的事项。", "Nothing is overdue today."),
     # --- the terminal app (gridtui/tui) ----------------------------------------------------------
     "ui.training_banner": ("培训模式 · 演示数据", "TRAINING · demo data"),
     "ui.header": ("网格员 {worker} · {grid}", "Worker {worker} · {grid}"),

@@ -327,3 +327,22 @@ async def test_follow_ups_of_one_building_and_filtering_by_text(store):
         await keys("slash")
         await keys.type("收音机")
         assert 0 < len(app.screen.rows) < everything and all("收音机" in r["title"] for r in app.screen.rows)
+
+
+def test_the_cli_finds_households_and_lists_what_is_due(tmp_path):
+    import json
+
+    from gridtui.cli import main
+
+    home = ["--home", str(tmp_path / "h"), "--demo"]
+    found = json.loads(CliRunner().invoke(main, [*home, "households", "--search", "fwg", "--format", "json"]).output)
+    assert [(r["id"], r["head"], r["found_by"]) for r in found] == [("H0001", "范*国", "initials")]
+    res = CliRunner().invoke(main, [*home, "households", "--due", "--format", "json"])
+    due = json.loads(res.output)
+    assert due and {d["kind"] for d in due} == {"household", "finding"}
+    knocked = [d["unanswered"] > 0 for d in due]
+    assert knocked == sorted(knocked, reverse=True) and all("*" in d["head"] for d in due)
+    table = CliRunner().invoke(main, [*home, "households", "--due"]).output
+    from gridtui.textfmt import cell_width
+
+    assert "未应×" in table and max(cell_width(line) for line in table.splitlines()) <= 80
