@@ -273,7 +273,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ui.ph.note": ("可不填", "optional"),
     "ui.ph.asked": ("居民反映的问题或需求", "what the resident asked or reported"),
     "ui.ph.action": ("当场做了什么（可不填）", "what was done on the spot (optional)"),
-    "ui.ph.date": ("YYYY-MM-DD（可不填）", "YYYY-MM-DD (optional)"),
+    "ui.ph.date": ("YYYY-MM-DD 或 +7（几天后）；↑↓ 改一天；可不填", "YYYY-MM-DD or +7 (days on); ↑↓ a day; optional"),
     "ui.ph.unchanged": ("不变", "unchanged"),
     "ui.visit.roles_hint": ("添加发现：{roles}", "Add a finding: {roles}"),
     "ui.visit.finding": ("发现 {n} · {role}", "Finding {n} · {role}"),

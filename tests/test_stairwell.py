@@ -346,3 +346,34 @@ def test_the_cli_finds_households_and_lists_what_is_due(tmp_path):
     from gridtui.textfmt import cell_width
 
     assert "未应×" in table and max(cell_width(line) for line in table.splitlines()) <= 80
+
+
+async def test_due_date_shortcuts_in_the_visit_form(store):
+    from test_tui import to_visit_form
+
+    today = store.today()
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await to_visit_form(pilot, keys, store)
+        await keys("7", "enter")
+        await keys.type("灭火器过期")
+        await keys("enter", "enter")  # 措施, then 分级
+        await keys("right")  # 带回协调: a week unless told otherwise
+        due = app.screen.query_one(".due")
+        assert due.value == (today + dt.timedelta(days=7)).isoformat()
+        await keys("enter")
+        assert app.screen.focused is due
+        due.value = ""
+        await keys.type("+3")
+        await keys("up", "up", "down")  # +3, then a day later
+        assert due.value == (today + dt.timedelta(days=4)).isoformat()
+        for _ in range(10):
+            await keys("down")
+        assert due.value == today.isoformat()  # never into the past
+        due.value = ""
+        await keys.type("+30")
+        await keys("ctrl+s")
+        await on_screen(pilot, "HouseholdScreen")
+    saved = max(store.state.entities["finding"].values(), key=lambda f: f["_created"])
+    assert saved["due"] == (today + dt.timedelta(days=30)).isoformat() and saved["triage"] == "coordinate"

@@ -8,6 +8,8 @@ ctrl+n saves and goes straight on to the next door of the list the worker came f
 
 from __future__ import annotations
 
+import datetime as dt
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -25,13 +27,53 @@ def _row(label: str, widget: Widget) -> Horizontal:
     return Horizontal(Label(label, classes="label"), widget, classes="row")
 
 
+COORDINATE_DAYS = 7  # 带回协调: taken back to the office, followed up within a week unless told otherwise
+
+
+def due_date(text: str, today: dt.date) -> str | None:
+    """What the date field holds as a date: YYYY-MM-DD as typed, or +N days from today."""
+    text = text.strip()
+    if text.startswith("+") and text[1:].isdigit():
+        return (today + dt.timedelta(days=int(text[1:]))).isoformat()
+    return text or None
+
+
+class DueInput(Input):
+    """The follow-up date: YYYY-MM-DD, or +3 / +7 / +30 from today; ↑/↓ move it a day."""
+
+    BINDINGS = [Binding("up", "step(1)", show=False), Binding("down", "step(-1)", show=False)]
+
+    def __init__(self, today: dt.date, **kw: object) -> None:
+        super().__init__(placeholder=t("ui.ph.date"), restrict=r"[0-9+-]*", max_length=10, compact=True,
+                         select_on_focus=False, **kw)  # type: ignore[arg-type]
+        self.cursor_blink = False
+        self.today = today
+
+    def day(self) -> dt.date | None:
+        try:
+            got = due_date(self.value, self.today)
+            return dt.date.fromisoformat(got) if got else None
+        except ValueError:
+            return None
+
+    def action_step(self, days: int) -> None:
+        day = (self.day() or self.today) + dt.timedelta(days=days)
+        self.value = max(day, self.today).isoformat()  # never into the past
+        self.cursor_position = len(self.value)
+
+    def on_blur(self) -> None:
+        if self.value.strip().startswith("+"):
+            self.value = due_date(self.value, self.today) or ""
+
+
 class FindingForm(Vertical):
     """One finding: 诉求 → 措施, category, triage, follow-up date; for a data finding, the proposed facts."""
 
-    def __init__(self, role: str, number: int) -> None:
+    def __init__(self, role: str, number: int, today: dt.date) -> None:
         super().__init__(classes="finding")
         self.role = role
         self.number = number
+        self.today = today
 
     def compose(self) -> ComposeResult:
         role = self.role
@@ -41,7 +83,7 @@ class FindingForm(Vertical):
         yield _row(t("ui.f.asked"), field(t("ui.ph.asked"), classes="asked"))
         yield _row(t("ui.f.action"), field(t("ui.ph.action"), classes="action"))
         yield _row(t("ui.f.triage"), ChoiceBar([(x, name("triage", x)) for x in model.TRIAGE], classes="triage"))
-        yield _row(t("ui.f.due"), field(t("ui.ph.date"), classes="due", restrict=r"[0-9-]*", max_length=10))
+        yield _row(t("ui.f.due"), DueInput(self.today, classes="due"))
         if role == "data":
             yield _row(name("fact", "people"), field(t("ui.ph.unchanged"), classes="people", restrict=r"[0-9]*",
                                                      max_length=2))
@@ -49,6 +91,12 @@ class FindingForm(Vertical):
                                                     restrict=r"[0-9 +-]*", max_length=20))
             yield _row(name("fact", "moved_out"), ChoiceBar([(False, t("ui.no")), (True, t("ui.yes"))],
                                                             classes="moved_out"))
+
+    def on_choice_bar_changed(self, event: ChoiceBar.Changed) -> None:
+        if "triage" in event.bar.classes and event.value == "coordinate":
+            due = self.query_one(".due", Input)
+            if not due.value.strip():
+                due.value = (self.today + dt.timedelta(days=COORDINATE_DAYS)).isoformat()
 
     def heading(self) -> str:
         return t("ui.visit.finding", n=self.number, role=name("role", self.role))
@@ -67,7 +115,7 @@ class FindingForm(Vertical):
             "asked": self._text("asked"),
             "action": self._text("action"),
             "triage": self.query_one(".triage", ChoiceBar).value,
-            "due": self._text("due").strip() or None,
+            "due": due_date(self._text("due"), self.today),
         }
         if self.role == "data":
             proposed: dict = {}
@@ -138,7 +186,7 @@ class VisitScreen(GridScreen):
     # --- keys -----------------------------------------------------------------------------------
 
     async def action_add(self, number: int) -> None:
-        form = FindingForm(model.role_by_number(number), len(self.findings()) + 1)
+        form = FindingForm(model.role_by_number(number), len(self.findings()) + 1, self.store.today())
         await self.query_one("#form").mount(form)
         form.query_one(".category").focus()
         form.scroll_visible(animate=False)
