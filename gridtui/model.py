@@ -266,3 +266,20 @@ def validate_wish_change(state: str, claimed_by: str | None, note: str) -> dict:
             raise ValidationError("err.claim_needs_who")
         data["claimed_by"] = who
     return data
+
+
+def restorable(kind: str, before: dict) -> dict:
+    """Of a record's earlier values, those a change may set back together (undo): the status (or
+    wish state) with only the fields that go with it, so the change is one the app could make."""
+    head = {"finding": "status", "wish": "state"}.get(kind)
+    if head is None or head not in before:
+        return {}
+    out = {head: before[head], "note": before.get("note", "")}
+    if kind == "finding":
+        if before[head] == "referred" and before.get("to"):
+            out["to"] = before["to"]
+        if before[head] in ("resolved", "closed") and before.get("satisfaction"):
+            out["satisfaction"] = before["satisfaction"]
+    elif before[head] == "claimed" and before.get("claimed_by"):
+        out["claimed_by"] = before["claimed_by"]
+    return out

@@ -429,9 +429,25 @@ class Store:
         self.append(events)
         return vid
 
+    def undo(self, events: list[dict]) -> list[dict]:
+        """Put back what ``events`` (changes this device just made) replaced, as new changes: nothing
+        is overwritten, and the history shows both. Fields nothing had written before are left."""
+        by_id = {e["id"]: e for e in self._events}
+        now, out = self.now_iso(), []
+        for e in reversed(events):
+            if e["op"] != "set":
+                continue
+            before = {f: by_id[w]["data"][f] for f, w in (e.get("prev") or {}).items()
+                      if f != "changed" and w in by_id and f in by_id[w]["data"]}
+            data = model.restorable(e["kind"], before)
+            if data:
+                out.append(self.new_event(e["kind"], e["eid"], "set", {**data, "changed": now}))
+        self.append(out)
+        return out
+
     def set_finding_status(
         self, fid: str, status: str, note: str = "", satisfaction: str | None = None, to: str | None = None
-    ) -> None:
+    ) -> list[dict]:
         """Move a finding on; a micro-wish's finding resolved fulfils the wish with it."""
         self.require("finding", fid)
         data = model.validate_status_change(status, note, satisfaction, to)
@@ -443,8 +459,9 @@ class Store:
                     events.append(self.new_event("wish", wid, "set",
                                                  {**model.validate_wish_change("fulfilled", None, note), "changed": now}))
         self.append(events)
+        return events
 
-    def set_wish_state(self, wid: str, state: str, claimed_by: str | None = None, note: str = "") -> None:
+    def set_wish_state(self, wid: str, state: str, claimed_by: str | None = None, note: str = "") -> list[dict]:
         """Move a micro-wish on; fulfilling it resolves the service finding it came from, in one save."""
         wish = self.require("wish", wid)
         data = model.validate_wish_change(state, claimed_by, note)
@@ -455,6 +472,7 @@ class Store:
             events.append(self.new_event("finding", finding["id"], "set",
                                          {**model.validate_status_change("resolved", note, None, None), "changed": now}))
         self.append(events)
+        return events
 
     def unsynced_visits(self) -> int:
         """Visits recorded on this device that the office has not acknowledged yet."""

@@ -377,3 +377,47 @@ async def test_due_date_shortcuts_in_the_visit_form(store):
         await on_screen(pilot, "HouseholdScreen")
     saved = max(store.state.entities["finding"].values(), key=lambda f: f["_created"])
     assert saved["due"] == (today + dt.timedelta(days=30)).isoformat() and saved["triage"] == "coordinate"
+
+
+async def test_a_status_change_says_what_changed_and_can_be_undone(store):
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys("f")
+        await on_screen(pilot, "FollowupsScreen")
+        row = app.screen.current()
+        events_before = store.event_count
+        await keys("d")
+        await on_screen(pilot, "FormModal")
+        await keys("ctrl+s")
+        await on_screen(pilot, "FollowupsScreen")
+        shown = [n.message for n in app._notifications]
+        assert any(m.startswith("已办结：") and row["asked"] in m and "ctrl+z 撤销" in m for m in shown), shown
+        assert row["id"] not in [r["id"] for r in app.screen.rows]
+        await keys("ctrl+z")
+        assert row["id"] in [r["id"] for r in app.screen.rows]  # back in the list, as it was
+        f = store.state.entities["finding"][row["id"]]
+        assert f["status"] == row["status"] and store.event_count == events_before + 2  # a new change, nothing lost
+        assert [h["status"] for h in f["history"][-2:]] == ["resolved", row["status"]]
+        await keys("ctrl+z")
+        assert any("没有可以撤销" in n.message for n in app._notifications)
+
+
+async def test_escape_on_a_typed_dialog_asks_first(store):
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys("f")
+        await on_screen(pilot, "FollowupsScreen")
+        await keys("r")
+        await on_screen(pilot, "FormModal")
+        await keys.type("街道城管中队")
+        await keys("escape")
+        await on_screen(pilot, "ConfirmModal")
+        await keys("n")
+        await on_screen(pilot, "FormModal")
+        assert app.screen.values()["to"] == "街道城管中队"
+        await keys("escape", "y")
+        await on_screen(pilot, "FollowupsScreen")

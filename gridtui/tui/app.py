@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from dataclasses import replace
 from typing import Iterable
@@ -16,9 +17,10 @@ from textual.command import CommandList, CommandPalette
 from textual.screen import Screen
 from textual.widgets.option_list import Option
 
+from ..errors import UserError
 from ..i18n import t
 from .base import ConfirmModal, HelpScreen
-from .widgets import localize_bindings
+from .widgets import error_text, localize_bindings
 
 
 class Palette(CommandPalette):
@@ -51,6 +53,7 @@ class GridApp(App):
         Binding("g", "summary", "ui.key.summary"),
         Binding("t", "today", "ui.key.today"),
         Binding("ctrl+f", "search", "ui.key.search", priority=True),
+        Binding("ctrl+z", "undo", "ui.key.undo", show=False),
         Binding("question_mark", "help", "ui.key.help", key_display="?"),
         Binding("ctrl+q", "quit", "ui.key.quit", show=False, priority=True),
     ]
@@ -118,6 +121,31 @@ class GridApp(App):
         from .wishes import WishesScreen
 
         self.goto(WishesScreen)
+
+    # --- undo: the last status change, for a few seconds --------------------------------------------
+
+    UNDO_SECONDS = 10.0
+
+    def offer_undo(self, events: list[dict], message: str) -> None:
+        """Say what just changed, naming the record, and keep it undoable for a few seconds."""
+        self._undo = (events, time.monotonic() + self.UNDO_SECONDS)
+        self.notify(f"{message} · {t('ui.undo.hint')}", timeout=self.UNDO_SECONDS)
+
+    def action_undo(self) -> None:
+        events, until = getattr(self, "_undo", None) or ((), 0.0)
+        if not events or time.monotonic() > until:
+            self.notify(t("ui.undo.none"))
+            return
+        self._undo = None
+        try:
+            self.store.undo(list(events))
+        except (UserError, OSError) as err:
+            self.notify(error_text(err), severity="error")
+            return
+        self.notify(t("ui.undo.done"))
+        refresh = getattr(self.screen, "data_changed", None)
+        if refresh:
+            refresh()
 
     def action_today(self) -> None:
         from .today import TodayScreen

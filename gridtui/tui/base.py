@@ -213,7 +213,16 @@ class FormModal(ModalScreen[bool]):
         self.dismiss(True)
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        typed = any(isinstance(v, str) and v.strip() for v in self.values().values())
+        if not typed:
+            self.dismiss(False)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(False)
+
+        self.app.push_screen(ConfirmModal(t("ui.form.discard_q")), answered)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -157,13 +157,17 @@ class FollowupsScreen(GridScreen):
         title = t(f"ui.status.{status}", what=f"{name('role', row['role'])} · "
                                               f"{cat_name(row['role'], row['category'])} · {row['asked']}")
 
+        made: list[list[dict]] = []
+
         def apply(data: dict) -> None:
-            self.store.set_finding_status(row["id"], status, data.get("note", ""), data.get("satisfaction"),
-                                          data.get("to"))
+            made.append(self.store.set_finding_status(row["id"], status, data.get("note", ""),
+                                                      data.get("satisfaction"), data.get("to")))
 
         def done(saved: bool | None) -> None:
             if saved:
                 self.data_changed()
+                self.app.offer_undo(made[-1], t("ui.changed.finding", status=name("status", status),
+                                                what=row["asked"], where=room_text(row["unit"], row["room"])))
 
         self.app.push_screen(FormModal(title, fields, apply), done)
 

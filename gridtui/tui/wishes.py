@@ -68,11 +68,10 @@ class WishesScreen(GridScreen):
             return
 
         def apply(data: dict) -> None:
-            self.store.set_wish_state(row["id"], "claimed", claimed_by=data["who"], note=data.get("note", ""))
+            return self.store.set_wish_state(row["id"], "claimed", claimed_by=data["who"], note=data.get("note", ""))
 
         fields = [("who", t("ui.f.claimed_by"), "text"), ("note", t("ui.f.note"), "text")]
-        self.app.push_screen(FormModal(t("ui.wishes.claim_title", title=row["title"]), fields, apply),
-                             self._done)
+        self._change(t("ui.wishes.claim_title", title=row["title"]), fields, apply, row, "claimed")
 
     def action_fulfil(self) -> None:
         row = self.current()
@@ -83,15 +82,22 @@ class WishesScreen(GridScreen):
             return
 
         def apply(data: dict) -> None:
-            self.store.set_wish_state(row["id"], "fulfilled", note=data.get("note", ""))
+            return self.store.set_wish_state(row["id"], "fulfilled", note=data.get("note", ""))
 
-        fields = [("note", t("ui.f.note"), "text")]
-        self.app.push_screen(FormModal(t("ui.wishes.fulfil_title", title=row["title"]), fields, apply),
-                             self._done)
+        self._change(t("ui.wishes.fulfil_title", title=row["title"]), [("note", t("ui.f.note"), "text")], apply,
+                     row, "fulfilled")
 
-    def _done(self, saved: bool | None) -> None:
-        if saved:
-            self.data_changed()
+    def _change(self, title: str, fields: list, apply, row: dict, state: str) -> None:  # noqa: ANN001
+        """A form that changes the wish; once saved, say so (naming the wish) with the chance to undo."""
+        made: list[list[dict]] = []
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.data_changed()
+                self.app.offer_undo(made[-1], t("ui.changed.wish", state=name("wish", state), what=row["title"],
+                                                where=room_text(row["unit"], row["room"])))
+
+        self.app.push_screen(FormModal(title, fields, lambda data: made.append(apply(data))), done)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
