@@ -421,3 +421,37 @@ async def test_escape_on_a_typed_dialog_asks_first(store):
         assert app.screen.values()["to"] == "街道城管中队"
         await keys("escape", "y")
         await on_screen(pilot, "FollowupsScreen")
+
+
+async def test_home_end_and_pages_in_tables_help_that_explains_and_a_too_small_notice(store):
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys("f")
+        await on_screen(pilot, "FollowupsScreen")
+        n = len(app.screen.rows)
+        await keys("end")
+        assert cursor_row(app, "followups") == n - 1
+        await keys("home")
+        assert cursor_row(app, "followups") == 0
+        await keys("pagedown")
+        assert cursor_row(app, "followups") > 1
+        await keys("question_mark")
+        await on_screen(pilot, "HelpScreen")
+        help_text = screen_text(app)
+        assert "办结：问题已经解决" in help_text and "0 显示全部角色" in help_text and "Home End" in help_text
+        await keys("escape")
+        # on the last door of a list, "next door" is not offered in the help
+        await keys("end", "enter")
+        await on_screen(pilot, "HouseholdScreen")
+        await keys("question_mark")
+        await on_screen(pilot, "HelpScreen")
+        assert ("下一户" in screen_text(app)) == (app.screen_stack[-2].next_door() is not None)
+        await keys("escape")
+        await pilot.resize_terminal(50, 14)
+        await pilot.pause()
+        assert "窗口太小" in text_of(app.screen.query_one("#topbar"))
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        assert "窗口太小" not in text_of(app.screen.query_one("#topbar"))

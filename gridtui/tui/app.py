@@ -206,10 +206,12 @@ class GridApp(App):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
+        screen = self.screen
         sections = [
-            (t("ui.help.screen"), _keys(self, [self.screen])),
-            (t("ui.help.app"), _keys(self, [self])),
+            (t("ui.help.screen"), _keys(self, [screen], screen.check_action)),
+            (t("ui.help.app"), _keys(self, [self], self.check_action)),
             (t("ui.help.general"), [(k, t(d)) for k, d in _GENERAL]),
+            (t("ui.help.words"), [(t(f"ui.word.{w}"), t(f"ui.word.{w}.means")) for w in _WORDS]),
         ]
         self.push_screen(HelpScreen([s for s in sections if s[1]]))
 
@@ -248,6 +250,8 @@ class GridApp(App):
 # Keys the widgets themselves handle, for the help screen: (key, i18n key of what it does).
 _GENERAL = (
     ("↑ ↓", "ui.help.move"),
+    ("PgUp PgDn", "ui.help.page"),
+    ("Home End", "ui.help.ends"),
     ("Enter", "ui.help.enter"),
     ("Tab", "ui.help.tab"),
     ("← →", "ui.help.choose"),
@@ -256,8 +260,15 @@ _GENERAL = (
 )
 
 
-def _keys(app: App, nodes: list) -> list[tuple[str, str]]:
-    """(keys, description) of the bindings gridtui declares on these nodes; keys of one action as 'n/esc'."""
+# Words of the ledger a new worker asks about, explained in the help.
+_WORDS = ("resolved_closed", "referred", "role_zero", "due", "knocks", "coordinate")
+
+
+def _keys(app: App, nodes: list, works) -> list[tuple[str, str]]:  # noqa: ANN001 - check_action
+    """(keys, description) of the bindings gridtui declares on these nodes that work right now;
+    keys of one action as 'n/esc'."""
+    from textual.actions import parse
+
     out: dict[tuple[str, str], list[str]] = {}
     for node in nodes:
         for cls in reversed(type(node).__mro__):
@@ -266,6 +277,9 @@ def _keys(app: App, nodes: list) -> list[tuple[str, str]]:
             for b in cls.__dict__.get("BINDINGS", ()):
                 if not b.description.startswith("ui."):
                     continue
+                action, _, params = parse(b.action)
+                if works(action, params) is False:
+                    continue  # e.g. next door on the last door, global keys on a half-filled form
                 keys = out.setdefault((b.action, t(b.description)), [])
                 for key in b.key.split(","):
                     display = app.get_key_display(replace(b, key=key.strip()))

@@ -59,6 +59,8 @@ class GridScreen(Screen):
         if self._seen is not None and self.is_current and event.size.width != self._width:
             self.refresh_data()  # tables fit their last column to the width
         self._width = event.size.width
+        if self.is_mounted:
+            self.query_one(TopBar).refresh_bar()  # says so when the terminal is too small
 
     def row_under_cursor(self, table_id: str, rows: list[dict]) -> dict | None:
         """The record behind the table row the cursor is on (None on an empty table)."""

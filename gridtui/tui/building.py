@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 from .. import views
 from ..i18n import name, t
 from .base import GridScreen
-from .widgets import cell, head_text, num, tags_text
+from .widgets import GridTable, cell, head_text, num, tags_text
 
 COLUMNS = ("unit", "floor", "room", "head", "last", "outcome", "open", "tags")
 
@@ -30,7 +30,7 @@ class BuildingScreen(GridScreen):
         self.shown: list[dict] = []
 
     def compose_body(self) -> ComposeResult:
-        yield DataTable(id="households", cursor_type="row")
+        yield GridTable(id="households", cursor_type="row")
 
     def refresh_data(self) -> None:
         self.rows = views.building_households(self.store.state, self.bid, self.store.today(), self.app.cycle)

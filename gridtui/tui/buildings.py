@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, Label
 from .. import views
 from ..i18n import t
 from .base import GridScreen
-from .widgets import WARN, cell, field, num
+from .widgets import GridTable, WARN, cell, field, num
 
 # Sort columns, cycled with `s`: the view's own order first, then the numbers, largest first.
 SORTS = ("name", "households", "visited", "open", "overdue")
@@ -40,7 +40,7 @@ class BuildingsScreen(GridScreen):
         self.sort = "name"
 
     def compose_body(self) -> ComposeResult:
-        yield DataTable(id="buildings", cursor_type="row")
+        yield GridTable(id="buildings", cursor_type="row")
         with Horizontal(id="filter-row"):
             yield Label(t("ui.filter.label"), classes="label")
             yield field(t("ui.filter.placeholder"), id="filter")

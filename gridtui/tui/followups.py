@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, Static
 from .. import model, views
 from ..i18n import cat_name, name, t
 from .base import FormModal, GridScreen, close_filter, filter_row, open_filter
-from .widgets import WARN, cell, head_text, num, room_text, tags_text
+from .widgets import GridTable, WARN, cell, head_text, num, room_text, tags_text
 
 FINDING_COLUMNS = ("where", "role", "category", "due", "status", "asked")
 DUE_COLUMNS = ("where", "head", "last", "since", "interval", "tags")
@@ -37,7 +37,7 @@ class FollowupsScreen(GridScreen):
         self.rows: list[dict] = []
 
     def compose_body(self) -> ComposeResult:
-        yield DataTable(id="followups", cursor_type="row")
+        yield GridTable(id="followups", cursor_type="row")
         yield Static(id="detail")
         yield from filter_row()
 

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, Label
 from .. import views
 from ..i18n import name, t
 from .base import GridScreen
-from .widgets import cell, field, head_text, room_text, tags_text
+from .widgets import GridTable, cell, field, head_text, room_text, tags_text
 
 COLUMNS = ("where", "head", "tags", "last", "found_by")
 
@@ -30,7 +30,7 @@ class SearchScreen(GridScreen):
         with Horizontal(id="search-row"):
             yield Label(t("ui.search.label"), classes="label")
             yield field(t("ui.search.placeholder"), id="query", value=self.query_text)
-        yield DataTable(id="results", cursor_type="row")
+        yield GridTable(id="results", cursor_type="row")
 
     def on_mount(self) -> None:
         self.query_one("#query", Input).focus()

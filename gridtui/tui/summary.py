@@ -10,7 +10,7 @@ from .. import model, views
 from ..i18n import name, t
 from ..office import report
 from .base import GridScreen
-from .widgets import cell, fill_table, num
+from .widgets import GridTable, cell, fill_table, num
 
 
 def _pct(rate: float | None) -> str:
@@ -22,7 +22,7 @@ class SummaryScreen(GridScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="figures")
-        yield DataTable(id="roles", cursor_type="row")
+        yield GridTable(id="roles", cursor_type="row")
 
     def refresh_data(self) -> None:
         today = self.store.today()

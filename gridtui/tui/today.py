@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 from .. import views
 from ..i18n import cat_name, name, t
 from .base import GridScreen
-from .widgets import WARN, cell, head_text, room_text, tags_text
+from .widgets import GridTable, WARN, cell, head_text, room_text, tags_text
 
 COLUMNS = ("kind", "where", "head", "what", "late")
 
@@ -29,7 +29,7 @@ class TodayScreen(GridScreen):
         self.rows: list[dict] = []
 
     def compose_body(self) -> ComposeResult:
-        yield DataTable(id="today", cursor_type="row")
+        yield GridTable(id="today", cursor_type="row")
 
     def refresh_data(self) -> None:
         state = self.store.state

@@ -137,6 +137,24 @@ def field(placeholder: str = "", *, id: str | None = None, classes: str | None =
     return inp
 
 
+class GridTable(DataTable):
+    """A table of records: Home/End go to the first and last row, PgUp/PgDn a page (DataTable's own)."""
+
+    BINDINGS = [
+        Binding("home", "first", show=False),
+        Binding("end", "last", show=False),
+    ]
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0, animate=False)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=max(self.row_count - 1, 0), animate=False)
+
+
+MIN_SIZE = (60, 16)  # below this the footer and the forms no longer fit
+
+
 class TopBar(Static):
     """Training banner (in training mode), then worker and grid; on a real store the visits not yet
     synced and when the last sync was."""
@@ -147,6 +165,9 @@ class TopBar(Static):
         parts: list = []
         if store.training:
             parts += [(f" {t('ui.training_banner')} ", "bold reverse"), " "]
+        width, height = self.app.size
+        if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
+            parts += [(t("ui.too_small", w=MIN_SIZE[0], h=MIN_SIZE[1]), "bold reverse"), " "]
         parts.append(t("ui.header", worker=who["worker_name"], grid=who["grid_name"]))
         if not store.training:  # training never syncs: nothing to count
             n = store.unsynced_visits()

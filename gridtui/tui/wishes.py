@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input
 from .. import views
 from ..i18n import name, t
 from .base import FormModal, GridScreen, close_filter, filter_row, open_filter
-from .widgets import cell, head_text, room_text
+from .widgets import GridTable, cell, head_text, room_text
 
 COLUMNS = ("where", "head", "title", "state", "claimed_by")
 
@@ -27,7 +27,7 @@ class WishesScreen(GridScreen):
         self.rows: list[dict] = []
 
     def compose_body(self) -> ComposeResult:
-        yield DataTable(id="wishes", cursor_type="row")
+        yield GridTable(id="wishes", cursor_type="row")
         yield from filter_row()
 
     def refresh_data(self) -> None:
