@@ -184,6 +184,9 @@ def households(obj: Ctx, unvisited: bool, query: str | None, due: bool, fmt: str
             if due:
                 items = views.due_today(state, today, grid)
             elif query is not None:
+                from . import search
+
+                search.warm(h.get("head") or "" for h in state.entities["household"].values())
                 rows = views.search_households(state, query, today, obj.cycle(), grid)
             else:
                 rows = views.households_list(state, today, obj.cycle(), unvisited=unvisited, grid=grid)

@@ -27,7 +27,7 @@ class Keys:
     unit_room: str
     phone: str
     name: str
-    initials: frozenset[str]
+    head: str  # the name as written, for its pinyin initials
     tags: str  # codes and names in both languages, joined
     building: str
 
@@ -44,9 +44,16 @@ _initials: dict[str, frozenset[str]] = {}  # name → its initials: names repeat
 
 
 def warm(names) -> None:  # noqa: ANN001 - any iterable of names
-    """Work out the initials of these names ahead of the first search (the app does it in a thread)."""
+    """Work out the initials of these names, so that :func:`rank` can match them. pypinyin's
+    dictionary costs a quarter second and tens of MB: the app does this in a thread when search
+    opens (and matches the rest meanwhile), the command line before it searches."""
     for name in names:
         initials(name)
+
+
+def known_initials(name: str) -> frozenset[str]:
+    """The initials of a name if :func:`warm` has worked them out, else none yet (never blocks)."""
+    return _initials.get(name, frozenset())
 
 
 def initials(name: str) -> frozenset[str]:
@@ -68,7 +75,7 @@ def _readings(name: str) -> frozenset[str]:
     return frozenset("".join(p) for p in itertools.islice(itertools.product(*per_char), _MAX_READINGS))
 
 
-def keys_of(h: dict, building: str, tag_names: dict[str, str], with_initials: bool = True) -> Keys:
+def keys_of(h: dict, building: str, tag_names: dict[str, str]) -> Keys:
     unit, room = h.get("unit"), str(h.get("room") or "")
     tags = " ".join(f"{code} {tag_names.get(code, '')}" for code in h.get("tags") or ())
     return Keys(
@@ -76,7 +83,7 @@ def keys_of(h: dict, building: str, tag_names: dict[str, str], with_initials: bo
         unit_room=normalise(f"{unit}-{room}" if unit is not None else room),
         phone="".join(ch for ch in normalise(h.get("phone") or "") if ch.isdigit()),
         name=normalise(h.get("head") or ""),
-        initials=initials(h.get("head") or "") if with_initials else frozenset(),
+        head=h.get("head") or "",
         tags=normalise(tags),
         building=normalise(building),
     )
@@ -94,7 +101,7 @@ def rank(query: str, k: Keys) -> int | None:
         return 2
     if k.name and query in k.name:
         return 3
-    if query.isascii() and query.isalpha() and any(i.startswith(query) for i in k.initials):
+    if query.isascii() and query.isalpha() and any(i.startswith(query) for i in known_initials(k.head)):
         return 4
     if query in k.tags:
         return 5

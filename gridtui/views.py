@@ -347,12 +347,12 @@ def whoami(state: State, worker: str | None, grid: str | None) -> dict:
 _search_cache: dict[int, tuple[weakref.ref, int, list]] = {}
 
 
-def _search_keys(state: State) -> list[tuple[dict, search.Keys]]:
+def _search_keys(state: State) -> list[tuple[dict, search.Keys, str | None]]:
     cached = _cached(_search_cache, state)
     if cached is not None:
         return cached
     names = search.tag_names()
-    out = [(h, search.keys_of(h, building_label(state, h.get("building")), names))
+    out = [(h, search.keys_of(h, building_label(state, h.get("building")), names), _grid_of(state, h["id"]))
            for h in state.entities["household"].values()]
     _search_cache.clear()
     _search_cache[id(state)] = (weakref.ref(state), state.count, out)
@@ -360,24 +360,26 @@ def _search_keys(state: State) -> list[tuple[dict, search.Keys]]:
 
 
 def search_households(state: State, query: str, today: dt.date, cycle: str = "month",
-                      grid: str | None = None, limit: int = 200) -> list[dict]:
+                      grid: str | None = None, limit: int = 100) -> list[dict]:
     """Households of the grid that ``query`` finds (see gridtui.search), best match first, then in
-    walk order; rows as :func:`households_list` gives them, with the way each was found."""
+    walk order; rows as :func:`households_list` gives them, with the way each was found. Pinyin
+    initials match once :func:`search.warm` has worked them out."""
     q = search.normalise(query)
     if not q:
         return []
     ix = index(state)
     start = cycle_start(today, cycle)
     hits = []
-    for h, keys in _search_keys(state):
-        if grid and _grid_of(state, h["id"]) != grid:
+    rank = search.rank
+    for h, keys, home_grid in _search_keys(state):
+        if grid and home_grid != grid:
             continue
-        r = search.rank(q, keys)
+        r = rank(q, keys)
         if r is not None:
-            hits.append((r, building_label(state, h.get("building")), _sort_room(h), h))
+            hits.append((r, keys.building, _sort_room(h), h))
     hits.sort(key=lambda x: x[:3])
-    return [{**_household_row(ix, h, start), "building": label, "building_id": h.get("building"),
-             "found_by": search.RANKS[r]} for r, label, _, h in hits[:limit]]
+    return [{**_household_row(ix, h, start), "building": building_label(state, h.get("building")),
+             "building_id": h.get("building"), "found_by": search.RANKS[r]} for r, _, _, h in hits[:limit]]
 
 
 def due_today(state: State, today: dt.date, grid: str | None = None) -> list[dict]:

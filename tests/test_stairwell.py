@@ -250,6 +250,8 @@ async def test_find_any_household_in_two_keystrokes_from_anywhere(store):
         await keys.type("f")
         await keys.type("wg")
         assert keys.count == 1
+        # rooms and names match at once; pinyin as soon as the initials are worked out (a thread)
+        await until(pilot, lambda: bool(app.screen.rows))
         found = app.screen.rows
         assert found and found[0]["id"] == target["id"] and found[0]["found_by"] == "initials"
         assert "范*国" in rows(app, "results")[0][1]  # found by name, still masked

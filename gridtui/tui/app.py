@@ -72,19 +72,10 @@ class GridApp(App):
                           if b.action == "command_palette" else b for b in bindings]
 
     def on_mount(self) -> None:
-        self._warm_search()
         if self.store.loss:
             from ..i18n import loss_message
 
             self.notify(loss_message(self.store.loss, office=False), severity="warning", timeout=30)
-
-    @work(thread=True, exclusive=True, group="warm")
-    def _warm_search(self) -> None:
-        """Pinyin initials of every resident, worked out while the worker looks at the first screen, so
-        the first search keystroke is as quick as the next."""
-        from .. import search
-
-        search.warm([h.get("head") or "" for h in list(self.store.state.entities["household"].values())])
 
     def get_default_screen(self) -> Screen:
         from .buildings import BuildingsScreen

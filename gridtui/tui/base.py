@@ -56,8 +56,8 @@ class GridScreen(Screen):
         """Read the views and fill the widgets."""
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._seen is not None and self.is_current and event.size.width != self._width:
-            self.refresh_data()  # tables fit their last column to the width
+        if self._seen is not None and self.is_current and self._width and event.size.width != self._width:
+            self.refresh_data()  # a real change of width (not the first layout): tables fit it again
         self._width = event.size.width
         if self.is_mounted:
             self.query_one(TopBar).refresh_bar()  # says so when the terminal is too small
