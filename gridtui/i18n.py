@@ -334,7 +334,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ui.changed.finding": ("{status}：{where} {what}", "{status}: {where} {what}"),
     "ui.changed.wish": ("心愿{state}：{where} {what}", "Wish {state}: {where} {what}"),
     "ui.form.discard_q": ("已填写的内容还没有保存，确定放弃吗？", "What you typed is not saved. Discard it?"),
-    "ui.key.today": ("今日待办", "Due today"),
+    "ui.key.today": ("今日", "Today"),
     "ui.key.search": ("找户", "Find"),
     "ui.cmd.search": ("查找住户", "Find a household"),
     "ui.cmd.search_help": ("按房号、姓名、电话尾号、标签或拼音首字母查找本网格的住户", "By room, name, phone tail, tag or pinyin initials"),

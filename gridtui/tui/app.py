@@ -47,12 +47,13 @@ class GridApp(App):
     TITLE = "gridtui"
 
     BINDINGS = [
+        Binding("ctrl+f", "search", "ui.key.search", priority=True),
+        Binding("t", "today", "ui.key.today"),
         Binding("f", "followups", "ui.key.followups"),
         Binding("w", "wishes", "ui.key.wishes"),
         Binding("s", "sync", "ui.key.sync"),
         Binding("g", "summary", "ui.key.summary"),
-        Binding("t", "today", "ui.key.today"),
-        Binding("ctrl+f", "search", "ui.key.search", priority=True),
+
         Binding("ctrl+z", "undo", "ui.key.undo", show=False),
         Binding("question_mark", "help", "ui.key.help", key_display="?"),
         Binding("ctrl+q", "quit", "ui.key.quit", show=False, priority=True),

@@ -10,11 +10,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from .. import model
 from ..i18n import t
-from .widgets import ChoiceBar, TopBar, error_text, field, fill_table, follow_cursor, localize_bindings
+from .widgets import ChoiceBar, KeyBar, TopBar, error_text, field, fill_table, follow_cursor, localize_bindings
 
 
 class GridScreen(Screen):
@@ -36,7 +36,7 @@ class GridScreen(Screen):
         yield TopBar(id="topbar")
         yield Static(id="title")
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeyBar(id="keybar")
 
     def compose_body(self) -> ComposeResult:
         return iter(())
@@ -143,7 +143,7 @@ class ConfirmModal(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(Content(self.message), id="question")
             yield Static(t("ui.confirm.hint"), classes="hint")
-        yield Footer(compact=True)
+        yield KeyBar(id="keybar")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -182,7 +182,7 @@ class FormModal(ModalScreen[bool]):
                         yield ChoiceBar(spec, id=f"f-{key}")  # type: ignore[arg-type]
             yield Static("", id="error", classes="error")
             yield Static(t("ui.form.hint"), classes="hint")
-        yield Footer(compact=True)
+        yield KeyBar(id="keybar")
 
     def values(self) -> dict:
         out = {}
@@ -248,7 +248,7 @@ class HelpScreen(ModalScreen[None]):
                 lines += ["\n  ", (key.ljust(width), "bold"), "  ", desc]
         with VerticalScroll(classes="dialog", id="help"):
             yield Static(Content.assemble(*lines))
-        yield Footer(compact=True)
+        yield KeyBar(id="keybar")
 
     def action_close(self) -> None:
         self.dismiss(None)

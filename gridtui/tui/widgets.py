@@ -137,6 +137,60 @@ def field(placeholder: str = "", *, id: str | None = None, classes: str | None =
     return inp
 
 
+class KeyBar(Static):
+    """The footer: this screen's keys and the app's, as one line of text.
+
+    Textual's Footer mounts a widget per key and recomposes them on every screen switch, which
+    costs more than drawing the screen itself on a slow laptop; one line of text costs nothing, and
+    is cut between characters (with "…") rather than through the middle of a Chinese one.
+    """
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._changed)
+        self._changed()
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _changed(self, *_: object) -> None:
+        self.refresh(layout=False)
+
+    # Always at the right end, whatever else has to give way: where to find every other key.
+    PINNED = ("help", "app.help", "command_palette", "app.command_palette")
+
+    def render(self) -> Content:
+        pinned, parts, seen = {}, [], set()
+        for _node, binding, enabled, _tip in self.screen.active_bindings.values():
+            entry = (self.app.get_key_display(binding), binding.description, enabled)
+            if binding.action in self.PINNED:
+                pinned.setdefault(binding.action.removeprefix("app."), entry)
+                continue
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            parts.append(entry)
+        width = max(self.size.width, 1)
+        tail = "".join(f"  {k} {d}" for k, d, _ in pinned.values())
+        room = width - cell_len(tail)
+        out: list = []
+        used = 0
+        for key, desc, enabled in parts:
+            piece = f"{key} {desc}  "
+            if used + cell_len(piece) > room:
+                if room - used > 2:
+                    out.append(truncate(piece, room - used))
+                    used = room
+                break
+            out.append((key, "bold" if enabled else "dim"))
+            out.append((f" {desc}  ", "" if enabled else "dim"))
+            used += cell_len(piece)
+        if pinned:
+            out.append(" " * max(room - used, 0))
+            for key, desc, _ in pinned.values():
+                out += ["  ", (key, "bold"), f" {desc}"]
+        return Content.assemble(*out)
+
+
 class GridTable(DataTable):
     """A table of records: Home/End go to the first and last row, PgUp/PgDn a page (DataTable's own)."""
 
