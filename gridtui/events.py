@@ -134,6 +134,7 @@ class State:
     superseded: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     last_key: tuple | None = None
     count: int = 0
+    changes: dict[str, int] = field(default_factory=dict)  # events applied per kind: what a cache of one kind checks
 
     def writer(self, key: tuple[str, str], f: str) -> dict | None:
         over = self.overrides.get(key)
@@ -158,6 +159,7 @@ class State:
         table = self.entities.setdefault(kind, {})
         self.last_key = sort_key(e)
         self.count += 1
+        self.changes[kind] = self.changes.get(kind, 0) + 1
         if e["op"] == "create":
             if key in self.creators:
                 return  # created already: a second create never overwrites a record

@@ -348,14 +348,16 @@ _search_cache: dict[int, tuple[weakref.ref, int, list]] = {}
 
 
 def _search_keys(state: State) -> list[tuple[dict, search.Keys, str | None]]:
-    cached = _cached(_search_cache, state)
-    if cached is not None:
-        return cached
+    # What a household is found by changes with the roster only, not with every visit recorded.
+    version = tuple(state.changes.get(k, 0) for k in ("household", "building", "compound"))
+    got = _search_cache.get(id(state))
+    if got and got[0]() is state and got[1] == version:
+        return got[2]
     names = search.tag_names()
     out = [(h, search.keys_of(h, building_label(state, h.get("building")), names), _grid_of(state, h["id"]))
            for h in state.entities["household"].values()]
     _search_cache.clear()
-    _search_cache[id(state)] = (weakref.ref(state), state.count, out)
+    _search_cache[id(state)] = (weakref.ref(state), version, out)
     return out
 
 
