@@ -287,7 +287,7 @@ async def test_due_today_is_on_the_home_screen_and_under_t(store):
     async with app.run_test(size=SIZE) as pilot:
         keys = Keys(pilot)
         await on_screen(pilot, "BuildingsScreen")
-        assert "今日待办：关爱对象" in text_of(app.screen.query_one("#title"))
+        await until(pilot, lambda: "今日待办：关爱对象" in text_of(app.screen.query_one("#title")))
         await keys("t")
         await on_screen(pilot, "TodayScreen")
         shown = rows(app, "today")

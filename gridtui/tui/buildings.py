@@ -74,12 +74,17 @@ class BuildingsScreen(GridScreen):
                        t("ui.sorted_by", col=t(f"ui.col.b.{self.sort}"))]
         if text.strip():
             title += ["  ", t("ui.filtered_by", text=text.strip())]
-        due = views.due_today(self.store.state, self.store.today(), self.store.meta.get("grid"))
-        if due:  # the first thing a worker sees in the morning: who cannot wait
-            care = [i for i in due if i["kind"] == "household"]
-            title += ["\n", (t("ui.today.summary", care=len(care), knocked=sum(1 for i in care if i["knocks"]),
-                                findings=len(due) - len(care)), WARN)]
         self.set_title(*title)
+        self.call_after_refresh(self._show_due, title)  # the buildings first; what is due a moment later
+
+    def _show_due(self, title: list) -> None:
+        """The first thing a worker sees in the morning, under the title: who cannot wait."""
+        due = views.due_today(self.store.state, self.store.today(), self.store.meta.get("grid"))
+        if due:
+            care = [i for i in due if i["kind"] == "household"]
+            self.set_title(*title, "\n", (t("ui.today.summary", care=len(care),
+                                                knocked=sum(1 for i in care if i["knocks"]),
+                                                findings=len(due) - len(care)), WARN))
 
     def current(self) -> dict | None:
         return self.row_under_cursor("buildings", self.shown)
