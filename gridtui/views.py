@@ -6,6 +6,7 @@ Every function returns fresh plain dicts and lists, so callers may keep or chang
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import weakref
 from dataclasses import dataclass, field
 
@@ -39,6 +40,26 @@ class Index:
     visits_by_household: dict[str, list[dict]] = field(default_factory=dict)
     findings_by_household: dict[str, list[dict]] = field(default_factory=dict)
     households_by_building: dict[str, list[dict]] = field(default_factory=dict)
+    indexed: dict[str, int] = field(default_factory=dict)  # records of each kind taken in so far
+
+    def take(self, state: State) -> None:
+        """Take in the records created since the last call. The fold only ever appends new records
+        to its tables and never changes a record's links, so what was taken in stays right."""
+        ents = state.entities
+        for kind, add in (("visit", self._add_visit), ("finding", self._add_finding)):
+            table = ents[kind]
+            for rec in itertools.islice(table.values(), self.indexed.get(kind, 0), None):
+                add(rec)
+            self.indexed[kind] = len(table)
+
+    def _add_visit(self, v: dict) -> None:
+        lst = self.visits_by_household.setdefault(v["household"], [])
+        lst.append(v)
+        if len(lst) > 1 and lst[-2]["at"] < v["at"]:
+            lst.sort(key=lambda x: x["at"], reverse=True)
+
+    def _add_finding(self, f: dict) -> None:
+        self.findings_by_household.setdefault(f["household"], []).append(f)
 
 
 # One live state per process: its index, kept by a weak reference so that a new state that happens
@@ -52,19 +73,28 @@ def _cached(cache: dict, state: State):  # noqa: ANN202
 
 
 def index(state: State) -> Index:
-    cached = _cached(_index_cache, state)
-    if cached is not None:
-        return cached
+    """One pass over the state that every view shares; after a save only the new records are taken in."""
+    got = _index_cache.get(id(state))
+    if got and got[0]() is state:
+        ix = got[2]
+        if got[1] == state.count:
+            return ix
+        if ix.indexed.get("household") == len(state.entities["household"]):
+            ix.take(state)  # a visit or a finding more: no need to go over every household again
+            _index_cache[id(state)] = (got[0], state.count, ix)
+            return ix
     ix = Index()
     ents = state.entities
     for h in ents["household"].values():
         ix.households_by_building.setdefault(h.get("building"), []).append(h)
+    ix.indexed["household"] = len(ents["household"])
     for v in ents["visit"].values():
         ix.visits_by_household.setdefault(v["household"], []).append(v)
     for lst in ix.visits_by_household.values():
         lst.sort(key=lambda v: v["at"], reverse=True)
     for f in ents["finding"].values():
         ix.findings_by_household.setdefault(f["household"], []).append(f)
+    ix.indexed.update(visit=len(ents["visit"]), finding=len(ents["finding"]))
     _index_cache.clear()  # one live state per process; keep memory flat
     _index_cache[id(state)] = (weakref.ref(state), state.count, ix)
     return ix

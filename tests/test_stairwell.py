@@ -457,3 +457,20 @@ async def test_home_end_and_pages_in_tables_help_that_explains_and_a_too_small_n
         await pilot.resize_terminal(*SIZE)
         await pilot.pause()
         assert "窗口太小" not in text_of(app.screen.query_one("#topbar"))
+
+
+def test_the_index_taken_in_after_saves_equals_one_built_afresh(store):
+    first = next(iter(store.state.entities["household"]))
+    views.index(store.state)
+    for i, outcome in enumerate(("met", "no_answer", "met")):
+        store.record_visit({"household": first, "outcome": outcome, "note": f"第{i}次",
+                            "findings": [{"role": "safety", "asked": "灭火器"}] if outcome == "met" else []})
+        views.index(store.state)  # taken in step by step, as the app does after each save
+    kept = views.index(store.state)
+
+    def plain(ix):
+        return ({h: [v["id"] for v in vs] for h, vs in ix.visits_by_household.items()},
+                {h: [f["id"] for f in fs] for h, fs in ix.findings_by_household.items()})
+
+    views.drop_index()
+    assert plain(kept) == plain(views.index(store.state))
