@@ -474,3 +474,17 @@ def test_the_index_taken_in_after_saves_equals_one_built_afresh(store):
 
     views.drop_index()
     assert plain(kept) == plain(views.index(store.state))
+
+
+async def test_the_footer_at_60_columns_cuts_between_characters_and_keeps_help(store):
+    from gridtui.textfmt import cell_width
+
+    app = make_app(store)
+    async with app.run_test(size=(60, 20)) as pilot:
+        keys = Keys(pilot)
+        await on_screen(pilot, "BuildingsScreen")
+        await keys("f")
+        await on_screen(pilot, "FollowupsScreen")
+        bar = app.screen.query_one("#keybar").render().plain.rstrip()
+        assert cell_width(bar) <= 60 and bar.endswith("? 帮助  ^p 命令"), bar
+        assert "…" in bar  # what did not fit is marked as cut, not sliced through a character
