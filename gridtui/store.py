@@ -109,6 +109,8 @@ class Store:
         self._sizes: list[int] = []  # bytes per segment file, as on disk
         self._tail_count = 0  # events in the newest segment
         self._meta_handle: TinyDB | None = None
+        self._unsynced_key: tuple | None = None  # what unsynced_visits last counted over
+        self._unsynced = 0
         self.quarantined: list[dict] = []  # events set aside on open (see gridtui.rules)
         self.loss: dict | None = None  # what the manifest says is gone since the last open
         self._loss_told = False
@@ -475,10 +477,16 @@ class Store:
         return events
 
     def unsynced_visits(self) -> int:
-        """Visits recorded on this device that the office has not acknowledged yet."""
+        """Visits recorded on this device that the office has not acknowledged yet (the header asks
+        on every screen switch: counted again only when the log or the acknowledgement changed)."""
         acked = self.meta.get("acked_through") or [-1, -1]
-        return sum(1 for e in self._events
-                   if e["kind"] == "visit" and e["op"] == "create" and e["dev"] == self.device and e["t"] > acked)
+        key = (len(self._events), tuple(acked))
+        if self._unsynced_key != key:
+            me = self.device
+            self._unsynced = sum(1 for e in self._events
+                                 if e["kind"] == "visit" and e["op"] == "create" and e["dev"] == me and e["t"] > acked)
+            self._unsynced_key = key
+        return self._unsynced
 
     def unsynced_count(self) -> int:
         """Events this device authored that the office has not acknowledged yet."""
