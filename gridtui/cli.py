@@ -407,5 +407,30 @@ def change_pin(obj: Ctx, folder: Path) -> None:
 # The office's commands live in their own module; importing it registers them on `main`.
 from . import cli_office  # noqa: E402,F401
 
+def run() -> None:
+    """The `gridtui` command: click's main, and for a bug one sentence and a report, no traceback."""
+    from . import crash
+
+    try:
+        main()
+    except KeyboardInterrupt:
+        click.echo(t("cli.interrupted"), err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - anything click did not turn into a message is a bug
+        path = crash.record(exc, _crash_home())
+        click.echo(t("crash.cli", path=path or "-"), err=True)
+        sys.exit(70)
+
+
+def _crash_home() -> Path | None:
+    argv = sys.argv[1:]
+    if "--home" in argv and argv.index("--home") + 1 < len(argv):
+        return Path(argv[argv.index("--home") + 1])
+    try:
+        return home_dir(None)
+    except Exception:  # noqa: BLE001 - a report goes to the temp folder then
+        return None
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -166,6 +166,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "Cycle '{value}' is not valid; use week, month, quarter or days like 14d."),
     # --- command line ----------------------------------------------------------------------------
     "cli.error": ("错误：", "Error: "),
+    "crash.cli": ("错误：gridtui 出了程序错误；已保存的数据不受影响。错误报告（不含居民信息和密钥）在 {path}，请交给社区办公室。",
+                  "Error: gridtui hit a bug; data saved before is intact. A report (no residents' data, no keys) is at {path}: please hand it to the office."),
+    "cli.interrupted": ("已中断；已保存的数据不受影响。", "Interrupted; data saved before is intact."),
+    "crash.tui": ("gridtui 出了程序错误，已经停止；已保存的数据不受影响。错误报告（不含居民信息和密钥）在 {path}，请交给社区办公室。",
+                  "gridtui hit a bug and stopped; data saved before is intact. A report (no residents' data, no keys) is at {path}: please hand it to the office."),
     "store.loss": ("注意：本机数据少了 {n} 条记录（{files} 缺失或不完整，{at} 发现），已按剩下的数据打开。{hint}",
                    "Warning: this machine's data is missing {n} records ({files} missing or cut short, noticed {at}); it was opened with what is left. {hint}"),
     "quarantine.none": ("没有被搁置的记录。", "No record is set aside."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from dataclasses import replace
@@ -71,6 +72,18 @@ class GridApp(App):
         for key, bindings in table.items():
             table[key] = [replace(b, description=t("ui.key.palette"), tooltip="")
                           if b.action == "command_palette" else b for b in bindings]
+
+    def _fatal_error(self) -> None:
+        """A bug: Textual's own handler would print a traceback with every local variable (residents'
+        names, the sync key) — the hook it offers for unhandled exceptions is this method, so it is
+        replaced: one sentence on the way out, and a report without data for the office."""
+        from .. import crash
+
+        error = self._exception or sys.exc_info()[1]
+        path = crash.record(error, self.home) if error is not None else None
+        self.bell()
+        self._exit_renderables.append(Text(t("crash.tui", path=path or "-")))
+        self._close_messages_no_wait()
 
     def on_mount(self) -> None:
         if self.store.loss:
