@@ -355,15 +355,37 @@ DEFAULTS = {"cycle": "month", "lang": "zh"}
 @main.command()
 @click.option("--shared", required=True, type=click.Path(path_type=Path), help="The shared folder (USB stick, network share…).")
 @click.option("--worker", "worker_id", required=True, help="Your worker id, as enrolled by the office.")
-@click.option("--key", required=True, help="The key the office printed when it enrolled you.")
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the key the office printed from this file's first line (else it is asked for, unseen).")
+@click.option("--key", "key_on_command_line", hidden=True)  # only to say why not
 @click.pass_obj
-def setup(obj: Ctx, shared: Path, worker_id: str, key: str) -> None:
-    """Join this laptop to the community office and pull my grid."""
+def setup(obj: Ctx, shared: Path, worker_id: str, key_file: Path | None, key_on_command_line: str | None) -> None:
+    """Join this laptop to the community office and pull my grid.
+
+    The key is asked for at a prompt that does not show it, read from --key-file, or read from
+    standard input when that is not a terminal — never taken from the command line, where other
+    users of the computer could read it.
+    """
+    from .keys import parse
     from .sync.worker import setup as do_setup
 
     with friendly_errors():
+        if key_on_command_line is not None:
+            raise UserError("key.on_command_line")
+        key = parse(_read_key(key_file))
         info = do_setup(obj.home, shared, worker_id, key, new_pin=obj.pins.new_pin, unlock=obj.pins.unlock)
     click.echo(t("sync.setup_done", **info))
+
+
+def _read_key(key_file: Path | None) -> str:
+    if key_file is not None:
+        try:
+            return key_file.read_text(encoding="utf-8-sig").splitlines()[0] if key_file.stat().st_size else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError("key.file_unreadable", path=key_file, reason=getattr(exc, "strerror", None) or exc) from None
+    if not sys.stdin.isatty():
+        return sys.stdin.readline()
+    return click.prompt(t("key.prompt"), hide_input=True, prompt_suffix="：" if i18n.get_lang() == "zh" else ": ")
 
 
 @main.command()

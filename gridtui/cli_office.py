@@ -86,10 +86,15 @@ def office_enroll(obj: Ctx, worker_id: str, name: str, grid: str) -> None:
     """Register a worker; prints their key once, alone on the last line."""
     from .office.commands import enroll
 
+    from .keys import show
+
     with friendly_errors():
         key = enroll(obj.home, worker_id, name, grid, unlock=obj.pins.unlock)
+    if key is None:
+        click.echo(t("office.moved", worker=worker_id, grid=grid))
+        return
     click.echo(t("office.enrolled", worker=worker_id, name=name, grid=grid))
-    click.echo(key)
+    click.echo(show(key))
 
 
 PROGRESS_FROM = 20  # files: below this a merge is over before a bar could help
@@ -119,10 +124,12 @@ def office_rekey(obj: Ctx, worker_id: str) -> None:
 
     with friendly_errors():
         key, enabled = rekey(obj.home, worker_id, unlock=obj.pins.unlock)
+    from .keys import show
+
     click.echo(t("office.rekeyed", worker=worker_id))
     if not enabled:
         click.echo(t("office.rekeyed_disabled", worker=worker_id))
-    click.echo(key)
+    click.echo(show(key))
 
 
 @office.command("passwd")

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TEST_PIN, unlock
+from gridtui.keys import parse as parse_key
 from gridtui.cli import main
 from gridtui.home import real_store
 from gridtui.store import Store
@@ -190,7 +191,7 @@ def _office_with_w01(tmp_path):
     roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
     home = tmp_path / "office"
     assert run(home, "office", "init", "--roster", str(roster)).exit_code == 0
-    return home, run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
+    return home, parse_key(run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1])
 
 
 def test_office_disable_and_reenable(tmp_path):
@@ -206,7 +207,7 @@ def test_office_disable_and_reenable(tmp_path):
             return ledger.workers()
 
     assert workers()["W01"].enabled is False
-    again = run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
+    again = parse_key(run(home, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1])
     assert workers()["W01"].enabled is True and again != first  # a new key: the old one is dead
 
 
@@ -345,11 +346,11 @@ def test_office_passwd_and_rekey(tmp_path):
 
     res = run(home, "office", "rekey", "W01")
     assert res.exit_code == 0, res.output
-    key = res.output.splitlines()[-1]
+    key = parse_key(res.output.splitlines()[-1])
     assert run(home, "office", "disable", "W01").exit_code == 0
     res = run(home, "office", "rekey", "W01")  # a disabled worker gets a key and stays disabled
     assert res.exit_code == 0 and "W01" in res.output.splitlines()[-2]
-    latest = res.output.splitlines()[-1]
+    latest = parse_key(res.output.splitlines()[-1])
     assert len({first, key, latest}) == 3
     with Store.open(office_store(home), unlock=unlock, load=False) as s, Ledger.open(s) as ledger:
         w = ledger.workers()["W01"]

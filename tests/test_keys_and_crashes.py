@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import small_roster
+from gridtui import keys
+from gridtui.cli import main
+from gridtui.home import real_store
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME, PHONE = "范卫国", "18136726640"  # a demo resident (H0001)
@@ -68,3 +77,86 @@ def test_a_crash_in_a_command_shows_one_sentence_and_writes_a_report(tmp_path):
     (report,) = _reports(home)
     text = report.read_text(encoding="utf-8")
     assert "builtins.KeyError" in text and "cli.py" in text and NAME not in text and PHONE not in text
+
+
+# --- keys: never on the command line, typos caught, enrolment that says what it does ---------------------
+
+
+def cli(home, *args, input=None):
+    return CliRunner().invoke(main, ["--home", str(home), *[str(a) for a in args]], input=input)
+
+
+def _office(tmp_path):
+    roster = tmp_path / "roster.json"
+    roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
+    office, shared = tmp_path / "office", tmp_path / "shared"
+    shared.mkdir()
+    assert cli(office, "office", "init", "--roster", roster).exit_code == 0
+    printed = cli(office, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01").output.splitlines()[-1]
+    assert cli(office, "office", "publish", "--shared", shared).exit_code == 0
+    return office, shared, printed
+
+
+def test_keys_are_printed_in_groups_with_a_check_character(tmp_path):
+    _, _, printed = _office(tmp_path)
+    groups = printed.split("-")
+    assert [len(g) for g in groups] == [4] * 8 + [1]
+    assert keys.parse(printed.lower().replace("-", " ")) == printed.replace("-", "")
+
+
+def test_the_key_cannot_be_given_on_the_command_line(tmp_path):
+    office, shared, printed = _office(tmp_path)
+    home = tmp_path / "laptop"
+    res = cli(home, "setup", "--shared", shared, "--worker", "W01", "--key", printed)
+    assert res.exit_code == 2 and "密钥不能写在命令行上" in res.output
+    assert not real_store(home).exists()
+
+
+def test_a_typo_in_the_key_is_caught_before_anything_is_written(tmp_path):
+    office, shared, printed = _office(tmp_path)
+    body = printed.replace("-", "")
+    typo = body[:5] + ("0" if body[5] != "0" else "1") + body[6:]
+    home = tmp_path / "laptop"
+    res = cli(home, "setup", "--shared", shared, "--worker", "W01", input=typo + "\n")
+    assert res.exit_code == 2 and "校验位对不上" in res.output and not real_store(home).exists()
+
+
+def test_the_key_from_a_file_or_standard_input(tmp_path):
+    office, shared, printed = _office(tmp_path)
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(printed + "\n", encoding="utf-8")
+    assert cli(tmp_path / "a", "setup", "--shared", shared, "--worker", "W01", "--key-file", key_file).exit_code == 0
+    assert cli(tmp_path / "b", "setup", "--shared", shared, "--worker", "W01", input=printed + "\n").exit_code == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads another process's argv through /proc")
+def test_the_key_is_never_in_the_processs_argv_while_setup_runs(tmp_path):
+    office, shared, printed = _office(tmp_path)
+    pin = tmp_path / "pin"
+    pin.write_text("laptop-pin-2468\n", encoding="utf-8")
+    pin.chmod(0o600)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRIDTUI_PIN_FILE": str(pin)}
+    env.pop("GRIDTUI_PIN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "gridtui.cli", "--home", str(tmp_path / "laptop"), "setup",
+                             "--shared", str(shared), "--worker", "W01"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        import time
+
+        time.sleep(0.5)  # setup is running, waiting for the key
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        out, err = proc.communicate(printed + "\n", timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert printed.encode() not in cmdline and printed.replace("-", "").encode() not in cmdline
+    assert printed not in out + err
+
+
+def test_enrolling_an_enrolled_worker_again_points_at_rekey_and_a_move_keeps_the_key(tmp_path):
+    office, shared, printed = _office(tmp_path)
+    res = cli(office, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G01")
+    assert res.exit_code == 2 and "office rekey W01" in res.output
+    res = cli(office, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G02")
+    assert res.exit_code == 0 and "密钥不变" in res.output and printed not in res.output
+

@@ -9,6 +9,7 @@ import json
 from click.testing import CliRunner
 
 from conftest import unlock
+from gridtui.keys import parse as parse_key
 from gridtui.cli import main
 from gridtui.demo import demo_data_path
 from gridtui.home import real_store
@@ -16,8 +17,8 @@ from gridtui.store import Store
 from gridtui.sync import envelope
 
 
-def cli(home, *args):
-    return CliRunner().invoke(main, ["--home", str(home), *[str(a) for a in args]])
+def cli(home, *args, input=None):
+    return CliRunner().invoke(main, ["--home", str(home), *[str(a) for a in args]], input=input)
 
 
 def ok(res):
@@ -68,7 +69,7 @@ def test_office_round_trip_with_a_conflict_and_a_decision(tmp_path):
     for w, name, grid in (("W01", "李秀英", "G01"), ("W05", "赵楼长", "G01"), ("W02", "王志刚", "G02")):
         res = ok(cli(office, "office", "enroll", w, "--name", name, "--grid", grid))
         assert res.output.startswith(f"已登记 {w}（{name}，{grid}）")
-        keys[w] = res.output.strip().splitlines()[-1]
+        keys[w] = parse_key(res.output.strip().splitlines()[-1])
     assert len(set(keys.values())) == 3
 
     res = ok(cli(office, "office", "publish", "--shared", shared))
@@ -97,7 +98,7 @@ def test_office_round_trip_with_a_conflict_and_a_decision(tmp_path):
 
     homes = {w: tmp_path / f"laptop-{w}" for w in keys}
     for w, home in homes.items():
-        res = ok(cli(home, "setup", "--shared", shared, "--worker", w, "--key", keys[w]))
+        res = ok(cli(home, "setup", "--shared", shared, "--worker", w, input=keys[w] + "\n"))
         assert res.output.startswith(f"已加入：网格 {'G02' if w == 'W02' else 'G01'}")
 
     # Both G01 workers change the same open finding once, neither seeing the other's change.

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from gridtui.keys import parse as parse_key
+from gridtui.sync import envelope
 from gridtui import vault
 from gridtui.cli import main
 from gridtui.demo import demo_data_path
@@ -32,8 +34,8 @@ def ok(res):
     return res
 
 
-def worker(home, w, *args):
-    return cli(home, *args, pin=WORKER_PIN[w])
+def worker(home, w, *args, input=None):
+    return cli(home, *args, pin=WORKER_PIN[w], input=input)
 
 
 @pytest.fixture
@@ -44,11 +46,11 @@ def site(tmp_path):
     ok(cli(office, "office", "init", "--roster", demo_data_path()))
     keys, homes = {}, {}
     for w, name, grid in (("W01", "李秀英", "G01"), ("W02", "王志刚", "G02")):
-        keys[w] = ok(cli(office, "office", "enroll", w, "--name", name, "--grid", grid)).output.strip().splitlines()[-1]
+        keys[w] = parse_key(ok(cli(office, "office", "enroll", w, "--name", name, "--grid", grid)).output.strip().splitlines()[-1])
     ok(cli(office, "office", "publish", "--shared", shared))
     for w in keys:
         homes[w] = tmp_path / f"laptop-{w}"
-        ok(worker(homes[w], w, "setup", "--shared", shared, "--worker", w, "--key", keys[w]))
+        ok(worker(homes[w], w, "setup", "--shared", shared, "--worker", w, input=keys[w] + "\n"))
     return {"office": office, "shared": shared, "keys": keys, "homes": homes}
 
 
@@ -186,11 +188,12 @@ def test_a_disabled_worker_is_refused_and_issued_nothing_more(site):
     shared, office = site["shared"], site["office"]
     assert (shared / "to-worker" / "W02.json").exists()
     res = ok(cli(office, "office", "disable", "W02", "--shared", shared))
-    assert "W02" in res.output and not (shared / "to-worker" / "W02.json").exists()
+    assert "W02" in res.output and _holds_no_residents(shared / "to-worker" / "W02.json", site["keys"]["W02"])
 
     visit(site, "W02", "停用后的走访")
-    res = ok(worker(site["homes"]["W02"], "W02", "sync"))
-    assert "办公室" in res.output  # the office file is gone: sent mine, nothing received
+    res = worker(site["homes"]["W02"], "W02", "sync")
+    # the laptop is told, in one sentence and with an exit code that says something is wrong
+    assert res.exit_code == 2 and "已停用网格员 W02" in res.output and len(res.output.strip().splitlines()) == 1
     visit(site, "W01", "正常走访")
     ok(worker(site["homes"]["W01"], "W01", "sync"))
 
@@ -201,31 +204,37 @@ def test_a_disabled_worker_is_refused_and_issued_nothing_more(site):
 
     published = ok(cli(office, "office", "publish", "--shared", shared)).output
     assert "W01" in published and "W02" not in published
-    assert not (shared / "to-worker" / "W02.json").exists()
+    assert _holds_no_residents(shared / "to-worker" / "W02.json", site["keys"]["W02"])
+
+
+def _holds_no_residents(path, key) -> bool:
+    """The file a disabled worker is left: a notice, with no event in it."""
+    whole, problem = envelope.unseal(envelope.parse(path.read_bytes()).obj, key)
+    return problem is None and whole["events"] == [] and whole["status"] == "disabled"
 
 
 def test_rekey_cuts_off_the_lost_laptop_and_the_worker_rejoins_with_the_new_key(site, tmp_path):
     shared, office = site["shared"], site["office"]
     lost = site["homes"]["W01"]
     res = ok(cli(office, "office", "rekey", "W01"))
-    new_key = res.output.strip().splitlines()[-1]
+    new_key = parse_key(res.output.strip().splitlines()[-1])
     assert new_key != site["keys"]["W01"] and len(new_key) >= 24
 
     # Whoever has the lost laptop can still write with the old key, but the office refuses it…
     visit(site, "W01", "丢失电脑上的走访")
     ok(worker(lost, "W01", "sync"))
     res = cli(office, "office", "merge", "--shared", shared)
-    assert res.exit_code == 1 and "无法用该网格员的密钥打开" in res.output
-    # …and what the office publishes next cannot be opened with the old key.
+    assert res.exit_code == 1 and "用已作废的旧密钥加密" in res.output  # the office sees why
+    # …and what the office publishes next cannot be opened with the old key; the laptop is told so.
     ok(cli(office, "office", "publish", "--shared", shared))
-    res = ok(worker(lost, "W01", "sync"))
-    assert "无法用该网格员的密钥打开" in res.output
+    res = worker(lost, "W01", "sync")
+    assert res.exit_code == 2 and "换发了新密钥" in res.output and len(res.output.strip().splitlines()) == 1
 
     # The worker's new laptop joins with the new key; the old key cannot set one up.
     new_home = tmp_path / "new-laptop"
-    res = worker(new_home, "W01", "setup", "--shared", shared, "--worker", "W01", "--key", site["keys"]["W01"])
+    res = worker(new_home, "W01", "setup", "--shared", shared, "--worker", "W01", input=site["keys"]["W01"] + "\n")
     assert res.exit_code == 2
-    ok(worker(new_home, "W01", "setup", "--shared", shared, "--worker", "W01", "--key", new_key))
+    ok(worker(new_home, "W01", "setup", "--shared", shared, "--worker", "W01", input=new_key + "\n"))
     visit(site | {"homes": {"W01": new_home}}, "W01", "新电脑上的走访")
     ok(worker(new_home, "W01", "sync"))
     res = cli(office, "office", "merge", "--shared", shared)

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from conftest import small_roster, unlock
-from gridtui import crypto, vault
+from gridtui import crypto, keys, vault
 from gridtui import storage as storage_mod
 from gridtui.cli import main
 from gridtui.events import make_event
@@ -44,8 +44,8 @@ CREATED = "2026-11-25T10:00:00+08:00"
 HEADER = ("format", "worker", "device", "created")
 
 
-def cli(home, *args):
-    return CliRunner().invoke(main, ["--home", str(home), *[str(a) for a in args]])
+def cli(home, *args, input=None):
+    return CliRunner().invoke(main, ["--home", str(home), *[str(a) for a in args]], input=input)
 
 
 def ok(res):
@@ -101,13 +101,13 @@ class Site:
         self.keys: dict[str, str] = {}
         for w, name, grid in (("W01", "李秀英", "G01"), ("W02", "王建国", "G02")):
             res = ok(cli(self.office, "office", "enroll", w, "--name", name, "--grid", grid))
-            self.keys[w] = res.stdout.strip().splitlines()[-1]
+            self.keys[w] = keys.parse(res.stdout.strip().splitlines()[-1])  # as printed: grouped
         ok(cli(self.office, "office", "publish", "--shared", self.shared))
         self.homes: dict[str, Path] = {}
         self.devices: dict[str, str] = {}
         for w in self.keys:
             home = root / f"home-{w}"
-            ok(cli(home, "setup", "--shared", self.shared, "--worker", w, "--key", self.keys[w]))
+            ok(cli(home, "setup", "--shared", self.shared, "--worker", w, input=self.keys[w] + "\n"))
             self.homes[w] = home
             with Store.open(real_store(home), load=False, unlock=unlock) as s:
                 self.devices[w] = s.device
@@ -959,7 +959,8 @@ def test_gridtui_sync_writes_through_a_temp_name(site, monkeypatch):
 
 def test_setup_with_a_wrong_key_is_exit_2_in_one_sentence(site, tmp_path):
     home = tmp_path / "laptop"
-    line = one_line_error(cli(home, "setup", "--shared", site.shared, "--worker", "W01", "--key", "wrong-key"))
+    wrong = keys.show(keys.new_key())  # a well-formed key, but not W01's
+    line = one_line_error(cli(home, "setup", "--shared", site.shared, "--worker", "W01", input=wrong + "\n"))
     assert line == "错误：无法用该网格员的密钥打开（文件被改动过，或不是为他加密的）"
     assert not Store.exists(real_store(home))
 
@@ -1032,9 +1033,11 @@ def test_a_worker_moved_to_another_grid_can_still_send_new_visits(site):
     site.sync("W01")
     assert site.merge().skipped == []
     res = ok(cli(site.office, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G02"))
-    site.keys["W01"] = res.stdout.strip().splitlines()[-1]
+    assert "密钥不变" in res.output  # moved, not re-keyed: the laptop goes on with its key
     site.publish()
-    ok(cli(site.homes["W01"], "setup", "--shared", site.shared, "--worker", "W01", "--key", site.keys["W01"]))
+    site.sync("W01")
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock, load=False) as s:
+        assert s.meta["grid"] == "G02"
     new = set(site.record("W01", "H03", note="调到第二网格后"))
     site.sync("W01")
     report = site.merge()

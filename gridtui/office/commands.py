@@ -60,14 +60,23 @@ def init(home: Path, roster_path: Path, new_pin: Callable[[], str]) -> dict:
         return {k: len(ents[k]) for k in ("grid", "building", "household", "visit", "finding")}
 
 
-def enroll(home: Path, worker: str, name: str, grid: str, unlock: Unlock | None = None) -> str:
+def enroll(home: Path, worker: str, name: str, grid: str, unlock: Unlock | None = None) -> str | None:
+    """Enroll a worker and return their new key; a disabled one is restored with a new key. An
+    enrolled worker given another grid is moved and keeps their key (None is returned); enrolling
+    one again on the same grid is refused — a new key is what ``rekey`` is for, and it says so."""
     with _open(home, unlock) as store:
         if grid not in store.state.entities["grid"]:
             raise OfficeError("office.unknown_grid", grid=grid, known=" ".join(sorted(store.state.entities["grid"])))
-        fields = {"name": name, "grid": grid}
-        op = "set" if worker in store.state.entities["worker"] else "create"
-        store.append([store.new_event("worker", worker, op, fields)])
         with _ledger(store) as ledger:
+            known = ledger.workers().get(worker)
+            if known is not None and known.enabled and known.grid == grid:
+                raise OfficeError("office.already_enrolled", worker=worker, grid=grid)
+            fields = {"name": name, "grid": grid}
+            op = "set" if worker in store.state.entities["worker"] else "create"
+            store.append([store.new_event("worker", worker, op, fields)])
+            if known is not None and known.enabled:
+                ledger.move(worker, name, grid)
+                return None
             return ledger.enroll(worker, name, grid)
 
 
@@ -81,7 +90,8 @@ def disable(home: Path, worker: str, shared: Path | None = None, unlock: Unlock 
     with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
         if not ledger.set_enabled(worker, False):
             raise OfficeError("office.unknown_worker", worker=worker)
-    return _withdraw(shared, worker) if shared is not None else False
+        info = ledger.workers()[worker]
+        return _withdraw(shared, info, store.now_iso()) if shared is not None else False
 
 
 def rekey(home: Path, worker: str, unlock: Unlock | None = None) -> tuple[str, bool]:
@@ -101,7 +111,12 @@ def sensitive_exports(home: Path, unlock: Unlock | None = None) -> list[dict]:
         return ledger.exports()
 
 
-_withdraw = folder.withdraw
+def _withdraw(shared: Path, w, now: str) -> bool:  # noqa: ANN001 - sync.merge.WorkerInfo
+    """Take a disabled worker's grid out of the shared folder, leaving in its place a notice that
+    only their laptop can open and that holds no resident: so it can say so, not just go quiet."""
+    had = folder.to_worker(shared, w.id).exists()
+    folder.write(shared, folder.to_worker(shared, w.id), envelope.seal(w.id, "office", now, [], w.key, status="disabled"))
+    return had
 
 
 # --- publish ------------------------------------------------------------------------------------
@@ -166,12 +181,15 @@ def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tupl
         by_grid, acked = events_by_grid(store), acks(store)
         for w in sorted(workers.values(), key=lambda w: w.id):
             if not w.enabled:
-                _withdraw(shared, w.id)
+                _withdraw(shared, w, store.now_iso())
                 continue
             # Workers need names and phones at the door, never full ID numbers: the office keeps those.
             events = [privacy.for_field(e) for e in by_grid.get(w.grid, [])]
             data = envelope.seal(w.id, "office", store.now_iso(), events, w.key, ack=acked.get(w.id, {}))
             folder.write(shared, folder.to_worker(shared, w.id), data)
+            for old in w.retired:  # a laptop left with a replaced key is told so, not left guessing
+                folder.write(shared, folder.key_notice(shared, w.id, old),
+                             envelope.seal(w.id, "office", store.now_iso(), [], old, status="rekeyed"))
             out.append((w.id, len(events)))
         return out
 

@@ -24,6 +24,9 @@ class RolledBack(UserError):
     """office.json is older than the store says it should be."""
 
 
+MAX_RETIRED = 5  # old keys remembered per worker (a laptop lost more often than that is a laptop to disable)
+
+
 class Ledger:
     FILE = "office.json"
 
@@ -54,24 +57,34 @@ class Ledger:
     # --- workers ------------------------------------------------------------------------------
 
     def enroll(self, worker: str, name: str, grid: str) -> str:
-        """Register (or re-register) a worker; a new key each time, so a lost laptop's key dies."""
+        """Register a worker (or restore a disabled one) with a new key, so an old laptop's key stays dead."""
         key = new_key()
         self.db.table("workers").upsert(
             {"id": worker, "name": name, "grid": grid, "key": key, "enabled": True}, Query().id == worker
         )
         return key
 
+    def move(self, worker: str, name: str, grid: str) -> None:
+        """An enrolled worker takes another grid; their key (and laptop) keep working."""
+        self.db.table("workers").update({"name": name, "grid": grid}, Query().id == worker)
+
     def rekey(self, worker: str) -> str | None:
-        """A new key for an enrolled worker, who keeps their grid and enabled state; None if unknown."""
+        """A new key for an enrolled worker, who keeps their grid and enabled state; None if unknown.
+        The old key is kept as retired: its files are named as such, and its laptop is told."""
+        found = self.db.table("workers").get(Query().id == worker)
+        if found is None:
+            return None
         key = new_key()
-        return key if self.db.table("workers").update({"key": key}, Query().id == worker) else None
+        retired = [*found.get("retired", ()), found["key"]][-MAX_RETIRED:]
+        self.db.table("workers").update({"key": key, "retired": retired}, Query().id == worker)
+        return key
 
     def set_enabled(self, worker: str, enabled: bool) -> bool:
         return bool(self.db.table("workers").update({"enabled": enabled}, Query().id == worker))
 
     def workers(self) -> dict[str, WorkerInfo]:
         return {
-            w["id"]: WorkerInfo(w["id"], w["key"], w["grid"], w.get("enabled", True))
+            w["id"]: WorkerInfo(w["id"], w["key"], w["grid"], w.get("enabled", True), tuple(w.get("retired", ())))
             for w in self.db.table("workers").all()
         }
 
@@ -108,4 +121,6 @@ class Ledger:
 
 
 def new_key() -> str:
-    return secrets.token_urlsafe(24)
+    from ..keys import new_key as fresh
+
+    return fresh()

@@ -238,11 +238,13 @@ def unseal(obj: dict, key: str, consume: bool = False) -> tuple[dict | None, str
     except ValueError:  # includes UnicodeDecodeError and JSONDecodeError
         return None, "sync.bad_payload"
     if (type(payload) is not dict or type(payload.get("events")) is not list
-            or not {"events", "ack"}.issuperset(payload) or type(payload.get("ack", {})) is not dict):
+            or not {"events", "ack", "status"}.issuperset(payload) or type(payload.get("ack", {})) is not dict
+            or payload.get("status", "disabled") not in ("disabled", "rekeyed")):
         return None, "sync.bad_payload"
     share_strings(e for e in payload["events"] if type(e) is dict)
     # Only the header says who wrote the file: it is what the key and the associated data vouch for.
     whole = {**head, "events": payload["events"]}
-    if "ack" in payload:
-        whole["ack"] = payload["ack"]
+    for extra in ("ack", "status"):  # status: the notice a disabled worker, or a replaced key, gets
+        if extra in payload:
+            whole[extra] = payload[extra]
     return whole, None

@@ -42,6 +42,14 @@ def to_worker(shared: Path, worker: str) -> Path:
     return Path(shared) / TO_WORKER / f"{worker}.json"
 
 
+def key_notice(shared: Path, worker: str, key: str) -> Path:
+    """Where the office tells a laptop still holding ``key`` (replaced by rekey) that it was replaced:
+    named by a hash of the key, so each old key finds its own notice and the name gives nothing away."""
+    import hashlib
+
+    return Path(shared) / TO_WORKER / f"{worker}.{hashlib.sha256(key.encode()).hexdigest()[:12]}.json"
+
+
 def write(shared: Path, path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` below ``shared``, creating folders, never through a link."""
     shared = Path(shared)
@@ -62,15 +70,6 @@ def read(path: Path) -> bytes:
     if not path.exists() and not path.is_symlink():
         raise FileNotFoundError(path)
     return safefs.read_regular(path, envelope.MAX_FILE_BYTES)
-
-
-def withdraw(shared: Path, worker: str) -> bool:
-    """Take a worker's grid file out of the shared folder; whether there was one."""
-    try:
-        to_worker(shared, worker).unlink()
-    except FileNotFoundError:
-        return False
-    return True
 
 
 @dataclass

@@ -39,6 +39,7 @@ class WorkerInfo:
     key: str
     grid: str
     enabled: bool = True
+    retired: tuple[str, ...] = ()  # keys replaced by ``office rekey``: what a lost laptop still has
 
 
 @dataclass
@@ -127,14 +128,22 @@ def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
         return None, Skipped(inc.name, "sync.disabled_worker", {"worker": who})
     if consume:
         inc.opened = Opened()  # let go of the file's sealed text once it is opened
+    retired = info.retired and any(_opens(obj, old) for old in info.retired)
     whole, problem = unseal(obj, info.key, consume=consume)
     if whole is None:
+        if retired:  # sealed with a key the office replaced: that laptop was not set up again
+            return None, Skipped(inc.name, "sync.retired_key", {"worker": who, "device": device})
         return None, Skipped(inc.name, problem or "sync.bad_signature", {"worker": who})
     owner = office.device_owner.get(device, who)
     if owner != who:
         return None, Skipped(inc.name, "sync.device_of_other", {"worker": who, "device": device,
                                                                "owner": owner or "?"})
     return whole, None
+
+
+def _opens(obj: dict, key: str) -> bool:
+    """Whether the envelope authenticates under ``key`` (without keeping what it holds)."""
+    return unseal(obj, key)[0] is not None
 
 
 def event_problem(e: object, worker: str, device: str) -> str | None:

@@ -91,6 +91,8 @@ def setup(home: Path, shared: Path, worker: str, key: str, *, new_pin: Callable[
     obj, problem = _office_file(shared, worker, key)
     if obj is None:
         raise SyncError(problem or "sync.no_office_file", worker=worker)
+    if obj.get("status") == "disabled":
+        raise SyncError("sync.disabled_here", worker=worker)
     where = real_store(home)
     if Store.exists(where):
         store = Store.open(where, unlock=unlock, new_pin=new_pin)
@@ -176,7 +178,23 @@ def exchange(out: Outgoing) -> tuple[dict | None, str | None]:
         data = envelope.seal(out.worker, out.device, out.created, out.events, out.key)
         folder.write(out.shared, out.path, data)
         out.written = hashlib.sha256(data).hexdigest()
-    return _office_file(out.shared, out.worker, out.key)
+    office = _office_file(out.shared, out.worker, out.key)
+    if office[1] == "sync.bad_signature":  # not for my key: was my key replaced? the office says so
+        notice = _read_notice(folder.key_notice(out.shared, out.worker, out.key), out.worker, out.key)
+        if notice is not None:
+            return notice, None
+    return office
+
+
+def _read_notice(path: Path, worker: str, key: str) -> dict | None:
+    try:
+        opened = envelope.parse(folder.read(path))
+    except (OSError, safefs.Unreadable):
+        return None
+    if opened.obj is None or (opened.obj["worker"], opened.obj["device"]) != (worker, rules.OFFICE_DEVICE):
+        return None
+    whole, _ = envelope.unseal(opened.obj, key)
+    return whole if whole is not None and whole.get("status") == "rekeyed" else None
 
 
 def _digest(path: Path) -> str | None:
@@ -192,10 +210,19 @@ def finish(store: Store, out: Outgoing, office: tuple[dict | None, str | None]) 
     if out.written:
         store.update_meta(sent=out.fingerprint, sent_digest=out.written)
     store.update_meta(last_sync=store.now_iso())
+    if obj is not None and obj.get("status") == "disabled":
+        raise SyncError("sync.disabled_here", worker=out.worker)
+    if obj is not None and obj.get("status") == "rekeyed":
+        # The office gave me a new key (a lost laptop, say) and refuses what this laptop sends: say
+        # so, rather than "synced".
+        raise SyncError("sync.key_replaced", worker=out.worker)
     result = SyncResult(sent=out.sent, office_file=problem, worker=out.worker)
     if obj is not None:
         result.received, result.refused = _take_office_events(store, obj)
         store.clear_loss()  # what the office holds of this grid is back; the rest was never sent
+        grid = store.state.entities["worker"].get(out.worker, {}).get("grid")
+        if grid and grid != store.meta.get("grid"):
+            store.update_meta(grid=grid)  # the office moved this worker to another grid
     result.unsynced = store.unsynced_count()
     return result
 
