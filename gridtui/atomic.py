@@ -66,6 +66,20 @@ def fsync_dir(folder: Path) -> None:
 
 
 def ensure_private_dir(folder: Path) -> Path:
+    """A folder readable by its owner only, whatever the umask (mkdir's mode is cut by it, never widened)."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    missing = []
+    at = folder
+    while not at.is_dir() and at != at.parent:
+        missing.append(at)
+        at = at.parent
+    for path in reversed(missing):  # every folder gridtui makes, not only the last: the home too
+        path.mkdir(mode=0o700, exist_ok=True)
+        private(path, 0o700)
     return folder
+
+
+def private(path: Path, mode: int = 0o600) -> None:
+    """Owner-only permissions on something gridtui made (a no-op where the OS has no such modes)."""
+    if sys.platform != "win32":
+        os.chmod(path, mode)

@@ -305,9 +305,12 @@ def _report_period(since: str | None, until: str | None) -> tuple[dt.date, dt.da
 
 
 def _report_emit(text: str, output: Path | None, csv: bool) -> None:
-    """CSV goes out as UTF-8 bytes whatever the console's encoding, so the BOM survives."""
+    """CSV goes out as UTF-8 bytes whatever the console's encoding, so the BOM survives; a file is
+    written whole or not at all, readable by its owner only."""
+    from .atomic import write_atomic
+
     if output is not None:
-        output.write_bytes((text if csv else text + "\n").encode("utf-8"))
+        write_atomic(output, (text if csv else text + "\n").encode("utf-8"))
         click.echo(t("report.written", path=output), err=True)
     elif csv and hasattr(sys.stdout, "buffer"):
         sys.stdout.flush()
@@ -454,6 +457,11 @@ def office_report(obj: Ctx, since: str | None, until: str | None, grid: str | No
                                             for r in flat])
         else:
             text = _report_table(res, never, vulnerable)
+        if output is not None and (never or vulnerable):  # a file that names households: on record first
+            from .office.export import record_sensitive_output
+
+            record_sensitive_output(obj.home, output, "report --vulnerable" if vulnerable else "report --never-visited",
+                                    fmt, unlock=obj.pins.unlock)
         _report_emit(text, output, csv=fmt == "csv")
 
 

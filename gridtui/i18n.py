@@ -664,6 +664,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pin.locked": ("数据已加密，需要 PIN 才能打开。", "The data is encrypted and needs its PIN to open."),
     "pin.needed": ("需要 PIN，但这里无法询问；请在终端里运行，或用 --pin-file / {env} 指定 PIN 文件（见 docs/security.md）。",
                    "A PIN is needed and cannot be asked for here; run it in a terminal, or name a PIN file with --pin-file / {env} (see docs/security.md)."),
+    "pin.file_open": ("PIN 文件 {path} 其他用户也能读取，为安全起见没有使用；请运行 chmod 600 {path} 后再试。",
+                      "The PIN file {path} can be read by other users, so it was not used; run chmod 600 {path} and try again."),
     "pin.file_unreadable": ("无法读取 PIN 文件 {path}：{reason}", "Cannot read the PIN file {path}: {reason}"),
     "pin.changed": ("PIN 已更改。", "PIN changed."),
     "pin.not_protected": ("这里的数据没有 PIN（演示数据不加密）。", "This data has no PIN (training data is not encrypted)."),

@@ -62,8 +62,14 @@ class StoreLock:
             os.close(fd)
             raise StoreInUse(*self._read_owner())
         self._fd = fd
-        owner = {"pid": os.getpid(), "host": socket.gethostname()}
-        self.owner_path.write_text(json.dumps(owner), encoding="utf-8")
+        owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode("utf-8")
+        out = os.open(self.owner_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(out, 0o600)  # made before, or under a lax umask: owner only all the same
+            os.write(out, owner)
+        finally:
+            os.close(out)
 
     def _read_owner(self) -> tuple[int | None, str | None]:
         try:

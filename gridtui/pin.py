@@ -34,6 +34,9 @@ class PinSource:
         """The PIN from a file or the environment, if one was given that way."""
         if self.pin_file is not None:
             try:
+                if os.name == "posix" and os.stat(self.pin_file).st_mode & 0o077:
+                    # Anyone else who can read it has the PIN: refuse, and say how to fix it.
+                    raise UserError("pin.file_open", path=self.pin_file)
                 lines = self.pin_file.read_text(encoding="utf-8").splitlines()
             except (OSError, UnicodeDecodeError) as exc:
                 raise UserError("pin.file_unreadable", path=self.pin_file,

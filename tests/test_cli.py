@@ -298,6 +298,7 @@ def test_the_pin_from_a_file(worker_home, tmp_path, monkeypatch):
     monkeypatch.delenv("GRIDTUI_PIN")
     pin_file = tmp_path / "pin.txt"
     pin_file.write_text(f"{TEST_PIN}\n", encoding="utf-8")
+    pin_file.chmod(0o600)  # a PIN file others can read is refused
     res = CliRunner().invoke(main, ["--home", str(worker_home), "--pin-file", str(pin_file), "households"])
     assert res.exit_code == 0 and "H01" in res.output, res.output
 

@@ -160,3 +160,52 @@ def test_enrolling_an_enrolled_worker_again_points_at_rekey_and_a_move_keeps_the
     res = cli(office, "office", "enroll", "W01", "--name", "李秀英", "--grid", "G02")
     assert res.exit_code == 0 and "密钥不变" in res.output and printed not in res.output
 
+
+
+# --- what gridtui writes is its owner's only ------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_every_file_is_0600_and_every_folder_0700_whatever_the_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        office, shared, printed = _office(tmp_path)
+        home = tmp_path / "laptop"
+        assert cli(home, "setup", "--shared", shared, "--worker", "W01", input=printed + "\n").exit_code == 0
+        assert cli(home, "visit", "add", "--household", "H01", "--outcome", "met").exit_code == 0
+        assert cli(home, "sync").exit_code == 0
+        report = tmp_path / "report.txt"
+        assert cli(office, "office", "report", "-o", report).exit_code == 0
+    finally:
+        os.umask(old)
+    loose = []
+    for root, own in ((office, True), (home, True), (shared, False)):  # the shared folder is the office's own
+        for p in [root, *root.rglob("*")] if own else list(root.rglob("*")):
+            mode = p.stat().st_mode & 0o777
+            if mode != (0o700 if p.is_dir() else 0o600):
+                loose.append((str(p), oct(mode)))
+    assert report.stat().st_mode & 0o777 == 0o600
+    assert loose == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_pin_file_others_can_read_is_refused(tmp_path):
+    office, _, _ = _office(tmp_path)
+    pin = tmp_path / "office.pin"
+    pin.write_text("test-pin-2468\n", encoding="utf-8")
+    pin.chmod(0o644)
+    res = CliRunner().invoke(main, ["--home", str(office), "--pin-file", str(pin), "office", "findings"],
+                             env={"GRIDTUI_PIN": None})
+    assert res.exit_code == 2 and "其他用户也能读取" in res.output and "chmod 600" in res.output
+
+
+def test_a_report_naming_care_households_to_a_file_is_recorded_with_the_os_account(tmp_path):
+    from gridtui.office.export import os_user
+
+    office, _, _ = _office(tmp_path)
+    out = tmp_path / "vulnerable.csv"
+    res = CliRunner().invoke(main, ["--home", str(office), "office", "report", "--vulnerable", "--format", "csv",
+                                    "-o", str(out)], env={"USER": "somebody-else", "LOGNAME": "somebody-else"})
+    assert res.exit_code == 0, res.output
+    listed = cli(office, "office", "exports").output
+    assert str(out) in listed and f"{os_user()}@" in listed and "somebody-else" not in listed

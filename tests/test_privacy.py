@@ -163,6 +163,7 @@ def test_the_office_needs_its_pin_for_every_command(site):
 def test_a_pin_file_unlocks_scheduled_office_jobs(site, tmp_path):
     pin_file = tmp_path / "office.pin"
     pin_file.write_text(OFFICE_PIN + "\n", encoding="utf-8")
+    pin_file.chmod(0o600)  # a PIN file others can read is refused
     res = CliRunner().invoke(main, ["--home", str(site["office"]), "--pin-file", str(pin_file), "office", "merge",
                                     "--shared", str(site["shared"])], env={"GRIDTUI_PIN": None})
     assert res.exit_code == 0, res.output

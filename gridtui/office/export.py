@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import csv
 import errno
-import getpass
 import io
 import json
 import re
+import os
 import socket
+import sys
 from pathlib import Path
 
 from .. import privacy
@@ -199,14 +200,33 @@ def export(home: Path, folder: Path, fmt: str = "csv", sensitive: bool = False,
         if sensitive:
             with _ledger(store) as ledger:
                 ledger.record_export({"at": store.now_iso(), "to": str(Path(folder).absolute()), "format": fmt,
-                                      "files": [name for name, _, _ in files], "user": _user(),
+                                      "files": [name for name, _, _ in files], "user": os_user(),
                                       "host": socket.gethostname()})
     write_files(folder, files)
     return [(name, n) for name, _, n in files]
 
 
-def _user() -> str:
+def record_sensitive_output(home: Path, to: Path, what: str, fmt: str, unlock: Unlock | None = None) -> None:
+    """Put on record, before it is written, a file that names households with personal or care data
+    (``office report --vulnerable -o FILE``): the same record an ``--include-sensitive`` export gets."""
+    with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
+        ledger.record_export({"at": store.now_iso(), "to": str(Path(to).absolute()), "format": fmt,
+                              "files": [what], "user": os_user(), "host": socket.gethostname()})
+
+
+def os_user() -> str:
+    """The account this process runs as, asked of the OS (not $USER/$LOGNAME, which anyone can set)."""
     try:
-        return getpass.getuser()
-    except (OSError, KeyError, ImportError):  # no login name in some services and containers
-        return "?"
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import ctypes
+
+            size = ctypes.c_ulong(257)
+            buf = ctypes.create_unicode_buffer(size.value)
+            if ctypes.windll.advapi32.GetUserNameW(buf, ctypes.byref(size)):
+                return buf.value
+            return "?"
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (OSError, KeyError, ImportError, AttributeError):  # an account with no name (some containers)
+        return f"uid {os.geteuid()}" if hasattr(os, "geteuid") else "?"

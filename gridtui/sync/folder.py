@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import safefs
-from ..atomic import write_atomic
+from ..atomic import private, write_atomic
 from ..errors import UserError
 from . import envelope
 
@@ -59,6 +59,7 @@ def write(shared: Path, path: Path, data: bytes) -> None:
         folder = folder / part
         if not folder.exists() and not folder.is_symlink():
             folder.mkdir(mode=0o700)
+            private(folder, 0o700)
         if not safefs.real_folder(folder):
             raise SharedFolderError("sync.link_in_shared", path=folder)
     write_atomic(path, data)
