@@ -319,7 +319,7 @@ def quarantine(obj: Ctx) -> None:
 
 # --- settings ----------------------------------------------------------------------------------
 
-SETTINGS = {"cycle": "cycle", "lang": "lang"}
+SETTINGS = {"cycle": "cycle", "lang": "lang", "shared": "shared", "lock": "lock"}
 
 
 @main.command("config")
@@ -327,7 +327,9 @@ SETTINGS = {"cycle": "cycle", "lang": "lang"}
 @click.argument("value", required=False)
 @click.pass_obj
 def config_cmd(obj: Ctx, name: str | None, value: str | None) -> None:
-    """Show or change a setting: cycle (week, month, quarter or days like 14d), lang (zh or en)."""
+    """Show or change a setting: cycle (week, month, quarter or days like 14d), lang (zh or en),
+    shared (the shared folder: a USB stick with a new drive letter needs no key), lock (minutes idle
+    before the app locks; 0 never)."""
     from .home import save_config
 
     if name is None:
@@ -340,13 +342,20 @@ def config_cmd(obj: Ctx, name: str | None, value: str | None) -> None:
     with friendly_errors():
         if name == "cycle":
             views.cycle_start(dt.date.today(), value)  # raises a clear error for a bad value
+        elif name == "shared":
+            from .sync import folder
+
+            value = str(folder.require(Path(value)).absolute())
+        elif name == "lock":
+            if not value.isdigit() or int(value) > 24 * 60:
+                raise model.ValidationError("cli.bad_lock", value=value)
         elif value not in i18n.LANGS:
             raise model.ValidationError("cli.bad_lang", value=value)
         save_config(obj.home, {**obj.config, name: value})
     click.echo(t("cli.setting_saved", name=name, value=value))
 
 
-DEFAULTS = {"cycle": "month", "lang": "zh"}
+DEFAULTS = {"cycle": "month", "lang": "zh", "shared": "", "lock": "5"}
 
 
 # --- joining the office and syncing ------------------------------------------------------------

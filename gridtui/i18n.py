@@ -558,6 +558,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ui.cmd.sync": ("同步", "Sync"),
     "ui.cmd.sync_help": ("把我的记录写到共享文件夹，并取回办公室的更新", "Write my records to the shared folder and take the office's updates"),
     "cli.setting_saved": ("已设置 {name} = {value}", "Set {name} = {value}"),
+    "cli.bad_lock": ("锁定时间“{value}”无效：请填分钟数（0 表示不自动锁定，最多 1440）。", "Lock time '{value}' is not valid: give minutes (0 never locks, at most 1440)."),
     "cli.bad_lang": ("未知语言“{value}”；可用 zh 或 en。", "Unknown language '{value}'; use zh or en."),
     "office.disabled": ("已停用 {worker}：不再接收其文件；重新登记可恢复", "Disabled {worker}: their files are no longer taken; enroll again to restore"),
     "office.unknown_worker": ("没有登记过网格员 {worker}", "no worker {worker} is enrolled"),

@@ -209,3 +209,19 @@ def test_a_report_naming_care_households_to_a_file_is_recorded_with_the_os_accou
     assert res.exit_code == 0, res.output
     listed = cli(office, "office", "exports").output
     assert str(out) in listed and f"{os_user()}@" in listed and "somebody-else" not in listed
+
+
+def test_the_shared_folder_can_move_without_the_key(tmp_path):
+    import shutil
+
+    office, shared, printed = _office(tmp_path)
+    home = tmp_path / "laptop"
+    assert cli(home, "setup", "--shared", shared, "--worker", "W01", input=printed + "\n").exit_code == 0
+    moved = tmp_path / "E-drive"
+    shutil.copytree(shared, moved)  # the stick came back under another drive letter
+    assert "不存在" in cli(home, "config", "shared", tmp_path / "nowhere").output
+    res = cli(home, "config", "shared", moved)
+    assert res.exit_code == 0, res.output
+    assert cli(home, "visit", "add", "--household", "H01", "--outcome", "met").exit_code == 0
+    assert cli(home, "sync").exit_code == 0
+    assert list((moved / "to-office" / "W01").glob("*.json"))
