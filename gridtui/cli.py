@@ -70,18 +70,21 @@ class Ctx:
     def cycle(self) -> str:
         return self.config.get("cycle", DEFAULTS["cycle"])
 
-    def open_store(self) -> Store:
+    def open_store(self, readonly: bool = False) -> Store:
         if self.demo:
             from .demo import DEFAULT_WORKER, open_training
 
-            return open_training(self.home, self.worker or DEFAULT_WORKER)
-        return self.open_real()
+            return open_training(self.home, self.worker or DEFAULT_WORKER, readonly=readonly)
+        return self.open_real(readonly)
 
-    def open_real(self) -> Store:
+    def open_real(self, readonly: bool = False) -> Store:
         """The worker's own store, unlocked with the PIN (and encrypted first if an older gridtui wrote it)."""
         from .sync.worker import adopt_config_key
 
-        store = Store.open(real_store(self.home), unlock=self.pins.unlock, new_pin=self.pins.protect_legacy)
+        store = Store.open(real_store(self.home), unlock=self.pins.unlock, new_pin=self.pins.protect_legacy,
+                           readonly=readonly)
+        if store.readonly:
+            return store
         try:
             adopt_config_key(store, self.home)
         except BaseException:
@@ -178,7 +181,7 @@ def _household_rows(rows: list[dict], reveal: bool) -> list[list[str]]:
 def households(obj: Ctx, unvisited: bool, query: str | None, due: bool, fmt: str, reveal: bool) -> None:
     """List the households of my grid with their ids."""
     with friendly_errors():
-        store = obj.open_store()
+        store = obj.open_store(readonly=True)
         try:
             state, today, grid = store.state, store.today(), store.meta.get("grid")
             if due:
@@ -309,7 +312,7 @@ def quarantine_lines(events: list[dict]) -> list[str]:
 def quarantine(obj: Ctx) -> None:
     """List records set aside because they break today's rules (kept on disk, shown nowhere else)."""
     with friendly_errors():
-        store = obj.open_store()
+        store = obj.open_store(readonly=True)
         try:
             lines = quarantine_lines(store.quarantined)
         finally:

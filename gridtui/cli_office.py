@@ -205,7 +205,7 @@ def office_quarantine(obj: Ctx) -> None:
     from .office.commands import _open
 
     with friendly_errors():
-        with _open(obj.home, obj.pins.unlock) as store:
+        with _open(obj.home, obj.pins.unlock, readonly=True) as store:
             lines = quarantine_lines(store.quarantined)
     click.echo("\n".join(lines))
 
@@ -287,7 +287,7 @@ def _office_compute(obj: Ctx, compute):  # noqa: ANN001, ANN202 - compute(state)
     from .office.commands import _open
 
     with gc_paused():
-        with _open(obj.home, obj.pins.unlock) as store:
+        with _open(obj.home, obj.pins.unlock, readonly=True) as store:
             result = compute(store.state)
         del store
         views.drop_index()  # freeing the index now is far quicker than at interpreter exit

@@ -41,6 +41,7 @@ def open_training(home: Path, worker: str = DEFAULT_WORKER, *, reset: bool = Fal
     folder = training_store(home, worker)
     if Store.exists(folder) and not reset:
         return Store.open(folder, **store_kw)
+    store_kw.pop("readonly", None)  # a new training store is written first
     data = load_demo_data()
     workers = {w["id"]: w for w in data["workers"]}
     if worker not in workers:

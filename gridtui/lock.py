@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 
@@ -50,17 +51,26 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+WAIT_SECONDS = 5.0  # another gridtui saving or merging is usually done well within this
+
+
 class StoreLock:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, wait: float | None = None) -> None:
         self.path = Path(folder) / "lock"
         self.owner_path = Path(folder) / "lock.owner"
+        self.wait = WAIT_SECONDS if wait is None else wait
         self._fd: int | None = None
 
     def acquire(self) -> None:
+        """Take the lock, waiting a few seconds for another gridtui to finish before giving up: eight
+        `visit add` started together all save, one after the other."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        if not _try_lock(fd):
-            os.close(fd)
-            raise StoreInUse(*self._read_owner())
+        deadline = time.monotonic() + self.wait
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise StoreInUse(*self._read_owner())
+            time.sleep(0.05)
         self._fd = fd
         owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode("utf-8")
         out = os.open(self.owner_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)

@@ -109,6 +109,7 @@ class Store:
         self._sizes: list[int] = []  # bytes per segment file, as on disk
         self._tail_count = 0  # events in the newest segment
         self._meta_handle: TinyDB | None = None
+        self.readonly = False
         self._unsynced_key: tuple | None = None  # what unsynced_visits last counted over
         self._unsynced = 0
         self.quarantined: list[dict] = []  # events set aside on open (see gridtui.rules)
@@ -152,17 +153,27 @@ class Store:
 
     @classmethod
     def open(cls, folder: Path, *, load: bool = True, unlock: vault.Unlock | None = None,
-             new_pin: Callable[[], str] | None = None, **kw) -> "Store":
+             new_pin: Callable[[], str] | None = None, readonly: bool = False, **kw) -> "Store":
         """Open and lock a store; with ``load=False`` the events are read only on :meth:`load`.
 
         An encrypted store needs ``unlock``, which asks for the PIN (once the lock is held, so a
         second copy of the app is told at once rather than after typing the PIN). Given
         ``new_pin``, a plain store written before encryption existed is encrypted first.
+
+        ``readonly`` (reports, lists): no lock is taken, so they run while another gridtui saves or
+        merges; every file is replaced whole, so each one read is whole. Nothing is written, not even
+        the store's own bookkeeping, and a mismatch with the manifest is left to the next writer.
+        A store that still has to be encrypted or finished encrypting is opened for writing instead.
         """
         if not cls.exists(folder):
             raise NotAStore(str(folder))
+        protected = vault.is_protected(folder)
+        if readonly and ((protected and vault.is_migrating(folder)) or (not protected and new_pin is not None)):
+            readonly = False
         store = cls(folder, **kw)
-        store._lock.acquire()
+        store.readonly = readonly
+        if not readonly:
+            store._lock.acquire()
         try:
             if store.cipher is None and vault.is_protected(folder):
                 if unlock is None:
@@ -184,7 +195,8 @@ class Store:
 
     def update_meta(self, **changes: object) -> None:
         meta = {**self.meta, **changes}
-        self._meta_db().table("meta").update(meta, doc_ids=[_META_ID])
+        if not self.readonly:
+            self._meta_db().table("meta").update(meta, doc_ids=[_META_ID])
         self.meta = meta
 
     def _meta_db(self) -> TinyDB:
@@ -359,6 +371,8 @@ class Store:
         """
         if not events:
             return
+        if self.readonly:
+            raise RuntimeError("a store opened read-only is never written")
         start = 0
         while start < len(events):
             db = self._writable_segment()

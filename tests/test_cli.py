@@ -86,11 +86,29 @@ def test_errors_speak_english_with_lang_en(worker_home):
 def test_store_in_use_is_one_plain_sentence(worker_home):
     held = Store.open(real_store(worker_home), unlock=unlock)
     try:
-        res = run(worker_home, "households")
+        res = run(worker_home, "visit", "add", "--household", "H01", "--outcome", "met")
+        listed = run(worker_home, "households")  # reading needs no lock: it runs beside the holder
     finally:
         held.close()
     assert res.exit_code == 2
     assert f"进程 {os.getpid()}" in res.output and "Traceback" not in res.output
+    assert listed.exit_code == 0 and "H01" in listed.output
+
+
+def test_eight_visits_saved_at_once_all_wait_their_turn(worker_home):
+    import subprocess
+    import sys
+
+    code = ("import sys; from gridtui.cli import run; sys.argv = ['gridtui', '--home', sys.argv[1], 'visit', 'add',"
+            " '--household', 'H01', '--outcome', 'met', '--note', sys.argv[2]]; run()")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(worker_home), f"第{i}次"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(8)]
+    codes = [p.wait(timeout=120) for p in procs]
+    assert codes == [0] * 8, [p.stderr.read().decode() for p in procs]
+    with Store.open(real_store(worker_home), unlock=unlock) as s:
+        notes = {v["note"] for v in s.state.entities["visit"].values()}
+    assert {f"第{i}次" for i in range(8)} <= notes
 
 
 def test_disk_full_loses_nothing(worker_home, monkeypatch):

@@ -225,3 +225,17 @@ def test_the_shared_folder_can_move_without_the_key(tmp_path):
     assert cli(home, "visit", "add", "--household", "H01", "--outcome", "met").exit_code == 0
     assert cli(home, "sync").exit_code == 0
     assert list((moved / "to-office" / "W01").glob("*.json"))
+
+
+def test_reports_run_while_a_merge_holds_the_office_store(tmp_path):
+    from conftest import unlock
+    from gridtui.home import office_store
+    from gridtui.store import Store
+
+    office, shared, _ = _office(tmp_path)
+    with Store.open(office_store(office), unlock=unlock):  # a merge or a publish at work
+        for args in (("office", "report"), ("office", "needs"), ("office", "findings"), ("office", "exports")):
+            res = cli(office, *args)
+            assert res.exit_code == 0, (args, res.output)
+        res = cli(office, "office", "merge", "--shared", shared)
+        assert res.exit_code == 2 and "正被另一个 gridtui 使用" in res.output  # a writer waits, then says so

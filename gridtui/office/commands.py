@@ -31,6 +31,7 @@ class OfficeError(UserError):
 
 
 def _open(home: Path, unlock: Unlock | None, **kw) -> Store:
+    """The office store; ``readonly=True`` for what only reads (it runs beside a merge or a publish)."""
     folder = office_store(home)
     if not Store.exists(folder):
         raise OfficeError("office.not_init")
@@ -107,7 +108,7 @@ def rekey(home: Path, worker: str, unlock: Unlock | None = None) -> tuple[str, b
 
 
 def sensitive_exports(home: Path, unlock: Unlock | None = None) -> list[dict]:
-    with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
+    with _open(home, unlock, load=False, readonly=True) as store, _ledger(store) as ledger:
         return ledger.exports()
 
 
@@ -319,7 +320,7 @@ def grid_households(store: Store) -> dict[str, set[str]]:
 
 def findings(home: Path, status: str | None, role: str | None, grid: str | None, overdue: bool,
              today: dt.date | None = None, unlock: Unlock | None = None) -> list[dict]:
-    with _open(home, unlock) as store:
+    with _open(home, unlock, readonly=True) as store:
         today = today or local_now().date()
         rows = views.all_findings(store.state, today, role=role, grid=grid)
     if status:
