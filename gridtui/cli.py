@@ -422,7 +422,7 @@ def passwd(obj: Ctx) -> None:
     change_pin(obj, real_store(obj.home))
 
 
-def change_pin(obj: Ctx, folder: Path) -> None:
+def change_pin(obj: Ctx, folder: Path, office: bool = False) -> None:
     """Old PIN (or the given one), then the new one twice; the store is locked meanwhile."""
     from . import vault
     from .lock import StoreLock
@@ -434,7 +434,9 @@ def change_pin(obj: Ctx, folder: Path) -> None:
             raise UserError("pin.not_protected")
         with StoreLock(folder):
             cipher = obj.pins.unlock(folder, "pin.old")  # a wrong old PIN stops here
-            vault.change_pin(folder, cipher, obj.pins.ask_new_pin())
+            new = obj.pins.ask_new_pin(office)
+            vault.check_new_pin(new, office)
+            vault.change_pin(folder, cipher, new)
     click.echo(t("pin.changed"))
 
 

@@ -39,7 +39,7 @@ def office_init(obj: Ctx, roster: Path) -> None:
     from .office.commands import init
 
     with friendly_errors():
-        counts = init(obj.home, roster, new_pin=obj.pins.new_pin)
+        counts = init(obj.home, roster, new_pin=obj.pins.new_office_pin)
     click.echo(t("office.init_done", **counts))
 
 
@@ -138,7 +138,7 @@ def office_passwd(obj: Ctx) -> None:
     """Change the office store's PIN (the data is not re-encrypted: only its key is)."""
     from .home import office_store
 
-    change_pin(obj, office_store(obj.home))
+    change_pin(obj, office_store(obj.home), office=True)
 
 
 shared_option = click.option("--shared", required=True, type=click.Path(path_type=Path), help="The shared folder.")

@@ -63,20 +63,27 @@ class PinSource:
                 click.echo(t("pin.wrong", **exc.args_), err=True)
         raise AssertionError("unreachable")
 
-    def new_pin(self) -> str:
-        """A new PIN: the given one, or typed twice at the terminal."""
+    def new_pin(self, office: bool = False) -> str:
+        """A new PIN: the given one, or typed twice at the terminal. The office's is held to more."""
         given = self.given()
         if given is not None:
-            vault.check_new_pin(given)
+            vault.check_new_pin(given, office)
             return given
-        return self.ask_new_pin()
+        return self.ask_new_pin(office)
 
-    def ask_new_pin(self) -> str:
-        click.echo(t("pin.choose", n=vault.MIN_PIN), err=True)
+    def new_office_pin(self) -> str:
+        return self.new_pin(office=True)
+
+    def ask_new_pin(self, office: bool = False) -> str:
+        from .pinrules import MIN_OFFICE, MIN_WORKER, suggestion
+
+        click.echo(t("pin.choose", n=MIN_OFFICE if office else MIN_WORKER), err=True)
+        if office:  # the whole community's ledger: offer something long that nobody would guess
+            click.echo(t("pin.suggest", phrase=suggestion()), err=True)
         for attempt in range(TRIES_PER_RUN):
             pin = prompt(t("pin.new"))
             try:
-                vault.check_new_pin(pin)
+                vault.check_new_pin(pin, office)
             except UserError as exc:
                 problem = exc
             else:
@@ -89,18 +96,18 @@ class PinSource:
         raise AssertionError("unreachable")
 
     def encrypt_legacy(self, folder: Path) -> None:
-        """Encrypt a store an older gridtui left plain, if ``folder`` holds one (asks for a new PIN)."""
+        """Encrypt an office store an older gridtui left plain, if ``folder`` holds one (asks for a new PIN)."""
         from .store import Store
 
         if Store.exists(folder) and not vault.is_protected(folder):
-            with Store.open(folder, load=False, new_pin=self.protect_legacy) as store:
+            with Store.open(folder, load=False, new_pin=lambda: self.protect_legacy(office=True)) as store:
                 if store.cipher is not None:
                     self._unlocked[Path(folder)] = store.cipher
 
-    def protect_legacy(self) -> str:
+    def protect_legacy(self, office: bool = False) -> str:
         """A PIN for a store written before encryption, which is about to be encrypted."""
         click.echo(t("pin.legacy"), err=True)
-        return self.new_pin()
+        return self.new_pin(office)
 
 
 def prompt(text: str) -> str:

@@ -218,7 +218,7 @@ def problem(e: object) -> str | None:
             return f"field:{f}"[:40] if type(f) is str else "field"
         if not check(v):
             return f"value:{f}"
-    if e["op"] == "create" and not required.issubset(data):
+    if not required.issubset(data):  # a change names its status too: history and reports read it
         return "missing:" + sorted(required - set(data))[0]
     prev = e.get("prev")
     if prev is not None:

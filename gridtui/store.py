@@ -46,7 +46,7 @@ from .storage import AtomicJSONStorage, DamagedFile
 
 SEGMENT_SIZE = 2000
 _META_ID = 1
-RULES_VERSION = 1  # bump when gridtui.rules refuses something it took before: old stores are re-checked
+RULES_VERSION = 2  # bump when gridtui.rules refuses something it took before: old stores are re-checked
 
 
 class BadRecord(UserError):

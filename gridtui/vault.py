@@ -60,9 +60,13 @@ def is_protected(folder: Path) -> bool:
     return (Path(folder) / KEY_FILE).exists()
 
 
-def check_new_pin(pin: str) -> None:
-    if len(pin) < MIN_PIN:
-        raise UserError("pin.too_short", n=MIN_PIN)
+def check_new_pin(pin: str, office: bool = False) -> None:
+    """Refuse a PIN too short or too common (see gridtui.pinrules); the office's must be longer."""
+    from .pinrules import problem
+
+    found = problem(pin, office)
+    if found is not None:
+        raise UserError(found[0], **found[1])
 
 
 # --- key.json ---------------------------------------------------------------------------------------

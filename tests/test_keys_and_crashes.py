@@ -239,3 +239,30 @@ def test_reports_run_while_a_merge_holds_the_office_store(tmp_path):
             assert res.exit_code == 0, (args, res.output)
         res = cli(office, "office", "merge", "--shared", shared)
         assert res.exit_code == 2 and "正被另一个 gridtui 使用" in res.output  # a writer waits, then says so
+
+
+# --- PINs a thief would not try first ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pin", ["123456", "000000", "5201314", "password", "12341234", "19801980"])
+def test_common_pins_are_refused(tmp_path, pin):
+    office, shared, printed = _office(tmp_path)
+    res = CliRunner().invoke(main, ["--home", str(tmp_path / "laptop"), "setup", "--shared", str(shared),
+                                    "--worker", "W01"], input=printed + "\n", env={"GRIDTUI_PIN": pin})
+    assert res.exit_code == 2 and "太常见" in res.output and not real_store(tmp_path / "laptop").exists()
+
+
+def test_the_office_pin_is_at_least_eight_and_a_passphrase_is_offered(tmp_path, monkeypatch):
+    from gridtui import pin as pin_mod
+
+    roster = tmp_path / "roster.json"
+    roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
+    res = CliRunner().invoke(main, ["--home", str(tmp_path / "o"), "office", "init", "--roster", str(roster)],
+                             env={"GRIDTUI_PIN": "7391-84"})
+    assert res.exit_code == 2 and "至少要 8 位" in res.output
+    monkeypatch.delenv("GRIDTUI_PIN")
+    typed = iter(["7391-84", "7391-8462-0573", "7391-8462-0573"])  # too short once, then a good one twice
+    monkeypatch.setattr(pin_mod, "prompt", lambda text: next(typed))
+    res = CliRunner().invoke(main, ["--home", str(tmp_path / "o"), "office", "init", "--roster", str(roster)])
+    assert res.exit_code == 0, res.output
+    assert "可以用这个随机生成的" in res.output and "至少要 8 位" in res.output
