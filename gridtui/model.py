@@ -211,16 +211,21 @@ def mask_name(name: str) -> str:
     """张建华 → 张*华, 李娜 → 李*, Smith → S***h."""
     if not name:
         return ""
-    if len(name) <= 2:
+    if len(name) == 1:
+        return "*"  # a one-character name shown whole would be no mask at all
+    if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def mask_phone(phone: str) -> str:
-    """13812345678 → 138****5678."""
+    """13812345678 → 138****5678; a landline 62345678 → ****5678: never more than seven digits of an
+    eleven-digit number, and only the last four of a shorter one."""
     digits = phone or ""
-    if len(digits) < 7:
+    if len(digits) <= 4:
         return "*" * len(digits)
+    if len(digits) < 11:
+        return "*" * (len(digits) - 4) + digits[-4:]
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 

@@ -266,3 +266,11 @@ def test_the_office_pin_is_at_least_eight_and_a_passphrase_is_offered(tmp_path, 
     res = CliRunner().invoke(main, ["--home", str(tmp_path / "o"), "office", "init", "--roster", str(roster)])
     assert res.exit_code == 0, res.output
     assert "可以用这个随机生成的" in res.output and "至少要 8 位" in res.output
+
+
+def test_masks_hide_landlines_and_one_character_names():
+    from gridtui import model
+
+    assert model.mask_phone("62345678") == "****5678"  # a landline: no more than its last four
+    assert model.mask_phone("13812345678") == "138****5678"
+    assert model.mask_name("王") == "*" and model.mask_name("李娜") == "李*"
