@@ -119,6 +119,7 @@ def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | No
     _apply_lang(obj.config, lang)
     ctx.obj = obj
     Store.on_loss = _warn_loss
+    Store.on_warning = lambda store, key: click.echo(t(key), err=True)
     if ctx.invoked_subcommand is None:
         if use_demo:
             ctx.invoke(demo, worker=worker or "W01")

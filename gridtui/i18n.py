@@ -660,6 +660,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "This machine's data was saved by an older gridtui and is not encrypted yet; choose a PIN to encrypt it now."),
     "pin.wrong": ("PIN 不正确；再错 {left} 次后每次都要等待更久。", "Wrong PIN; after {left} more wrong tries each try must wait longer."),
     "pin.wait": ("PIN 错误次数过多；请在 {seconds} 秒后再试。", "Too many wrong PINs; try again in {seconds} seconds."),
+    "pin.record_tampered": ("注意：PIN 错误记录（unlock.json）被删除或替换过——有人可能试过猜这台电脑的 PIN。如果不是您自己做的，请尽快用 gridtui passwd 换一个更长的 PIN，并告知社区办公室。",
+                            "Warning: the wrong-PIN record (unlock.json) was deleted or replaced: someone may have tried to guess this machine's PIN. If it was not you, change to a longer PIN with gridtui passwd soon and tell the office."),
     "pin.common": ("这个 PIN 太常见了（如 123456、000000、5201314），别人最先试的就是它；请换一个。",
                    "That PIN is one of the most common (like 123456, 000000), the first a thief tries; choose another."),
     "pin.suggest": ("办公室的 PIN 保护整个社区的台账，至少 8 位。可以用这个随机生成的：{phrase}（请抄下来锁进保险柜）",

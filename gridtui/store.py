@@ -88,6 +88,8 @@ def local_now() -> dt.datetime:
 class Store:
     # Told once per opened store when part of it is found lost (the CLI prints it, the app shows it).
     on_loss: Callable[["Store"], None] | None = None
+    # Told of anything else found wrong on opening (an i18n key): the wrong-PIN record tampered with.
+    on_warning: Callable[["Store", str], None] | None = None
 
     def __init__(
         self,
@@ -184,6 +186,8 @@ class Store:
             elif store.cipher is None and new_pin is not None:
                 store.cipher = vault.protect(folder, new_pin(), _legacy_transform(folder, None))
             store.meta = dict(store._meta_db().table("meta").get(doc_id=_META_ID) or {})
+            if store.cipher is not None and not readonly:
+                store._check_pin_record()
             if load:
                 store.load()
             else:
@@ -192,6 +196,16 @@ class Store:
             store.close()
             raise
         return store
+
+    def _check_pin_record(self) -> None:
+        """The wrong-PIN record still the one this store last saw? If it went missing or was swapped
+        (which resets the waits between guesses), say so once, and start a new one."""
+        seen, now = self.meta.get("unlock_epoch"), vault.epoch(self.folder)
+        if now is not None and now == seen:
+            return
+        if seen is not None and Store.on_warning is not None:
+            Store.on_warning(self, "pin.record_tampered")
+        self.update_meta(unlock_epoch=vault.new_epoch(self.folder))
 
     def update_meta(self, **changes: object) -> None:
         meta = {**self.meta, **changes}

@@ -8,7 +8,8 @@ only ``key.json`` and never the data::
      "salt": "<base64>", "wrapped": "<base64 of the sealed data key>", "migrating": false}
 
 ``unlock.json`` counts wrong PINs: after :data:`FREE_TRIES` of them, each further try must wait
-longer. It slows a person at the keyboard; the scrypt cost is what slows a thief with a copy.
+longer. It slows a person at the keyboard; the scrypt cost is what slows a thief with a copy. It
+carries a random mark that the store keeps sealed, so deleting or swapping it shows (:func:`epoch`).
 """
 
 from __future__ import annotations
@@ -127,9 +128,21 @@ def create(folder: Path, pin: str) -> crypto.Cipher:
 def _tries(folder: Path) -> dict:
     try:
         data = json.loads((Path(folder) / TRIES_FILE).read_text(encoding="utf-8"))
-        return {"failures": int(data["failures"]), "last": float(data["last"])}
+        return {"failures": int(data["failures"]), "last": float(data["last"]), "epoch": data.get("epoch")}
     except (OSError, ValueError, KeyError, TypeError):
-        return {"failures": 0, "last": 0.0}
+        return {"failures": 0, "last": 0.0, "epoch": None}
+
+
+def epoch(folder: Path) -> str | None:
+    """The random mark of the wrong-PIN record. The store keeps a sealed copy after each unlock, so a
+    record deleted or replaced (to escape the waits) shows at the next unlock: tamper-evident."""
+    return _tries(folder)["epoch"]
+
+
+def new_epoch(folder: Path) -> str:
+    mark = base64.b32encode(os.urandom(10)).decode("ascii")
+    write_atomic(Path(folder) / TRIES_FILE, json.dumps({"failures": 0, "last": 0.0, "epoch": mark}).encode("utf-8"))
+    return mark
 
 
 def wait_seconds(failures: int) -> int:
@@ -139,12 +152,9 @@ def wait_seconds(failures: int) -> int:
     return min(MAX_WAIT_S, FIRST_WAIT_S * 2 ** (failures - FREE_TRIES))
 
 
-def _note_tries(folder: Path, failures: int, at: float) -> None:
-    path = Path(folder) / TRIES_FILE
-    if failures == 0:
-        path.unlink(missing_ok=True)
-        return
-    write_atomic(path, json.dumps({"failures": failures, "last": at}).encode("utf-8"))
+def _note_tries(folder: Path, failures: int, at: float, mark: str | None) -> None:
+    record = {"failures": failures, "last": at if failures else 0.0, "epoch": mark}
+    write_atomic(Path(folder) / TRIES_FILE, json.dumps(record).encode("utf-8"))
 
 
 def unlock(folder: Path, pin: str, now: Callable[[], float] = time.time) -> crypto.Cipher:
@@ -158,10 +168,10 @@ def unlock(folder: Path, pin: str, now: Callable[[], float] = time.time) -> cryp
         dek = _unwrap(record, pin)
     except crypto.Tampered:
         failures = tries["failures"] + 1
-        _note_tries(folder, failures, now())
+        _note_tries(folder, failures, now(), tries["epoch"])
         raise WrongPin(max(0, FREE_TRIES - failures)) from None
     if tries["failures"]:
-        _note_tries(folder, 0, now())
+        _note_tries(folder, 0, now(), tries["epoch"])
     return crypto.Cipher(dek)
 
 

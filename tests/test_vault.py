@@ -54,7 +54,26 @@ def test_wrong_pin_is_refused_and_counted_then_slowed_down(tmp_path):
     # …and once the wait is over, it opens and the count starts again.
     clock[0] += vault.FIRST_WAIT_S + 1
     vault.unlock(folder, TEST_PIN, now=lambda: clock[0])
-    assert not (folder / vault.TRIES_FILE).exists()
+    assert json.loads((folder / vault.TRIES_FILE).read_text())["failures"] == 0
+
+
+def test_a_deleted_wrong_pin_record_is_noticed_at_the_next_unlock(tmp_path):
+    folder = _store(tmp_path)
+    told = []
+    Store.on_warning = lambda store, key: told.append(key)
+    try:
+        Store.open(folder, unlock=unlock).close()  # the store learns the record's mark
+        assert told == []
+        for _ in range(vault.FREE_TRIES):
+            with pytest.raises(vault.WrongPin):
+                vault.unlock(folder, "guessing-1357")
+        (folder / vault.TRIES_FILE).unlink()  # the thief's way round the waits
+        Store.open(folder, unlock=unlock).close()
+        assert told == ["pin.record_tampered"]
+        Store.open(folder, unlock=unlock).close()  # said once; a new record from then on
+        assert told == ["pin.record_tampered"]
+    finally:
+        Store.on_warning = None
 
 
 def test_each_further_wrong_pin_waits_longer_up_to_a_limit():
