@@ -136,7 +136,8 @@ def _run_tui(obj: Ctx, opener) -> None:
     try:
         from .tui.app import GridApp  # Textual is heavy: load it only to open the TUI
 
-        GridApp(store, cycle=obj.cycle(), home=obj.home).run()
+        lock = obj.config.get("lock", DEFAULTS["lock"])
+        GridApp(store, cycle=obj.cycle(), home=obj.home, lock_minutes=int(lock) if str(lock).isdigit() else 5).run()
     finally:
         store.close()
 

@@ -343,6 +343,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ui.key.visit": ("走访", "Visit"),
     "ui.key.building_followups": ("本楼跟进", "This building's follow-ups"),
     "ui.filter.text_placeholder": ("输入文字筛选：诉求、楼栋、房号…", "type to filter: what was asked, building, room…"),
+    "ui.lock.locked": ("已锁定：{minutes} 分钟没有操作。请输入 PIN 继续（ctrl+q 退出）。", "Locked: nothing was pressed for {minutes} minutes. Type the PIN to go on (ctrl+q quits)."),
+    "ui.lock.reveal": ("锁定过以后，显示姓名和电话需要再输一次 PIN。", "After a lock, showing names and phones needs the PIN again."),
     "ui.key.undo": ("撤销", "Undo"),
     "ui.undo.hint": ("ctrl+z 撤销", "ctrl+z to undo"),
     "ui.undo.none": ("没有可以撤销的操作（只能在几秒内撤销刚才的改动）。", "Nothing to undo (only the last change, within a few seconds)."),

@@ -274,3 +274,35 @@ def test_masks_hide_landlines_and_one_character_names():
     assert model.mask_phone("62345678") == "****5678"  # a landline: no more than its last four
     assert model.mask_phone("13812345678") == "138****5678"
     assert model.mask_name("王") == "*" and model.mask_name("李娜") == "李*"
+
+
+# --- the app locks when left open ----------------------------------------------------------------------
+
+
+async def test_the_app_locks_when_left_open_and_names_need_the_pin_again(worker_home):
+    from conftest import TEST_PIN, unlock
+    from gridtui.store import Store
+    from gridtui.tui.app import GridApp
+    from test_tui import on_screen, text_of, until
+
+    with Store.open(real_store(worker_home), unlock=unlock) as s:
+        app = GridApp(s, lock_minutes=0.01)  # 0.6 s idle, checked every 0.3 s
+        async with app.run_test(size=(80, 24)) as pilot:
+            await on_screen(pilot, "BuildingsScreen")
+            await until(pilot, lambda: type(app.screen).__name__ == "PinScreen", timeout=10)
+            assert "已锁定" in text_of(app.screen.query_one(".dialog-title"))
+            await pilot.press(*"wrong-pin-99", "enter")
+            await pilot.pause()
+            assert "PIN 不正确" in text_of(app.screen.query_one("#error"))
+            await pilot.press(*TEST_PIN, "enter")
+            await on_screen(pilot, "BuildingsScreen")
+            app.lock_minutes = 0  # no more locking while the rest is checked
+            await pilot.press("enter")
+            await on_screen(pilot, "BuildingScreen")
+            await pilot.press("enter")
+            await on_screen(pilot, "HouseholdScreen")
+            await pilot.press("r")
+            await on_screen(pilot, "PinScreen")  # after a lock, names need the PIN again
+            await pilot.press(*TEST_PIN, "enter")
+            await on_screen(pilot, "HouseholdScreen")
+            assert app.screen.reveal

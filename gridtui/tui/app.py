@@ -11,7 +11,7 @@ from typing import Iterable
 
 from rich.align import Align
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
@@ -60,9 +60,17 @@ class GridApp(App):
         Binding("ctrl+q", "quit", "ui.key.quit", show=False, priority=True),
     ]
 
-    def __init__(self, store, cycle: str = "month", home: Path | None = None, **kw) -> None:  # noqa: ANN001
+    LOCK_CHECK_SECONDS = 5.0
+
+    def __init__(self, store, cycle: str = "month", home: Path | None = None, lock_minutes: float = 5,
+                 **kw) -> None:  # noqa: ANN001
         super().__init__(**kw)
         self.home = home
+        # Only a store behind a PIN locks (training data is made up); 0 never locks.
+        self.lock_minutes = lock_minutes if store.encrypted and not store.training else 0
+        self.locked = False
+        self.reveal_needs_pin = False  # set by a lock: names are shown again only after the PIN
+        self._last_input = time.monotonic()
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"  # SSH and slow terminals: no sliding, no smooth scrolling
         self.store = store
@@ -85,7 +93,32 @@ class GridApp(App):
         self._exit_renderables.append(Text(t("crash.tui", path=path or "-")))
         self._close_messages_no_wait()
 
+    async def on_event(self, event) -> None:  # noqa: ANN001 - any event
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.lock_minutes and not self.locked and time.monotonic() - self._last_input > self.lock_minutes * 60:
+            self.lock()
+
+    def lock(self) -> None:
+        """Cover everything until the PIN is typed again; names stay masked until it is asked once more."""
+        from .lock import PinScreen
+
+        self.locked = True
+        self.reveal_needs_pin = True
+
+        def unlocked(_: bool | None) -> None:
+            self.locked = False
+            self._last_input = time.monotonic()
+
+        self.push_screen(PinScreen(t("ui.lock.locked", minutes=_minutes(self.lock_minutes)), can_cancel=False),
+                         unlocked)
+
     def on_mount(self) -> None:
+        if self.lock_minutes:
+            self.set_interval(min(self.LOCK_CHECK_SECONDS, self.lock_minutes * 30), self._check_idle)
         if self.store.loss:
             from ..i18n import loss_message
 
@@ -250,6 +283,10 @@ class GridApp(App):
         yield SystemCommand(t("ui.cmd.sync"), t("ui.cmd.sync_help"), self.action_sync)
         yield SystemCommand(t("ui.cmd.help"), t("ui.cmd.help_help"), self.action_help)
         yield SystemCommand(t("ui.cmd.quit"), t("ui.cmd.quit_help"), self.action_quit)
+
+
+def _minutes(m: float) -> str:
+    return str(int(m)) if m >= 1 else f"{m:g}"
 
 
 # Keys the widgets themselves handle, for the help screen: (key, i18n key of what it does).

@@ -77,8 +77,19 @@ class HouseholdScreen(GridScreen):
         self.query_one("#history", Static).update(history(h, self.reveal))
 
     def action_reveal(self) -> None:
-        self.reveal = not self.reveal
-        self.show()
+        if self.reveal or not getattr(self.app, "reveal_needs_pin", False):
+            self.reveal = not self.reveal
+            self.show()
+            return
+        from .lock import PinScreen
+
+        def answered(right: bool | None) -> None:  # after a lock, names only with the PIN again
+            if right:
+                self.app.reveal_needs_pin = False  # type: ignore[attr-defined]
+                self.reveal = True
+                self.show()
+
+        self.app.push_screen(PinScreen(t("ui.lock.reveal"), can_cancel=True), answered)
 
     def action_visit(self) -> None:
         from .visit import VisitScreen
