@@ -103,3 +103,89 @@ def sync_key(worker_key: str) -> bytes:
 
     return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
                 info=b"gridtui-sync/2").derive(worker_key.encode("utf-8"))
+
+
+# --- sync/3: sealed to the office's public key, signed by the device ------------------------------------
+# A worker's enrolment key alone then opens only what the office sends that worker: what their
+# laptops send is sealed to the office's X25519 key (only the office reads it) and signed with the
+# device's own Ed25519 key (only that laptop writes it).
+
+
+def new_box_key() -> tuple[bytes, bytes]:
+    """An X25519 key pair: (private, public), raw 32 bytes each."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    private = X25519PrivateKey.generate()
+    return _raw_private(private), _raw_public(private.public_key())
+
+
+def new_signing_key() -> tuple[bytes, bytes]:
+    """An Ed25519 key pair: (private, public), raw 32 bytes each."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private = Ed25519PrivateKey.generate()
+    return _raw_private(private), _raw_public(private.public_key())
+
+
+def _raw_private(key) -> bytes:  # noqa: ANN001
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                             serialization.NoEncryption())
+
+
+def _raw_public(key) -> bytes:  # noqa: ANN001
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def box_shared(private: bytes, public: bytes) -> bytes:
+    """X25519: the secret two key pairs share. Raises Tampered for a key that is not one."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
+    try:
+        return X25519PrivateKey.from_private_bytes(private).exchange(X25519PublicKey.from_public_bytes(public))
+    except ValueError:
+        raise Tampered("not an X25519 key") from None
+
+
+def sign(private: bytes, data: bytes) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.from_private_bytes(private).sign(data)
+
+
+def verify(public: bytes, signature: bytes, data: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def hkdf(ikm: bytes, info: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(ikm)
+
+
+def to_office_key(worker_key: str, shared: bytes) -> bytes:
+    """The AES key of a /3 to-office file: the X25519 secret with the office, and the worker's key —
+    so a file needs both the worker's key (nobody else can send) and the office's private key to open."""
+    return hkdf(shared + hkdf(worker_key.encode("utf-8"), b"gridtui-sync/3 worker to-office"),
+                b"gridtui-sync/3 to-office")
+
+
+def to_worker_key(worker_key: str) -> bytes:
+    """The AES key of a /3 to-worker file: derived apart from the to-office key."""
+    return hkdf(worker_key.encode("utf-8"), b"gridtui-sync/3 to-worker")
+
+
+def own_copy_key(device_private: bytes) -> bytes:
+    """The key of the copy of a /3 file's key that its own device keeps: from the device's private key."""
+    return hkdf(device_private, b"gridtui-sync/3 own copy")

@@ -8,6 +8,7 @@ victim. Real folders, real commands (see test_sync.Site).
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -18,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from conftest import unlock
+from gridtui import crypto
 from gridtui.events import make_event
+from gridtui.sync import envelope
 from gridtui.home import office_store, real_store
 from gridtui.store import Store
 from test_sync import CREATED, Site, cli, now_ms, ok, visit_event
@@ -497,3 +500,48 @@ async def test_after_an_attack_the_workers_app_walks_every_screen(site):
                 if screen == "FollowupsScreen":  # the attacker's own finding, its words shown as typed
                     assert any("[/] [red]" in " ".join(r) for r in rows(app, "followups"))
             await keys("escape")
+
+
+# --- sync/3: a stolen worker key reads only that worker's own grid, and cannot pose as a laptop ------------
+
+
+def test_a_stolen_key_cannot_pose_as_the_workers_laptop(site):
+    dev = site.devices["W01"]
+    forged = visit_event(dev, "W01", "H02", now_ms(), note="拿到密钥的人写的")
+    impostor = crypto.new_signing_key()  # the thief has W01's key, not the laptop's signing key
+    site.put(site.rel("W01"), envelope.seal_to_office("W01", dev, CREATED, [forged], site.keys["W01"],
+                                                      site.office_key(), *impostor))
+    report = site.merge()
+    assert [(s.name, s.reason) for s in report.skipped] == [(site.rel("W01"), "sync.device_key_changed")]
+    # …nor fall back to the old format the laptop no longer uses
+    site.put(site.rel("W01"), site.seal_v2("W01", dev, [forged]))
+    assert [s.reason for s in site.merge().skipped] == ["sync.downgrade"]
+    # …nor bring in a device of its own in the old format
+    site.put("W01/beef0009.json", site.seal_v2("W01", "beef0009", [visit_event("beef0009", "W01", "H02", now_ms())]))
+    assert "sync.v2_new_device" in [s.reason for s in site.merge().skipped]
+    assert forged["id"] not in site.office_events()
+
+
+def test_an_old_laptop_on_the_old_format_is_taken_until_the_end_date(site, monkeypatch):
+    from gridtui.office import commands
+
+    dev = "cafe0099"  # a laptop the office knows from before sync/3 (its visits are already merged)
+    first = visit_event(dev, "W01", "H02", now_ms())
+    site.put(f"W01/{dev}.json", site.seal("W01", dev, [first]))
+    assert site.merge().skipped == []
+    with site.ledger() as ledger:  # as if it had never sent a /3 file: no key bound yet
+        ledger.db.table("devices").remove(lambda d: d["device"] == dev)
+    later = visit_event(dev, "W01", "H01", now_ms() + 1)
+    site.put(f"W01/{dev}.json", site.seal_v2("W01", dev, [first, later]))
+    assert site.merge().skipped == [] and later["id"] in site.office_events()
+    monkeypatch.setattr(commands, "_v2_until_ms", lambda: now_ms() - 1)  # after the end date
+    site.put(f"W01/{dev}.json", site.seal_v2("W01", dev, [first, later, visit_event(dev, "W01", "H01", now_ms() + 2)]))
+    assert [s.reason for s in site.merge().skipped] == ["sync.v2_expired"]
+
+
+def test_a_laptop_refuses_an_office_file_with_another_office_key(site):
+    forged = envelope.seal_to_worker("W01", CREATED, [], site.keys["W01"], ack={},
+                                     office_key=base64.b64encode(crypto.new_box_key()[1]).decode())
+    (site.shared / "to-worker" / "W01.json").write_bytes(forged)  # someone with W01's key posing as the office
+    res = cli(site.homes["W01"], "sync")
+    assert res.exit_code == 2 and "办公室公钥" in res.output

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import small_roster
+from gridtui import crypto
 from gridtui.events import fold, fold_more, make_event
 from gridtui.roster import roster_events
 from gridtui.sync import envelope
@@ -52,11 +53,14 @@ BASE_FINDINGS = {g: sorted(f for f, rec in fold(BASE).entities["finding"].items(
 assert GRID_HH == {"G01": {"H01", "H02"}, "G02": {"H03"}} and BASE_FINDINGS["G01"] == ["F1"]
 
 
-BASE_OFFICE = Office(KNOWN, fold(BASE).entities, GRID_HH)
+BOX_PRIVATE, BOX_PUBLIC = crypto.new_box_key()  # the office's key pair: laptops seal to it
+SIGNING = {dev: crypto.new_signing_key() for dev in ("d1a", "d1b", "d5", "d2")}  # each device's own
+BASE_OFFICE = Office(KNOWN, fold(BASE).entities, GRID_HH, box_private=BOX_PRIVATE)
 
 
 def run_merge(known: dict, files: list[Incoming]):
-    office = BASE_OFFICE if known is KNOWN else Office(known, fold(known.values()).entities, GRID_HH)
+    office = BASE_OFFICE if known is KNOWN else Office(known, fold(known.values()).entities, GRID_HH,
+                                                       box_private=BOX_PRIVATE)
     return merge(office, files, WORKERS, NOW)
 
 
@@ -155,7 +159,8 @@ def _incoming(name: str, worker: str, raw: bytes, events: list[dict]) -> Sealed:
 
 def seal_file(dev: str, events: list[dict], name: str) -> Sealed:
     worker = DEVICES[dev]
-    return _incoming(name, worker, envelope.seal(worker, dev, CREATED, events, WORKERS[worker].key), events)
+    raw = envelope.seal_to_office(worker, dev, CREATED, events, WORKERS[worker].key, BOX_PUBLIC, *SIGNING[dev])
+    return _incoming(name, worker, raw, events)
 
 
 @st.composite
@@ -330,7 +335,8 @@ def altered(f: Sealed, how: str, at: int) -> Sealed:
     obj = {k: bytes(v).decode() if isinstance(v, memoryview) else v for k, v in f.opened.obj.items()}
     if how == "other_key":
         other = "W02" if worker != "W02" else "W01"
-        raw = envelope.seal(worker, obj["device"], CREATED, f.events, WORKERS[other].key)
+        raw = envelope.seal_to_office(worker, obj["device"], CREATED, f.events, WORKERS[other].key, BOX_PUBLIC,
+                                      *SIGNING[obj["device"]])
         return _incoming(name, worker, raw, f.events)
     if how == "sealed":
         obj["sealed"] = _flip(obj["sealed"], at)
@@ -514,12 +520,8 @@ def test_the_file_reader_never_raises_on_any_bytes(raw):
 @settings(max_examples=300, deadline=None, database=None)
 @given(JSON)
 def test_any_payload_sealed_with_a_workers_key_is_judged_never_raises(payload):
-    from gridtui import crypto
-
-    head = {"format": envelope.FORMAT, "worker": ATTACKER, "device": ATTACKER_DEV, "created": CREATED}
     for body in (payload, {"events": payload}, {"events": [payload]}, {"events": [payload], "ack": payload}):
-        nonce, sealed = crypto.Cipher(crypto.sync_key(WORKERS[ATTACKER].key)).seal_raw(
-            json.dumps(body).encode(), envelope.canonical(head))
-        raw = _dump({**head, "nonce": base64.b64encode(nonce).decode(), "sealed": base64.b64encode(sealed).decode()})
+        raw = envelope.seal_payload_to_office(ATTACKER, ATTACKER_DEV, CREATED, json.dumps(body).encode(),
+                                              WORKERS[ATTACKER].key, BOX_PUBLIC, *SIGNING[ATTACKER_DEV])
         result = run_merge(KNOWN, [_incoming(f"{ATTACKER}/x.json", ATTACKER, raw, [])])
         assert len(result.taken) + len(result.skipped) == 1

@@ -99,6 +99,8 @@ class Site:
         roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
         ok(cli(self.office, "office", "init", "--roster", roster))
         self.keys: dict[str, str] = {}
+        self._signing: dict[str, tuple[bytes, bytes]] = {}
+        self._office_key: tuple[bytes, bytes] | None = None
         for w, name, grid in (("W01", "李秀英", "G01"), ("W02", "王建国", "G02")):
             res = ok(cli(self.office, "office", "enroll", w, "--name", name, "--grid", grid))
             self.keys[w] = keys.parse(res.stdout.strip().splitlines()[-1])  # as printed: grouped
@@ -165,9 +167,40 @@ class Site:
             yield led
 
     def seal(self, worker: str, device: str, events: list[dict], key: str | None = None, **extra) -> bytes:
-        """A gridtui-sync/2 file, as a worker's laptop writes it."""
+        """A file as gridtui writes it: from a worker's device a gridtui-sync/3 file, sealed to the
+        office's public key and signed with that device's own key (one per device id, kept here);
+        from the office (device "office") a /3 file to the worker."""
+        key = self.keys.get(worker, "k") if key is None else key
+        if device == "office":
+            return envelope.seal_to_worker(worker, CREATED, events, key, **extra)
+        return envelope.seal_to_office(worker, device, CREATED, events, key, self.office_key(), *self.signing(device))
+
+    def signing(self, device: str) -> tuple[bytes, bytes]:
+        """A device's signing key pair: a set-up laptop's own (from its store), else one made up here."""
+        if device not in self._signing:
+            laptop = next((w for w, d in self.devices.items() if d == device), None)
+            if laptop is not None:
+                with Store.open(real_store(self.homes[laptop]), unlock=unlock, load=False) as s:
+                    if s.meta.get("sign_private"):
+                        self._signing[device] = (base64.b64decode(s.meta["sign_private"]),
+                                                 base64.b64decode(s.meta["sign_public"]))
+            self._signing.setdefault(device, crypto.new_signing_key())
+        return self._signing[device]
+
+    def seal_v2(self, worker: str, device: str, events: list[dict], key: str | None = None, **extra) -> bytes:
+        """A gridtui-sync/2 file, as a laptop not yet updated writes it (the worker's key alone)."""
         return envelope.seal(worker, device, CREATED, events, self.keys.get(worker, "k") if key is None else key,
                              **extra)
+
+    def office_key(self) -> bytes:
+        return self.office_box()[1]
+
+    def office_box(self) -> tuple[bytes, bytes]:
+        """The office's X25519 key pair (private, public)."""
+        if self._office_key is None:
+            with Store.open(office_store(self.office), unlock=unlock, load=False, readonly=True) as s:
+                self._office_key = (base64.b64decode(s.meta["box_private"]), base64.b64decode(s.meta["box_public"]))
+        return self._office_key
 
     def seal_v1(self, worker: str, device: str, events: list[dict], key: str | None = None, **extra) -> bytes:
         """A gridtui-sync/1 file (events in clear, HMAC), as gridtui wrote before encryption."""
@@ -176,7 +209,7 @@ class Site:
     def open_file(self, rel: str, worker: str | None = None) -> dict:
         """The whole content (header, events, ack) of a file in to-office/, opened with the worker's key."""
         obj = envelope.parse(self.path(rel).read_bytes()).obj
-        whole, problem = envelope.unseal(obj, self.keys[worker or obj["worker"]])
+        whole, problem = envelope.unseal(obj, self.keys[worker or obj["worker"]], office_private=self.office_box()[0])
         assert problem is None, problem
         return whole
 
@@ -246,9 +279,9 @@ def bad_truncated(site, mp):
 def bad_format(site, mp):
     e = visit_event("cafe0001", "W01", "H02", now_ms())
     obj = json.loads(_craft(site, "W01", "cafe0001", [e]))
-    obj["format"] = "gridtui-sync/3"
+    obj["format"] = "gridtui-sync/4"
     return dict(name="W01/cafe0001.json", data=_dump(obj), reason="sync.bad_format",
-                zh="未知的文件格式版本“gridtui-sync/3”", refused={e["id"]})
+                zh="未知的文件格式版本“gridtui-sync/4”", refused={e["id"]})
 
 
 def bad_envelope(site, mp):
@@ -341,11 +374,9 @@ def bad_sealed_for_other(site, mp):
 
 
 def bad_payload(site, mp):
-    # Properly sealed under W01's key, but what is inside is not sync data.
-    head = {"format": envelope.FORMAT, "worker": "W01", "device": "cafe0001", "created": CREATED}
-    nonce, sealed = crypto.Cipher(crypto.sync_key(site.keys["W01"])).seal_raw(
-        b'{"visits":[]}', envelope.canonical(head))
-    data = _dump({**head, "nonce": base64.b64encode(nonce).decode(), "sealed": base64.b64encode(sealed).decode()})
+    # Properly sealed to the office and W01's key, and signed, but what is inside is not sync data.
+    data = envelope.seal_payload_to_office("W01", "cafe0001", CREATED, b'{"visits":[]}', site.keys["W01"],
+                                           site.office_key(), *site.signing("cafe0001"))
     return dict(name="W01/cafe0001.json", data=data, reason="sync.bad_payload", zh="解密后的内容不是同步数据")
 
 
@@ -814,16 +845,34 @@ def test_merge_before_office_init_is_exit_2_in_one_sentence(site, tmp_path):
 # --- the file format -----------------------------------------------------------------------------------
 
 
-def _independent_open(obj: dict, worker_key: str) -> dict:
-    """Open a /2 file by the documented format alone, with ``cryptography`` and none of gridtui's code."""
-    aes_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"gridtui-sync/2").derive(
-        worker_key.encode("utf-8"))
-    head = {k: obj[k] for k in HEADER}
-    aad = json.dumps(head, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    nonce = base64.b64decode(obj["nonce"], validate=True)
+def _hkdf(ikm: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(ikm)
+
+
+def _independent_open(obj: dict, worker_key: str, office_private: bytes | None = None) -> dict:
+    """Open a sync file by the documented format alone (docs/sync-format.md), with ``cryptography``
+    and none of gridtui's code: /2, /3 from the office, or /3 from a device (signature checked)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
+    fields = ("format", "worker", "device", "created") + (("device_key", "epk", "own") if "sig" in obj else ())
+    aad = json.dumps({k: obj[k] for k in fields}, sort_keys=True, separators=(",", ":"),
+                     ensure_ascii=False).encode("utf-8")
+    nonce, sealed = base64.b64decode(obj["nonce"], validate=True), base64.b64decode(obj["sealed"], validate=True)
     assert len(nonce) == 12
-    plain = AESGCM(aes_key).decrypt(nonce, base64.b64decode(obj["sealed"], validate=True), aad)
-    return json.loads(plain.decode("utf-8"))
+    key = worker_key.encode("utf-8")
+    if obj["format"] == "gridtui-sync/2":
+        aes_key = _hkdf(key, b"gridtui-sync/2")
+    elif "sig" not in obj:
+        aes_key = _hkdf(key, b"gridtui-sync/3 to-worker")
+    else:
+        signed = hashlib.sha256(len(aad).to_bytes(4, "big") + aad + nonce + sealed).digest()
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(obj["device_key"])).verify(
+            base64.b64decode(obj["sig"]), signed)
+        shared = X25519PrivateKey.from_private_bytes(office_private).exchange(
+            X25519PublicKey.from_public_bytes(base64.b64decode(obj["epk"])))
+        aes_key = _hkdf(shared + _hkdf(key, b"gridtui-sync/3 worker to-office"), b"gridtui-sync/3 to-office")
+    return json.loads(AESGCM(aes_key).decrypt(nonce, sealed, aad).decode("utf-8"))
 
 
 def test_the_sync_file_is_the_device_file_encrypted_per_the_spec(site):
@@ -835,19 +884,23 @@ def test_the_sync_file_is_the_device_file_encrypted_per_the_spec(site):
     assert files == [site.rel("W01")]  # a device writes only its own file
     raw = site.path(site.rel("W01")).read_bytes()
     obj = json.loads(raw.decode("utf-8"))
-    assert set(obj) == {"format", "worker", "device", "created", "nonce", "sealed"}
-    assert (obj["format"], obj["worker"], obj["device"]) == ("gridtui-sync/2", "W01", site.devices["W01"])
+    assert set(obj) == {"format", "worker", "device", "created", "device_key", "epk", "own", "nonce", "sealed", "sig"}
+    assert (obj["format"], obj["worker"], obj["device"]) == ("gridtui-sync/3", "W01", site.devices["W01"])
     dt.datetime.fromisoformat(obj["created"])
     # Nothing a resident said, nor the household, is readable on the USB stick.
     text = raw.decode("utf-8")
     for secret in ("老人喜欢听戏", "想要一台收音机", "H01", "micro_wish", "visit"):
         assert secret not in text
-    payload = _independent_open(obj, site.keys["W01"])
-    assert set(payload) <= {"events", "ack"}
+    office_private = site.office_box()[0]
+    payload = _independent_open(obj, site.keys["W01"], office_private)
+    assert set(payload) <= {"events"}
     assert {e["id"]: e for e in payload["events"]} == site.my_events("W01")
-    # ...and only under W01's key.
+    # ...and only with W01's key and the office's private key: a stolen worker key alone opens nothing
+    # a laptop sent, and W02's key with the office's does not either.
     with pytest.raises(Exception):
-        _independent_open(obj, site.keys["W02"])
+        _independent_open(obj, site.keys["W02"], office_private)
+    with pytest.raises(Exception):
+        _independent_open(obj, site.keys["W01"], crypto.new_box_key()[0])
 
 
 def test_the_office_file_is_encrypted_per_the_spec_and_acknowledges(site):
@@ -858,7 +911,7 @@ def test_the_office_file_is_encrypted_per_the_spec_and_acknowledges(site):
     raw = (site.shared / "to-worker" / "W01.json").read_bytes()
     obj = json.loads(raw)
     assert set(obj) == {"format", "worker", "device", "created", "nonce", "sealed"}
-    assert (obj["format"], obj["worker"], obj["device"]) == ("gridtui-sync/2", "W01", "office")
+    assert (obj["format"], obj["worker"], obj["device"]) == ("gridtui-sync/3", "W01", "office")
     assert "张建华" not in raw.decode("utf-8") and "13812345678" not in raw.decode("utf-8")
     payload = _independent_open(obj, site.keys["W01"])
     mine = site.my_events("W01")
@@ -867,6 +920,7 @@ def test_the_office_file_is_encrypted_per_the_spec_and_acknowledges(site):
     held = {e["id"] for e in payload["events"]}
     assert set(mine) <= held
     assert "张建华" in json.dumps(payload, ensure_ascii=False)  # the worker needs the names at the door
+    assert base64.b64decode(payload["office_key"]) == site.office_box()[1]  # what the laptop seals to
 
 
 def test_envelope_round_trip_and_independent_decryption():
@@ -1172,7 +1226,7 @@ def test_the_sync_key_is_kept_in_the_encrypted_store_not_in_config(site):
 def test_a_worker_cannot_claim_another_worker_inside_the_sealed_payload(site):
     # W01 holds only W01's key, and seals a file for its own folder whose payload claims to be W02's.
     forged = visit_event("beef0002", "W02", "H03", now_ms(), note="W01 冒充 W02")
-    head = {"format": envelope.FORMAT, "worker": "W01", "device": "beef0001", "created": CREATED}
+    head = {"format": envelope.FORMAT_V2, "worker": "W01", "device": "beef0001", "created": CREATED}
     nonce, sealed = crypto.Cipher(crypto.sync_key(site.keys["W01"])).seal_raw(
         _dump({"events": [forged], "worker": "W02", "device": "beef0002"}), envelope.canonical(head))
     site.put("W01/beef0001.json", _dump({**head, "nonce": base64.b64encode(nonce).decode("ascii"),

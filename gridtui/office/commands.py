@@ -5,6 +5,7 @@ Each function opens the office store, does one job and closes it; the CLI only p
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from .. import privacy, views
+from .. import crypto, privacy, views
 from ..events import Conflict
 from ..home import office_store
 from ..roster import roster_events
@@ -57,8 +58,23 @@ def init(home: Path, roster_path: Path, new_pin: Callable[[], str]) -> dict:
     events = roster_events(data)
     meta = {"office": True, "community": data.get("community", {}).get("name", "")}
     with Store.create(folder, meta, events, pin=new_pin()) as store:
+        office_box(store)
         ents = store.state.entities
         return {k: len(ents[k]) for k in ("grid", "building", "household", "visit", "finding")}
+
+
+def office_box(store: Store) -> tuple[bytes, bytes]:
+    """The office's X25519 key pair (private, public), kept in its sealed meta; made on first need, so
+    an office store from before sync/3 gets one at its next publish or merge."""
+    if not store.meta.get("box_private"):
+        private, public = crypto.new_box_key()
+        store.update_meta(box_private=base64.b64encode(private).decode(), box_public=base64.b64encode(public).decode())
+    return base64.b64decode(store.meta["box_private"]), base64.b64decode(store.meta["box_public"])
+
+
+def _v2_until_ms() -> int:
+    until = dt.datetime.combine(dt.date.fromisoformat(envelope.V2_UNTIL), dt.time(23, 59, 59)).astimezone()
+    return int(until.timestamp() * 1000)
 
 
 def enroll(home: Path, worker: str, name: str, grid: str, unlock: Unlock | None = None) -> str | None:
@@ -116,7 +132,7 @@ def _withdraw(shared: Path, w, now: str) -> bool:  # noqa: ANN001 - sync.merge.W
     """Take a disabled worker's grid out of the shared folder, leaving in its place a notice that
     only their laptop can open and that holds no resident: so it can say so, not just go quiet."""
     had = folder.to_worker(shared, w.id).exists()
-    folder.write(shared, folder.to_worker(shared, w.id), envelope.seal(w.id, "office", now, [], w.key, status="disabled"))
+    folder.write(shared, folder.to_worker(shared, w.id), envelope.seal_to_worker(w.id, now, [], w.key, status="disabled"))
     return had
 
 
@@ -178,6 +194,7 @@ def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tupl
             workers = ledger.workers()
         if not workers:
             raise OfficeError("office.no_workers")
+        office_key = base64.b64encode(office_box(store)[1]).decode()  # laptops seal what they send to it
         out = []
         by_grid, acked = events_by_grid(store), acks(store)
         for w in sorted(workers.values(), key=lambda w: w.id):
@@ -186,11 +203,12 @@ def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tupl
                 continue
             # Workers need names and phones at the door, never full ID numbers: the office keeps those.
             events = [privacy.for_field(e) for e in by_grid.get(w.grid, [])]
-            data = envelope.seal(w.id, "office", store.now_iso(), events, w.key, ack=acked.get(w.id, {}))
+            data = envelope.seal_to_worker(w.id, store.now_iso(), events, w.key, ack=acked.get(w.id, {}),
+                                           office_key=office_key)
             folder.write(shared, folder.to_worker(shared, w.id), data)
             for old in w.retired:  # a laptop left with a replaced key is told so, not left guessing
                 folder.write(shared, folder.key_notice(shared, w.id, old),
-                             envelope.seal(w.id, "office", store.now_iso(), [], old, status="rekeyed"))
+                             envelope.seal_to_worker(w.id, store.now_iso(), [], old, status="rekeyed"))
             out.append((w.id, len(events)))
         return out
 
@@ -263,7 +281,9 @@ def merge_folder(
             if not changed:
                 return report
             store.load()
-            office = Office({e["id"]: e for e in store.iter_events()}, store.state.entities, grid_households(store))
+            office = Office({e["id"]: e for e in store.iter_events()}, store.state.entities, grid_households(store),
+                            box_private=office_box(store)[0], device_keys=ledger.device_keys(),
+                            v2_until_ms=_v2_until_ms())
 
             def incoming():
                 for f in changed:
@@ -287,6 +307,7 @@ def merge_folder(
             now = store.now_iso()
             ledger.record_receipts(result.received, now)
             store.append(result.new_events)
+            ledger.bind_devices(result.device_keys, now)
             ledger.record_digests(result.digests, now)
             report.recovered = store.loss is not None
             store.clear_loss()

@@ -88,6 +88,16 @@ class Ledger:
             for w in self.db.table("workers").all()
         }
 
+    # --- devices: each /3 laptop's signing key, bound to its worker on first sight ------------------
+
+    def device_keys(self) -> dict[str, str]:
+        return {d["device"]: d["key"] for d in self.db.table("devices").all()}
+
+    def bind_devices(self, bindings: dict[str, tuple[str, str]], at: str) -> None:
+        if bindings:
+            self.db.table("devices").insert_multiple(
+                {"device": dev, "worker": w, "key": key, "at": at} for dev, (w, key) in bindings.items())
+
     # --- merged files ---------------------------------------------------------------------------
 
     def merged_digests(self) -> set[str]:

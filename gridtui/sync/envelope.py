@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -28,10 +29,17 @@ from .. import crypto
 from ..atomic import TEMP_SUFFIX, write_atomic
 from ..events import share_strings
 
-FORMAT = "gridtui-sync/2"
+FORMAT = "gridtui-sync/3"
+FORMAT_V2 = "gridtui-sync/2"  # sealed under the worker's key alone: read until V2_UNTIL, written by older laptops
 FORMAT_V1 = "gridtui-sync/1"  # events in clear: written before encryption, refused since
+V2_UNTIL = "2027-06-30"  # after this day (office's date) the merge refuses /2 files: every laptop is on /3
 HEADER = ("format", "worker", "device", "created")
 ENVELOPE = frozenset(HEADER + ("nonce", "sealed"))
+# /3 from a worker's device adds the device's public signing key, the sender's ephemeral X25519 key
+# (both in the associated data) and the signature.
+HEADER_TO_OFFICE = HEADER + ("device_key", "epk", "own")
+ENVELOPE_TO_OFFICE = frozenset(HEADER_TO_OFFICE + ("nonce", "sealed", "sig"))
+_FORMATS = {FORMAT: (ENVELOPE, ENVELOPE_TO_OFFICE), FORMAT_V2: (ENVELOPE,)}
 # ~200k events; anything bigger is not a worker's day of visits (base64 makes /2 a third bigger)
 MAX_FILE_BYTES = 96 * 1024 * 1024
 _MAX_HEADER_CHARS = 64  # worker, device and created are short; the office's terminal shows them
@@ -54,12 +62,74 @@ def _dump(obj: dict) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _b64e(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 def seal(worker: str, device: str, created: str, events: list[dict], key: str, **extra: object) -> bytes:
     """A /2 file: ``events`` and ``extra`` (the office's ``ack``) encrypted for ``worker``."""
-    head = {"format": FORMAT, "worker": worker, "device": device, "created": created}
+    head = {"format": FORMAT_V2, "worker": worker, "device": device, "created": created}
     nonce, sealed = crypto.Cipher(crypto.sync_key(key)).seal_raw(_dump({"events": events, **extra}), canonical(head))
-    return _dump({**head, "nonce": base64.b64encode(nonce).decode("ascii"),
-                  "sealed": base64.b64encode(sealed).decode("ascii")})
+    return _dump({**head, "nonce": _b64e(nonce), "sealed": _b64e(sealed)})
+
+
+def seal_to_worker(worker: str, created: str, events: list[dict], key: str, **extra: object) -> bytes:
+    """A /3 file from the office to ``worker``: sealed under a key derived from theirs for this direction."""
+    head = {"format": FORMAT, "worker": worker, "device": "office", "created": created}
+    nonce, sealed = crypto.Cipher(crypto.to_worker_key(key)).seal_raw(_dump({"events": events, **extra}),
+                                                                      canonical(head))
+    return _dump({**head, "nonce": _b64e(nonce), "sealed": _b64e(sealed)})
+
+
+def seal_to_office(worker: str, device: str, created: str, events: list[dict], key: str, office_public: bytes,
+                   device_private: bytes, device_public: bytes) -> bytes:
+    """A /3 file from a worker's device: sealed to the office's public key and the worker's key,
+    signed with the device's own key (the signature covers the header, nonce and ciphertext)."""
+    return seal_payload_to_office(worker, device, created, _dump({"events": events}), key, office_public,
+                                  device_private, device_public)
+
+
+def seal_payload_to_office(worker: str, device: str, created: str, payload: bytes, key: str, office_public: bytes,
+                           device_private: bytes, device_public: bytes) -> bytes:
+    """:func:`seal_to_office` of payload bytes as given (tests seal what no app would write)."""
+    eph_private, eph_public = crypto.new_box_key()
+    aes = crypto.to_office_key(key, crypto.box_shared(eph_private, office_public))
+    # The same file key sealed for the device itself, so a laptop that lost part of its store can take
+    # back what it had sent from its own file (only that laptop holds the key to this copy).
+    own_nonce, own = crypto.Cipher(crypto.own_copy_key(device_private)).seal_raw(aes)
+    head = {"format": FORMAT, "worker": worker, "device": device, "created": created,
+            "device_key": _b64e(device_public), "epk": _b64e(eph_public), "own": _b64e(own_nonce + own)}
+    aad = canonical(head)
+    nonce, sealed = crypto.Cipher(aes).seal_raw(payload, aad)
+    sig = crypto.sign(device_private, _signed(aad, nonce, sealed))
+    return _dump({**head, "nonce": _b64e(nonce), "sealed": _b64e(sealed), "sig": _b64e(sig)})
+
+
+def open_own(obj: dict, device_private: bytes) -> dict | None:
+    """A device's own /3 file, opened with its own key (no office key needed); None if not its own."""
+    if "own" not in obj:
+        return None
+    head = {k: obj.get(k) for k in HEADER_TO_OFFICE}
+    try:
+        own = base64.b64decode(obj["own"], validate=True)
+        aes = crypto.Cipher(crypto.own_copy_key(device_private)).open_raw(own[:crypto.NONCE_BYTES],
+                                                                          own[crypto.NONCE_BYTES:])
+        plain = crypto.Cipher(aes).open_raw(base64.b64decode(obj["nonce"], validate=True), _b64(obj["sealed"]),
+                                            canonical(head))
+        payload = loads_payload(plain)
+    except (binascii.Error, ValueError, TypeError, crypto.Tampered):
+        return None
+    if type(payload) is not dict or type(payload.get("events")) is not list:
+        return None
+    return {**head, "events": payload["events"]}
+
+
+def _signed(aad: bytes, nonce: bytes, sealed: bytes) -> bytes:
+    """What a device signs: a digest of all the file says (hashed in pieces: the ciphertext is big)."""
+    digest = hashlib.sha256()
+    for part in (len(aad).to_bytes(4, "big"), aad, nonce, sealed):
+        digest.update(part)
+    return digest.digest()
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -121,12 +191,16 @@ def parse(raw: bytes) -> Opened:
         return Opened(reason="sync.not_json")
     if "format" not in obj:
         return Opened(reason="sync.not_json")
-    if obj["format"] != FORMAT:
+    if obj["format"] not in _FORMATS:
         return _other_format(obj["format"])
-    for field in sorted(ENVELOPE):
-        if type(obj.get(field)) is not str:
+    shapes = _FORMATS[obj["format"]]
+    shape = next((f for f in shapes if set(obj) | {"sealed"} == f), max(shapes, key=len))
+    for field in sorted(shape):
+        if field != "sealed" and type(obj.get(field)) is not str:
             return Opened(reason="sync.bad_envelope", args={"field": field})
-    extra = sorted(set(obj) - ENVELOPE)
+    if "sealed" not in obj:
+        return Opened(reason="sync.bad_envelope", args={"field": "sealed"})
+    extra = sorted(set(obj) - shape)
     if extra:
         return Opened(reason="sync.bad_envelope", args={"field": extra[0][:_MAX_HEADER_CHARS]})
     for field in HEADER:
@@ -211,16 +285,22 @@ def _b64(text: str | memoryview) -> bytes:
         return binascii.a2b_base64(text)
 
 
-def unseal(obj: dict, key: str, consume: bool = False) -> tuple[dict | None, str | None]:
+def unseal(obj: dict, key: str, consume: bool = False,
+           office_private: bytes | None = None) -> tuple[dict | None, str | None]:
     """The whole file (header, events, ack) if it is ``key``'s worker's and unaltered; else why not.
 
+    A /3 file from a device also needs the office's private key, and its signature must be the
+    device's (the header's ``device_key``: whether that is the device's own is the merge's check).
     With ``consume`` the envelope lets go of its sealed text once decoded, so the file's bytes can
     be freed before the payload is decrypted (the merge: one file's worth of memory, not three).
     """
-    head = {k: obj.get(k) for k in HEADER}
+    to_office = "sig" in obj
+    head = {k: obj.get(k) for k in (HEADER_TO_OFFICE if to_office else HEADER)}
     try:
         nonce = base64.b64decode(obj["nonce"], validate=True)
         sealed = _b64(obj["sealed"])
+        if to_office:
+            sig, device_key, epk = (base64.b64decode(obj[f], validate=True) for f in ("sig", "device_key", "epk"))
     except (binascii.Error, ValueError, TypeError, KeyError):
         return None, "sync.bad_signature"
     finally:
@@ -228,8 +308,15 @@ def unseal(obj: dict, key: str, consume: bool = False) -> tuple[dict | None, str
             obj["sealed"] = None
     if len(nonce) != crypto.NONCE_BYTES:
         return None, "sync.bad_signature"
+    aad = canonical(head)
     try:
-        plain = crypto.Cipher(crypto.sync_key(key)).open_raw(nonce, sealed, canonical(head))
+        if not to_office:
+            aes = crypto.sync_key(key) if obj.get("format") == FORMAT_V2 else crypto.to_worker_key(key)
+        elif office_private is None or not crypto.verify(device_key, sig, _signed(aad, nonce, sealed)):
+            return None, "sync.bad_signature"
+        else:
+            aes = crypto.to_office_key(key, crypto.box_shared(office_private, epk))
+        plain = crypto.Cipher(aes).open_raw(nonce, sealed, aad)
     except crypto.Tampered:
         return None, "sync.bad_signature"
     del sealed
@@ -238,13 +325,16 @@ def unseal(obj: dict, key: str, consume: bool = False) -> tuple[dict | None, str
     except ValueError:  # includes UnicodeDecodeError and JSONDecodeError
         return None, "sync.bad_payload"
     if (type(payload) is not dict or type(payload.get("events")) is not list
-            or not {"events", "ack", "status"}.issuperset(payload) or type(payload.get("ack", {})) is not dict
+            or not {"events", "ack", "status", "office_key"}.issuperset(payload)
+            or type(payload.get("ack", {})) is not dict or type(payload.get("office_key", "")) is not str
             or payload.get("status", "disabled") not in ("disabled", "rekeyed")):
         return None, "sync.bad_payload"
     share_strings(e for e in payload["events"] if type(e) is dict)
     # Only the header says who wrote the file: it is what the key and the associated data vouch for.
     whole = {**head, "events": payload["events"]}
-    for extra in ("ack", "status"):  # status: the notice a disabled worker, or a replaced key, gets
+    # ack, and office_key: the office's public key, to which the worker's laptops seal what they send;
+    # status: the notice a disabled worker, or a replaced key, gets
+    for extra in ("ack", "status", "office_key"):
         if extra in payload:
             whole[extra] = payload[extra]
     return whole, None

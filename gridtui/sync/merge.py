@@ -26,7 +26,7 @@ from typing import Iterable, Mapping
 
 from .. import rules
 from ..events import KINDS, MAX_AHEAD_MS, sorts_after
-from .envelope import Opened, canonical, unseal
+from .envelope import FORMAT_V2, V2_UNTIL, Opened, canonical, unseal
 
 WORKER_KINDS = rules.WORKER_KINDS
 FUTURE_MS = MAX_AHEAD_MS  # a day ahead: more than any time-zone mistake, less than a wrong date
@@ -73,6 +73,7 @@ class MergeResult:
     flags: list[Flag] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # of taken files, to skip them next time
     received: dict[str, list[str]] = field(default_factory=dict)  # file → ids of events new from it
+    device_keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # new bindings: device → (worker, key)
 
 
 @dataclass
@@ -82,6 +83,9 @@ class Office:
     known: Mapping[str, dict]  # every event held, by id
     records: Mapping[str, Mapping[str, dict]]  # current records by kind and id (State.entities)
     grid_households: Mapping[str, set[str]]  # household ids per grid
+    box_private: bytes | None = None  # the office's X25519 key: what opens /3 files
+    device_keys: Mapping[str, str] = field(default_factory=dict)  # device → its signing key (base64), bound on first sight
+    v2_until_ms: int = 0  # /2 files from devices are taken until then
 
     def __post_init__(self) -> None:
         # Which worker a device belongs to: the author of the events taken from it (roster history
@@ -103,10 +107,11 @@ class _Candidate:
     worker: str
     device: str
     fresh: list[dict]
+    device_key: str | None = None  # a /3 file's signing key, bound to the device once taken
 
 
 def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
-               consume: bool) -> tuple[dict | None, Skipped | None]:
+               consume: bool, now_ms: int) -> tuple[dict | None, Skipped | None]:
     """The file's whole content (events in clear) if its envelope can be trusted, else why not."""
     op = inc.opened
     if op.obj is None:
@@ -128,8 +133,23 @@ def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
         return None, Skipped(inc.name, "sync.disabled_worker", {"worker": who})
     if consume:
         inc.opened = Opened()  # let go of the file's sealed text once it is opened
-    retired = info.retired and any(_opens(obj, old) for old in info.retired)
-    whole, problem = unseal(obj, info.key, consume=consume)
+    if obj["format"] == FORMAT_V2:
+        # Sealed under the worker's key alone: only from a laptop the office already knows and that
+        # has not moved on to /3 (else a stolen key could write as that laptop), and only for a while.
+        if device in office.device_keys:
+            return None, Skipped(inc.name, "sync.downgrade", {"worker": who, "device": device})
+        if device not in office.device_owner:
+            return None, Skipped(inc.name, "sync.v2_new_device", {"worker": who, "device": device})
+        if now_ms > office.v2_until_ms:
+            return None, Skipped(inc.name, "sync.v2_expired", {"worker": who, "until": V2_UNTIL})
+    elif "sig" not in obj:
+        return None, Skipped(inc.name, "sync.wrong_direction")
+    else:
+        bound = office.device_keys.get(device)
+        if bound is not None and bound != obj["device_key"]:
+            return None, Skipped(inc.name, "sync.device_key_changed", {"worker": who, "device": device})
+    retired = info.retired and any(_opens(obj, old, office) for old in info.retired)
+    whole, problem = unseal(obj, info.key, consume=consume, office_private=office.box_private)
     if whole is None:
         if retired:  # sealed with a key the office replaced: that laptop was not set up again
             return None, Skipped(inc.name, "sync.retired_key", {"worker": who, "device": device})
@@ -141,9 +161,9 @@ def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
     return whole, None
 
 
-def _opens(obj: dict, key: str) -> bool:
+def _opens(obj: dict, key: str, office: Office) -> bool:
     """Whether the envelope authenticates under ``key`` (without keeping what it holds)."""
-    return unseal(obj, key)[0] is not None
+    return unseal(obj, key, office_private=office.box_private)[0] is not None
 
 
 def event_problem(e: object, worker: str, device: str) -> str | None:
@@ -160,8 +180,8 @@ def event_problem(e: object, worker: str, device: str) -> str | None:
 
 
 def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
-                flags: list[Flag], consume: bool) -> _Candidate | Skipped:
-    whole, skipped = _open_file(inc, workers, office, consume)
+                flags: list[Flag], consume: bool, now_ms: int) -> _Candidate | Skipped:
+    whole, skipped = _open_file(inc, workers, office, consume, now_ms)
     if whole is None:
         return skipped  # type: ignore[return-value]
     who, device = whole["worker"], whole["device"]
@@ -188,7 +208,7 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
             flags.append(Flag(inc.name, e, "sync.forged_id"))
     if outside:
         return Skipped(inc.name, "sync.outside_grid", {"worker": who, "n": len(outside), "id": outside[0]})
-    return _Candidate(inc.name, inc.digest, who, device, fresh)
+    return _Candidate(inc.name, inc.digest, who, device, fresh, whole.get("device_key"))
 
 
 class _Batch:
@@ -267,7 +287,7 @@ def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, Worke
     flags: list[Flag] = []
     candidates: list[_Candidate] = []
     for inc in files:
-        got = _first_pass(inc, workers, office, flags, consume)
+        got = _first_pass(inc, workers, office, flags, consume, now_ms)
         if isinstance(got, Skipped):
             result.skipped.append(got)
         else:
@@ -299,6 +319,8 @@ def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, Worke
             elif now_ms - e["t"][0] > PAST_MS:
                 result.flags.append(Flag(c.name, e, "sync.flag_past"))
         result.taken.append(c.name)
+        if c.device_key is not None and c.device not in office.device_keys:
+            result.device_keys[c.device] = (c.worker, c.device_key)
         result.digests[c.name] = c.digest
         result.received[c.name] = [e["id"] for e in fresh]
         result.new_events.extend(fresh)

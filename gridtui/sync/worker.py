@@ -6,6 +6,7 @@ so two machines never write the same path and the office can always rebuild from
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,8 @@ def setup(home: Path, shared: Path, worker: str, key: str, *, new_pin: Callable[
     with store:
         if store.meta.get("key") != key:
             store.update_meta(key=key)
+        if obj.get("office_key"):  # the office's public key, pinned here: what this laptop seals to
+            store.update_meta(office_key=obj["office_key"])
         save_config(home, {**_config_without_key(home), "worker": worker, "shared": str(shared.absolute())})
         received, _ = _take_office_events(store, obj)
         grid = store.state.entities["worker"].get(worker, {}).get("grid")
@@ -128,6 +131,8 @@ class Outgoing:
     fingerprint: str  # which events the file holds; unchanged → the file is not rewritten
     unchanged: bool
     digest: str | None  # sha256 of the file as last written: a file damaged since is written again
+    office_key: bytes | None = None  # the office's public key: a /3 file (else /2, for an office not updated yet)
+    signing: tuple[bytes, bytes] | None = None  # this device's Ed25519 key pair, for /3
     written: str | None = None  # set by exchange: the digest of the file it wrote
 
 
@@ -143,13 +148,25 @@ def prepare(store: Store, home: Path) -> Outgoing:
         # with less, take back what the last one holds (the office's file brings back the rest).
         _recover_own(store, folder.to_office(Path(shared), worker, store.device), worker, key)
     mine = [e for e in store.iter_events() if e["dev"] == store.device]
+    office_key = base64.b64decode(store.meta["office_key"]) if store.meta.get("office_key") else None
+    fmt = envelope.FORMAT if office_key else envelope.FORMAT_V2
     # A new key (re-enrolment) or format must rewrite the file too; hashed, so the key is not copied.
     last = mine[-1]["id"] if mine else ""
-    fingerprint = hashlib.sha256(f"{envelope.FORMAT}:{len(mine)}:{last}:{key}".encode()).hexdigest()[:16]
+    fingerprint = hashlib.sha256(f"{fmt}:{len(mine)}:{last}:{key}".encode()).hexdigest()[:16]
     path = folder.to_office(Path(shared), worker, store.device)
     unchanged = store.meta.get("sent") == fingerprint
     return Outgoing(Path(shared), worker, key, path, store.device, store.now_iso(), mine, len(mine), fingerprint,
-                    unchanged, store.meta.get("sent_digest"))
+                    unchanged, store.meta.get("sent_digest"), office_key, _signing_key(store) if office_key else None)
+
+
+def _signing_key(store: Store) -> tuple[bytes, bytes]:
+    """This device's Ed25519 key pair, made the first time it sends a /3 file; kept in the sealed store."""
+    from .. import crypto
+
+    if not store.meta.get("sign_private"):
+        private, public = crypto.new_signing_key()
+        store.update_meta(sign_private=base64.b64encode(private).decode(), sign_public=base64.b64encode(public).decode())
+    return base64.b64decode(store.meta["sign_private"]), base64.b64decode(store.meta["sign_public"])
 
 
 def _recover_own(store: Store, path: Path, worker: str, key: str) -> int:
@@ -160,7 +177,10 @@ def _recover_own(store: Store, path: Path, worker: str, key: str) -> int:
         return 0
     if opened.obj is None or (opened.obj["worker"], opened.obj["device"]) != (worker, store.device):
         return 0
-    whole, _ = envelope.unseal(opened.obj, key)
+    if "own" in opened.obj:  # /3: sealed to the office, with a copy of its key for this device
+        whole = envelope.open_own(opened.obj, _signing_key(store)[0]) if store.meta.get("sign_private") else None
+    else:
+        whole, _ = envelope.unseal(opened.obj, key)
     if whole is None:
         return 0
     have = {e["id"] for e in store.iter_events()}
@@ -175,7 +195,11 @@ def exchange(out: Outgoing) -> tuple[dict | None, str | None]:
     folder.require(out.shared)
     # Rewriting an identical set of events would only make the office read it again.
     if not (out.unchanged and _digest(out.path) == out.digest):
-        data = envelope.seal(out.worker, out.device, out.created, out.events, out.key)
+        if out.office_key is not None and out.signing is not None:
+            data = envelope.seal_to_office(out.worker, out.device, out.created, out.events, out.key, out.office_key,
+                                           *out.signing)
+        else:
+            data = envelope.seal(out.worker, out.device, out.created, out.events, out.key)
         folder.write(out.shared, out.path, data)
         out.written = hashlib.sha256(data).hexdigest()
     office = _office_file(out.shared, out.worker, out.key)
@@ -212,6 +236,11 @@ def finish(store: Store, out: Outgoing, office: tuple[dict | None, str | None]) 
     store.update_meta(last_sync=store.now_iso())
     if obj is not None and obj.get("status") == "disabled":
         raise SyncError("sync.disabled_here", worker=out.worker)
+    pinned = store.meta.get("office_key")
+    if obj is not None and obj.get("office_key") and obj["office_key"] != pinned:
+        if pinned:  # the key this laptop seals to must not change under it: someone else's "office"?
+            raise SyncError("sync.office_key_changed")
+        store.update_meta(office_key=obj["office_key"])  # an office just updated to /3: seal to it from now on
     if obj is not None and obj.get("status") == "rekeyed":
         # The office gave me a new key (a lost laptop, say) and refuses what this laptop sends: say
         # so, rather than "synced".
