@@ -4,15 +4,15 @@
                                       [--big 50000] [--files 200] [--events 1000] [--profile]
 
 Prints one markdown table. Targets on a 2-core box: unlock ≤ 0.5 s (PIN to an open store),
-save overhead ≤ 10 ms, merge overhead ≤ 25 %. The scrypt cost is calibrated on this machine exactly
+save overhead ≤ 10 ms, a merge of gridtui-sync/3 files within 1.25× of the same events as /2. The scrypt cost is calibrated on this machine exactly
 as the app does it (``vault.FIXED_LOG_N`` is left alone), so every unlock pays the real price.
 
 - open: each run is a fresh process (imports excluded from the time, its peak RSS reported), on
   the demo worker W01's training grid and on a grid of ``--big`` events, encrypted and plain;
 - save: one visit with one finding, in one process, encrypted and plain saves alternating;
-- merge: ``--files`` worker files × ``--events`` events into an office store, encrypted office +
-  gridtui-sync/2 files against a plain office store taking the same files (what the store's encryption costs);
-  each run is a fresh process on a fresh copy of the office store.
+- merge: ``--files`` worker files × ``--events`` events into the encrypted office store, as
+  gridtui-sync/3 files (sealed to the office's X25519 key, signed with Ed25519) against the same
+  events as /2 files from laptops the office knows; each run is a fresh process on a fresh copy.
 
 Peak RSS is read from /proc/self/status (VmHWM) in each child where there is one: on Linux the
 ru_maxrss of a child also counts its parent's peak, and the parent here holds the whole benchmark.
@@ -23,6 +23,7 @@ Not a test: timings depend on the machine. ``--profile`` adds a cProfile of one 
 from __future__ import annotations
 
 import argparse
+import base64
 import cProfile
 import json
 import os
@@ -46,6 +47,7 @@ from bench_worker import ROOT, _filler  # noqa: E402
 from gridtui import crypto, demo, vault  # noqa: E402
 from tinydb import Query  # noqa: E402
 from gridtui.demogen import generate  # noqa: E402
+from gridtui.events import make_event  # noqa: E402
 from gridtui.home import office_store  # noqa: E402
 from gridtui.office.commands import init  # noqa: E402
 from gridtui.office.ledger import Ledger  # noqa: E402
@@ -56,7 +58,7 @@ from gridtui.sync import envelope  # noqa: E402
 PIN = BENCH_PIN
 UNLOCK_TARGET_S = 0.5
 SAVE_TARGET_MS = 10.0
-MERGE_TARGET_PCT = 25.0
+MERGE_TARGET_RATIO = 1.25  # sync/3 (X25519 + Ed25519 on top of AES-GCM) against /2, same events
 _ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 # One fresh process per measurement: "scrypt" times the KDF alone, "unlock" times vault.unlock
@@ -191,37 +193,41 @@ def save_times(enc: Path, plain: Path, runs: int) -> tuple[int, list[float], lis
 
 
 def build_merge(tmp: Path, files: int, per_file: int) -> dict[str, tuple[Path, Path]]:
-    """bench_merge's community and worker files, for two office stores: an encrypted one receiving
-    gridtui-sync/2 files, and a plain one receiving the same files (its ledger holds the same keys)."""
+    """bench_merge's community and worker files, the same events twice: as gridtui-sync/3 files for one
+    copy of the (encrypted) office store, and as /2 files for another that already knows each device
+    (an old laptop, whose /2 files it still takes)."""
     grids = max(1, files // 4)
     roster = generate(grids=grids, buildings=grids * 2, households=grids * 40, months=1)
     roster_path = tmp / "roster.json"
     roster_path.write_text(json.dumps(roster, ensure_ascii=False), encoding="utf-8")
-    homes = {"enc": tmp / "office-enc", "plain": tmp / "office-plain"}
-    shared = {"enc": tmp / "shared-enc", "plain": tmp / "shared-plain"}
-    init(homes["enc"], roster_path, new_pin=lambda: PIN)
-    init(homes["plain"], roster_path, new_pin=lambda: None)  # no PIN: the office store as it was before
-    keys: dict[str, dict[str, str]] = {"enc": {}, "plain": {}}
+    homes = {"v3": tmp / "office-v3", "v2": tmp / "office-v2"}
+    shared = {"v3": tmp / "shared-v3", "v2": tmp / "shared-v2"}
+    init(homes["v3"], roster_path, new_pin=lambda: PIN)
+    keys: dict[str, str] = {}
     by_grid: dict[str, list[str]] = {}
-    for kind, home in homes.items():
-        with Store.open(office_store(home), unlock=_unlock) as store:
-            ents = store.state.entities
-            if not by_grid:
-                for hid, h in ents["household"].items():
-                    by_grid.setdefault(ents["building"][h["building"]]["grid"], []).append(hid)
-            with Ledger.open(store) as ledger:
-                for i in range(files):
-                    worker = f"W{i:03d}"
-                    keys[kind][worker] = ledger.enroll(worker, f"网格员{i}", sorted(by_grid)[i % len(by_grid)])
-                    if kind == "plain":  # the same keys, so both offices take the same files
-                        ledger.db.table("workers").update({"key": keys["enc"][worker]}, Query().id == worker)
+    with Store.open(office_store(homes["v3"]), unlock=_unlock) as store:
+        ents = store.state.entities
+        for hid, h in ents["household"].items():
+            by_grid.setdefault(ents["building"][h["building"]]["grid"], []).append(hid)
+        with Ledger.open(store) as ledger:
+            for i in range(files):
+                worker = f"W{i:03d}"
+                keys[worker] = ledger.enroll(worker, f"网格员{i}", sorted(by_grid)[i % len(by_grid)])
+        office_public = base64.b64decode(store.meta["box_public"])
+    shutil.copytree(homes["v3"], homes["v2"])
     grid_ids = sorted(by_grid)
     base_ms = int(time.time() * 1000) - 30 * 86_400_000
-    created = "2026-11-25T18:00:00+08:00"
+    with Store.open(office_store(homes["v2"]), unlock=_unlock) as store:  # each device seen before /3
+        store.append([make_event([base_ms - 86_400_000, i], f"d{i:04d}", f"W{i:03d}", "visit", f"Vd{i:04d}-0",
+                                 "create", {"household": sorted(by_grid[grid_ids[i % len(grid_ids)]])[0],
+                                            "mode": "door", "outcome": "met", "note": "",
+                                            "at": "2026-10-01T10:00:00+08:00", "worker": f"W{i:03d}"})
+                      for i in range(files)])
     for i in range(files):
         worker, device, grid = f"W{i:03d}", f"d{i:04d}", grid_ids[i % len(grid_ids)]
-        sealed = _worker_file(worker, device, keys["enc"][worker], sorted(by_grid[grid]), per_file, base_ms)
-        for kind, data in (("enc", sealed), ("plain", sealed)):
+        homes_ = sorted(by_grid[grid])
+        for kind, data in (("v3", _worker_file(worker, device, keys[worker], homes_, per_file, base_ms, office_public)),
+                           ("v2", _worker_file(worker, device, keys[worker], homes_, per_file, base_ms))):
             folder = shared[kind] / "to-office" / worker
             folder.mkdir(parents=True)
             (folder / f"{device}.json").write_bytes(data)
@@ -230,12 +236,12 @@ def build_merge(tmp: Path, files: int, per_file: int) -> dict[str, tuple[Path, P
 
 def merge_times(tmp: Path, setups: dict[str, tuple[Path, Path]], runs: int, files: int) -> dict[str, list[dict]]:
     """Each merge in a fresh process on a fresh copy of its office store; kinds alternate."""
-    out: dict[str, list[dict]] = {"enc": [], "plain": []}
+    out: dict[str, list[dict]] = {"v3": [], "v2": []}
     for k in range(runs):
         for kind, (home, shared) in setups.items():
             copy = tmp / f"run-{kind}-{k}"
             shutil.copytree(home, copy)
-            r = _child(_MERGE_CHILD, str(copy), str(shared), PIN if kind == "enc" else "")
+            r = _child(_MERGE_CHILD, str(copy), str(shared), PIN)
             shutil.rmtree(copy)
             if r["taken"] != files or r["skipped"]:
                 raise SystemExit(f"{kind} merge did not take every file as expected: {r}")
@@ -252,7 +258,7 @@ def profile_merges(tmp: Path, setups: dict[str, tuple[Path, Path]], top: int = 1
         shutil.copytree(home, copy)
         prof = cProfile.Profile()
         prof.enable()
-        merge_folder(copy, shared, unlock=_unlock if kind == "enc" else None)
+        merge_folder(copy, shared, unlock=_unlock)
         prof.disable()
         shutil.rmtree(copy)
         print(f"\ncProfile, {kind} merge, by own time (top {top}):")
@@ -314,18 +320,17 @@ def save_rows(n: int, enc: list[float], plain: list[float]) -> list[tuple[str, .
 
 
 def merge_rows(files: int, per_file: int, res: dict[str, list[dict]]) -> list[tuple[str, ...]]:
-    enc, plain = [r["s"] for r in res["enc"]], [r["s"] for r in res["plain"]]
-    unlock = statistics.median(r["unlock_s"] for r in res["enc"])
-    pct = (statistics.median(enc) / statistics.median(plain) - 1) * 100
-    best_pct = (min(enc) / min(plain) - 1) * 100
+    v3, v2 = [r["s"] for r in res["v3"]], [r["s"] for r in res["v2"]]
+    unlock = statistics.median(r["unlock_s"] for r in res["v3"])
+    ratio = statistics.median(v3) / statistics.median(v2)
     what = f"merge {files} files × {per_file:,} events"
     return [
-        (f"{what}: plain office, same files", *_time_cells(plain), _mb(res["plain"]),
-         f"new {res['plain'][0]['new']:,} events; {len(plain)} runs; CPU {_cpu(res['plain'])}"),
-        (f"{what}: encrypted office + sync/2 files", *_time_cells(enc), _mb(res["enc"]),
-         f"new {res['enc'][0]['new']:,} events; CPU {_cpu(res['enc'])}; of which unlock {_ms(unlock)}"),
-        ("merge overhead (encrypted vs plain)", f"{pct:+.1f} %", f"{best_pct:+.1f} %", "",
-         _verdict(pct, MERGE_TARGET_PCT, "%", "{:.1f}")),
+        (f"{what}: sync/2 files (old laptops)", *_time_cells(v2), _mb(res["v2"]),
+         f"new {res['v2'][0]['new']:,} events; {len(v2)} runs; CPU {_cpu(res['v2'])}"),
+        (f"{what}: sync/3 files (sealed to the office, signed)", *_time_cells(v3), _mb(res["v3"]),
+         f"new {res['v3'][0]['new']:,} events; CPU {_cpu(res['v3'])}; of which unlock {_ms(unlock)}"),
+        ("merge sync/3 vs sync/2", f"{ratio:.2f}×", f"{min(v3) / min(v2):.2f}×", "",
+         f"target ≤ {MERGE_TARGET_RATIO:.2f}× {'✓' if ratio <= MERGE_TARGET_RATIO else '✗'}"),
     ]
 
 
@@ -378,8 +383,8 @@ def main() -> None:
         setups = build_merge(tmp, files, args.events)
         size = {k: sum(p.stat().st_size for p in (shared / "to-office").rglob("*.json")) / 1e6
                 for k, (_, shared) in setups.items()}
-        print(f"built stores and {files} × {args.events:,}-event files (sync/2 {size['enc']:.0f} MB, "
-              f"same files {size['plain']:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+        print(f"built stores and {files} × {args.events:,}-event files (sync/3 {size['v3']:.0f} MB, "
+              f"sync/2 {size['v2']:.0f} MB) in {time.perf_counter() - t0:.1f} s")
 
         scrypt = scrypt_times(log_n, runs)
         mem_mb = 128 * crypto.SCRYPT_R * (1 << log_n) >> 20

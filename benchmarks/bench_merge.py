@@ -4,8 +4,8 @@ the same merge with one 96 MB hostile file added (no key; and sealed with a work
     python benchmarks/bench_merge.py [--files 200] [--events 1000] [--no-hostile]
 
 Prints a table. Targets on a 2-core box: merge ≤ 10 s and ≤ 500 MB; re-merge ≤ 1 s. Beside the
-merge, its floor measured in the same run: reading, decrypting (AES-GCM) and parsing the same files
-and keeping their events, with nothing checked or written. Each run is a fresh process, so its time
+merge, its floor measured in the same run: reading the same gridtui-sync/3 files, checking their
+signatures, opening them (X25519, AES-GCM), parsing them and keeping their events, nothing else. Each run is a fresh process, so its time
 includes opening the office store and its peak RSS is its own.
 """
 
@@ -47,24 +47,37 @@ print(json.dumps({"s": dt, "rss_kb": peak_kb(),
 
 
 _FLOOR_CHILD = PEAK + """
-import base64, json, sys, time
+import base64, hashlib, json, sys, time
 from pathlib import Path
 from gridtui import crypto
-from gridtui.sync.envelope import HEADER, canonical
+from gridtui.sync.envelope import HEADER_TO_OFFICE, canonical
 keys = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
+box_private = base64.b64decode(keys.pop("_office"))
 t0 = time.perf_counter()
 kept = []
 for p in sorted((Path(sys.argv[1]) / "to-office").rglob("*.json")):
     obj = json.loads(p.read_bytes())
-    head = canonical({k: obj[k] for k in HEADER})
-    plain = crypto.Cipher(crypto.sync_key(keys[obj["worker"]])).open_raw(
-        base64.b64decode(obj["nonce"]), base64.b64decode(obj["sealed"]), head)
-    kept.extend(json.loads(plain)["events"])
+    aad = canonical({k: obj[k] for k in HEADER_TO_OFFICE})
+    nonce, sealed = base64.b64decode(obj["nonce"]), base64.b64decode(obj["sealed"])
+    signed = hashlib.sha256(len(aad).to_bytes(4, "big") + aad + nonce + sealed).digest()
+    assert crypto.verify(base64.b64decode(obj["device_key"]), base64.b64decode(obj["sig"]), signed)
+    aes = crypto.to_office_key(keys[obj["worker"]], crypto.box_shared(box_private, base64.b64decode(obj["epk"])))
+    kept.extend(json.loads(crypto.Cipher(aes).open_raw(nonce, sealed, aad))["events"])
 print(json.dumps({"s": time.perf_counter() - t0, "rss_kb": peak_kb(), "events": len(kept)}))
 """
 
 
-def _worker_file(worker: str, device: str, key: str, households: list[str], n: int, base_ms: int) -> bytes:
+def _office_public(home: Path) -> bytes:
+    """The office's X25519 public key, what a laptop's /3 files are sealed to."""
+    import base64
+
+    with Store.open(office_store(home), unlock=lambda f: vault.unlock(f, BENCH_PIN), load=False) as store:
+        return base64.b64decode(store.meta["box_public"])
+
+
+def _worker_file(worker: str, device: str, key: str, households: list[str], n: int, base_ms: int,
+                 office_public: bytes | None = None) -> bytes:
+    """A device's file of ``n`` events: gridtui-sync/3 sealed to ``office_public``, or /2 without one."""
     events = []
     for i in range(n // 2):
         hid = households[i % len(households)]
@@ -78,7 +91,12 @@ def _worker_file(worker: str, device: str, key: str, households: list[str], n: i
                                  {"role": "safety", "category": "ebike_charging", "asked": "楼道内电动车飞线充电",
                                   "action": "当场劝导拆除飞线", "triage": "routine", "due": None, "visit": vid,
                                   "household": hid, "at": at, "status": "open"}))
-    return envelope.seal(worker, device, "2026-11-25T18:00:00+08:00", events, key)
+    if office_public is None:
+        return envelope.seal(worker, device, "2026-11-25T18:00:00+08:00", events, key)
+    from gridtui import crypto
+
+    return envelope.seal_to_office(worker, device, "2026-11-25T18:00:00+08:00", events, key, office_public,
+                                   *crypto.new_signing_key())
 
 
 def build(tmp: Path, files: int, per_file: int) -> tuple[Path, Path, dict[str, str], dict[str, list[str]]]:
@@ -90,6 +108,7 @@ def build(tmp: Path, files: int, per_file: int) -> tuple[Path, Path, dict[str, s
     shared.mkdir()
     init(home, roster_path, new_pin=lambda: BENCH_PIN)
     unlock = lambda f: vault.unlock(f, BENCH_PIN)  # noqa: E731
+    office_public = _office_public(home)
     with Store.open(office_store(home), unlock=unlock) as store, Ledger.open(store) as ledger:
         by_grid: dict[str, list[str]] = {}
         for hid, h in store.state.entities["household"].items():
@@ -103,7 +122,7 @@ def build(tmp: Path, files: int, per_file: int) -> tuple[Path, Path, dict[str, s
             folder = shared / "to-office" / worker
             folder.mkdir(parents=True)
             (folder / f"d{i:04d}.json").write_bytes(
-                _worker_file(worker, f"d{i:04d}", key, sorted(by_grid[grid]), per_file, base_ms))
+                _worker_file(worker, f"d{i:04d}", key, sorted(by_grid[grid]), per_file, base_ms, office_public))
     return home, shared, keys, {w: sorted(by_grid[grid_ids[i % len(grid_ids)]]) for i, w in enumerate(sorted(keys))}
 
 
@@ -118,12 +137,15 @@ def plant_hostile(shared: Path, kind: str, keys: dict[str, str], homes: dict[str
     path = shared / "to-office" / "W000" / f"hostile{kind}.json"
     if kind == "-nokey":
         noise = b64.b64encode(os.urandom(HOSTILE_BYTES * 3 // 4 - 200)).decode()
+        fake = b64.b64encode(os.urandom(32)).decode()
         path.write_text(json.dumps({"format": envelope.FORMAT, "worker": "W000", "device": "beef0000",
-                                    "created": "", "nonce": "AAAAAAAAAAAAAAAA", "sealed": noise}))
+                                    "created": "", "device_key": fake, "epk": fake, "own": fake, "sig": fake,
+                                    "nonce": "AAAAAAAAAAAAAAAA", "sealed": noise}))
         return path
     others = [h for w, hs in homes.items() if w != "W000" and hs != homes["W000"] for h in hs] or homes["W000"]
     n = int(HOSTILE_BYTES * 3 / 4 / 520)  # ~520 bytes an event pair below, base64 adds a third
-    data = _worker_file("W000", "beef0000", keys["W000"], others, n, int(time.time() * 1000))
+    data = _worker_file("W000", "beef0000", keys["W000"], others, n, int(time.time() * 1000),
+                        _office_public(shared.parent / "office-pristine"))
     path.write_bytes(data)
     return path
 
@@ -155,7 +177,9 @@ def main() -> None:
         size = sum(p.stat().st_size for p in (shared / "to-office").rglob("*.json"))
         print(f"built {args.files} files × {args.events} events ({size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
         keys_path = Path(tmp) / "keys.json"
-        keys_path.write_text(json.dumps(keys), encoding="utf-8")
+        with Store.open(office_store(home), unlock=lambda f: vault.unlock(f, BENCH_PIN), load=False) as s:
+            box = s.meta["box_private"]  # the floor opens the files as the office does
+        keys_path.write_text(json.dumps({**keys, "_office": box}), encoding="utf-8")
         pristine = Path(tmp) / "office-pristine"
         shutil.copytree(home, pristine)
         floor = _child(_FLOOR_CHILD, str(shared), str(keys_path))
