@@ -218,7 +218,7 @@ def build_merge(tmp: Path, files: int, per_file: int) -> dict[str, tuple[Path, P
     grid_ids = sorted(by_grid)
     base_ms = int(time.time() * 1000) - 30 * 86_400_000
     with Store.open(office_store(homes["v2"]), unlock=_unlock) as store:  # each device seen before /3
-        store.append([make_event([base_ms - 86_400_000, i], f"d{i:04d}", f"W{i:03d}", "visit", f"Vd{i:04d}-0",
+        store.append([make_event([base_ms - 86_400_000, i], f"d{i:04d}", f"W{i:03d}", "visit", f"Vd{i:04d}-fffff",
                                  "create", {"household": sorted(by_grid[grid_ids[i % len(grid_ids)]])[0],
                                             "mode": "door", "outcome": "met", "note": "",
                                             "at": "2026-10-01T10:00:00+08:00", "worker": f"W{i:03d}"})
