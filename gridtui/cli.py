@@ -16,6 +16,7 @@ from . import i18n, model, views
 from .i18n import t
 from .errors import UserError
 from .home import home_dir, load_config, real_store
+from .cli_click import GridGroup, speak
 from .lock import StoreInUse
 from .storage import DamagedFile
 from .store import NotAStore, Store, UnknownRecord
@@ -67,6 +68,23 @@ class Ctx:
         self.config = load_config(home)
         self.pins = PinSource(pin_file)
 
+    def use_home(self, home: Path) -> None:
+        """--home given after the subcommand."""
+        self.home = home_dir(home)
+        self.config = load_config(self.home)
+
+    def use_pin_file(self, pin_file: Path) -> None:
+        from .pin import PinSource
+
+        self.pins = PinSource(pin_file)
+
+    def ready_office(self) -> None:
+        """Before any office command: an office store an older gridtui left plain is encrypted."""
+        from .home import office_store
+
+        with friendly_errors():
+            self.pins.encrypt_legacy(office_store(self.home))
+
     def cycle(self) -> str:
         return self.config.get("cycle", DEFAULTS["cycle"])
 
@@ -97,16 +115,16 @@ def _apply_lang(config: dict, lang: str | None) -> None:
     i18n.set_lang(lang or i18n.lang_from_env() or config.get("lang") or "zh")
 
 
-lang_option = click.option("--lang", type=click.Choice(i18n.LANGS), help="界面语言 UI language (zh/en).")
+speak()  # click's own texts in the user's language
+
+lang_option = click.option("--lang", type=click.Choice(i18n.LANGS), help="help.opt.lang")
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
-              help="App home folder (default: $GRIDTUI_HOME or the platform's user data folder).")
-@click.option("--demo", "use_demo", is_flag=True, help="Use the training (demo) store instead of the real one.")
-@click.option("--worker", help="With --demo: which demo worker (W01–W04).")
-@click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read the PIN from this file's first line instead of asking (scheduled jobs; see docs/security.md).")
+@click.group(cls=GridGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), help="help.opt.home")
+@click.option("--demo", "use_demo", is_flag=True, help="help.opt.use_demo")
+@click.option("--worker", help="help.opt.main.worker")
+@click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path), help="help.opt.pin_file")
 @lang_option
 @click.pass_context
 def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | None, pin_file: Path | None,
@@ -143,8 +161,8 @@ def _run_tui(obj: Ctx, opener) -> None:
 
 
 @main.command()
-@click.option("--reset", is_flag=True, help="Restore the training data to its original state.")
-@click.option("--worker", default=None, help="Open as this demo worker (W01–W04; default W01).")
+@click.option("--reset", is_flag=True)
+@click.option("--worker", default=None)
 @lang_option
 @click.pass_obj
 def demo(obj: Ctx, reset: bool, worker: str | None, lang: str | None) -> None:
@@ -173,12 +191,11 @@ def _household_rows(rows: list[dict], reveal: bool) -> list[list[str]]:
 
 
 @main.command()
-@click.option("--unvisited", is_flag=True, help="Only households not met in the current cycle.")
-@click.option("--search", "query", metavar="TEXT",
-              help="Only households found by TEXT: room (302, 2-302), name, phone tail, tag (独居) or pinyin initials (fwg).")
-@click.option("--due", is_flag=True, help="What is due today: care households past their interval and overdue follow-ups.")
+@click.option("--unvisited", is_flag=True)
+@click.option("--search", "query")
+@click.option("--due", is_flag=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--reveal", is_flag=True, help="Show residents' names unmasked.")
+@click.option("--reveal", is_flag=True)
 @click.pass_obj
 def households(obj: Ctx, unvisited: bool, query: str | None, due: bool, fmt: str, reveal: bool) -> None:
     """List the households of my grid with their ids."""
@@ -265,13 +282,12 @@ def parse_finding(spec: str, due: str | None) -> dict:
 
 
 @visit.command("add")
-@click.option("--household", required=True, help="Household id (see `gridtui households`).")
+@click.option("--household", required=True)
 @click.option("--outcome", required=True, type=click.Choice(model.OUTCOMES))
 @click.option("--mode", default="door", show_default=True, type=click.Choice(model.MODES))
-@click.option("--finding", "findings", multiple=True, metavar="ROLE[/CATEGORY]:TEXT",
-              help="A finding; repeat for more. ROLE is a code (safety), number 1–7 or name (安全员).")
-@click.option("--due", help="Follow-up date (YYYY-MM-DD) for the findings.")
-@click.option("--note", default="", help="A short note on the visit.")
+@click.option("--finding", "findings", multiple=True, metavar="cli.metavar.finding")
+@click.option("--due")
+@click.option("--note", default="")
 @click.pass_obj
 def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple[str, ...],
               due: str | None, note: str) -> None:
@@ -367,10 +383,9 @@ DEFAULTS = {"cycle": "month", "lang": "zh", "shared": "", "lock": "5"}
 
 
 @main.command()
-@click.option("--shared", required=True, type=click.Path(path_type=Path), help="The shared folder (USB stick, network share…).")
-@click.option("--worker", "worker_id", required=True, help="Your worker id, as enrolled by the office.")
-@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read the key the office printed from this file's first line (else it is asked for, unseen).")
+@click.option("--shared", required=True, type=click.Path(path_type=Path))
+@click.option("--worker", "worker_id", required=True)
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--key", "key_on_command_line", hidden=True)  # only to say why not
 @click.pass_obj
 def setup(obj: Ctx, shared: Path, worker_id: str, key_file: Path | None, key_on_command_line: str | None) -> None:

@@ -24,15 +24,14 @@ from .store import gc_paused
 @main.group()
 @click.pass_obj
 def office(obj: Ctx) -> None:
-    """Community office: enroll workers, merge their files, publish each grid back."""
-    from .home import office_store
+    """Community office: enroll workers, merge their files, publish each grid back.
 
-    with friendly_errors():
-        obj.pins.encrypt_legacy(office_store(obj.home))
+    (An office store an older gridtui left plain is encrypted before each office command runs:
+    see Ctx.ready_office, called once the command's own options, --home among them, are read.)"""
 
 
 @office.command("init")
-@click.option("--roster", required=True, type=click.Path(path_type=Path), help="Roster: .json (demo_data.json shape), .csv or .xlsx (docs/roster.md).")
+@click.option("--roster", required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 def office_init(obj: Ctx, roster: Path) -> None:
     """Create the office store from a roster."""
@@ -44,12 +43,9 @@ def office_init(obj: Ctx, roster: Path) -> None:
 
 
 @office.command("export")
-@click.option("--to", "folder", required=True, type=click.Path(path_type=Path),
-              help="Folder for the files; created if missing (its parent must exist).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
-              help="csv: for Excel (UTF-8 with BOM); jsonl: one whole record a line, for programs.")
-@click.option("--include-sensitive", is_flag=True,
-              help="Unmasked names, phones, ID numbers and care tags; the export is recorded (office exports).")
+@click.option("--to", "folder", required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option("--include-sensitive", is_flag=True)
 @click.pass_obj
 def office_export(obj: Ctx, folder: Path, fmt: str, include_sensitive: bool) -> None:
     """Write households, visits, findings and wishes to files, personal data masked unless asked."""
@@ -79,8 +75,8 @@ def office_exports(obj: Ctx) -> None:
 
 @office.command("enroll")
 @click.argument("worker_id")
-@click.option("--name", required=True, help="The worker's name.")
-@click.option("--grid", required=True, help="The grid the worker looks after.")
+@click.option("--name", required=True)
+@click.option("--grid", required=True)
 @click.pass_obj
 def office_enroll(obj: Ctx, worker_id: str, name: str, grid: str) -> None:
     """Register a worker; prints their key once, alone on the last line."""
@@ -101,8 +97,7 @@ PROGRESS_FROM = 20  # files: below this a merge is over before a bar could help
 
 @office.command("disable")
 @click.argument("worker_id")
-@click.option("--shared", type=click.Path(path_type=Path),
-              help="Also take their grid file out of this shared folder now (publish does it anyway).")
+@click.option("--shared", type=click.Path(path_type=Path))
 @click.pass_obj
 def office_disable(obj: Ctx, worker_id: str, shared: Path | None) -> None:
     """A worker who left: refuse their files from now on and issue them nothing more; enroll again to restore."""
@@ -141,7 +136,7 @@ def office_passwd(obj: Ctx) -> None:
     change_pin(obj, office_store(obj.home), office=True)
 
 
-shared_option = click.option("--shared", required=True, type=click.Path(path_type=Path), help="The shared folder.")
+shared_option = click.option("--shared", required=True, type=click.Path(path_type=Path))
 
 
 @office.command("publish")
@@ -214,7 +209,7 @@ def office_quarantine(obj: Ctx) -> None:
 @click.option("--status", type=click.Choice(model.STATUSES))
 @click.option("--role", type=click.Choice(model.ROLES))
 @click.option("--grid")
-@click.option("--overdue", is_flag=True, help="Only open findings past their follow-up date.")
+@click.option("--overdue", is_flag=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
 def office_findings(obj: Ctx, status: str | None, role: str | None, grid: str | None, overdue: bool, fmt: str) -> None:
@@ -235,7 +230,7 @@ def office_findings(obj: Ctx, status: str | None, role: str | None, grid: str | 
 
 @office.command("resolve")
 @click.argument("finding_id")
-@click.option("--note", required=True, help="What was done.")
+@click.option("--note", required=True)
 @click.pass_obj
 def office_resolve(obj: Ctx, finding_id: str, note: str) -> None:
     """Mark a finding resolved; it reaches the worker with the next publish."""
@@ -248,7 +243,7 @@ def office_resolve(obj: Ctx, finding_id: str, note: str) -> None:
 
 @office.command("refer")
 @click.argument("finding_id")
-@click.option("--to", "unit", required=True, help="The unit it is referred to (e.g. 街道城管中队).")
+@click.option("--to", "unit", required=True)
 @click.option("--note", default="")
 @click.pass_obj
 def office_refer(obj: Ctx, finding_id: str, unit: str, note: str) -> None:
@@ -268,14 +263,12 @@ _REPORT_WIDTH = 80
 def _report_options(f):  # noqa: ANN001, ANN202 - a click decorator
     """--since/--until/--grid/--format/--output, shared by `office report` and `office needs`."""
     opts = [
-        click.option("--since", metavar="YYYY-MM-DD",
-                     help="First day of the period, included (default: the 1st of --until's month)."),
-        click.option("--until", metavar="YYYY-MM-DD", help="Last day of the period, included (default: today)."),
-        click.option("--grid", help="Only this grid."),
+        click.option("--since", metavar="YYYY-MM-DD"),
+        click.option("--until", metavar="YYYY-MM-DD"),
+        click.option("--grid"),
         click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-                     show_default=True, help="csv is UTF-8 with a BOM, for Excel."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write to this file instead of the screen (use it for CSV on Windows)."),
+                     show_default=True),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path)),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -410,10 +403,9 @@ def _report_table(res: dict, never: bool, vulnerable: bool) -> str:
 
 @office.command("report")
 @_report_options
-@click.option("--interval", "intervals", multiple=True, metavar="TAG=DAYS",
-              help="Visit interval for a tag in the care check; repeat (default: model.TAGS, e.g. elderly_alone=7).")
-@click.option("--never-visited", "never", is_flag=True, help="Also list the households with no visit in the period.")
-@click.option("--vulnerable", is_flag=True, help="Also list the care households overdue a visit.")
+@click.option("--interval", "intervals", multiple=True, metavar="cli.metavar.interval")
+@click.option("--never-visited", "never", is_flag=True)
+@click.option("--vulnerable", is_flag=True)
 @click.pass_obj
 def office_report(obj: Ctx, since: str | None, until: str | None, grid: str | None, fmt: str, output: Path | None,
                   intervals: tuple[str, ...], never: bool, vulnerable: bool) -> None:
@@ -467,8 +459,8 @@ def office_report(obj: Ctx, since: str | None, until: str | None, grid: str | No
 
 @office.command("needs")
 @_report_options
-@click.option("--by", type=click.Choice(["building", "compound", "grid"]), help="Also group by place.")
-@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="How many groups to show.")
+@click.option("--by", type=click.Choice(["building", "compound", "grid"]))
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1))
 @click.pass_obj
 def office_needs(obj: Ctx, since: str | None, until: str | None, grid: str | None, fmt: str, output: Path | None,
                  by: str | None, top: int) -> None:
