@@ -113,7 +113,7 @@ class _Translated:
         callback = getattr(self, "callback", None)
         return getattr(callback, "__name__", "") or getattr(self, "name", "")
 
-    def _translate(self) -> None:
+    def _translate(self, ctx: click.Context | None = None) -> None:
         name = self._name()
         self.options_metavar = t("cli.metavar.options")
         if isinstance(self, click.Group):
@@ -122,10 +122,15 @@ class _Translated:
         if own is not None:
             self.help = own
             self.short_help = own.split("\n", 1)[0]
-        for param in getattr(self, "params", ()):
+        # The help option is click's own and made once per command, in the language of that moment.
+        params = self.get_params(ctx) if ctx is not None else getattr(self, "params", ())  # type: ignore[attr-defined]
+        for param in params:
+            if isinstance(param, click.Argument) and f"cli.arg.{param.name}" in i18n.STRINGS:
+                param.metavar = t(f"cli.arg.{param.name}")
             if isinstance(param, click.Option) and not param.hidden:
+                pname = "help" if "--help" in param.opts else param.name  # click 8.5 renames its own
                 text = (_help(param.help) if param.help and param.help.startswith("help.") else None) \
-                    or _help(f"help.opt.{name}.{param.name}") or _help(f"help.opt.{param.name}")
+                    or _help(f"help.opt.{name}.{pname}") or _help(f"help.opt.{pname}")
                 if text is not None:
                     param.help = text
                 if param.metavar and param.metavar.startswith("cli.metavar."):
@@ -139,7 +144,7 @@ class _Translated:
                         param.metavar = t("cli.metavar.text" if kind == "text" else "cli.metavar.number")
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self._translate()
+        self._translate(ctx)
         super().format_help(ctx, formatter)  # type: ignore[misc]
 
     def get_short_help_str(self, limit: int = 45) -> str:

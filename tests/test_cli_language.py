@@ -1,0 +1,82 @@
+"""The command line speaks the secretary's language (issue 13): every --help, every usage error, in
+Chinese by default and in English with --lang en; global options before or after the subcommand."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from conftest import small_roster
+from gridtui import i18n, model
+from gridtui.cli import main
+from gridtui.textfmt import cell_width
+
+
+def commands(group: click.Group = main, path: tuple[str, ...] = ()):
+    yield path
+    for name, cmd in sorted(group.commands.items()):
+        if isinstance(cmd, click.Group):
+            yield from commands(cmd, (*path, name))
+        else:
+            yield (*path, name)
+
+
+def _allowed() -> set[str]:
+    """English words a Chinese help may hold: codes, option and file names, formats."""
+    words = {"gridtui", "json", "jsonl", "csv", "xlsx", "table", "demo", "PIN", "SHARED", "YYYY", "BOM", "UTF",
+             "Excel", "Windows", "docs", "security", "roster", "vocabulary", "demo_data", "GRIDTUI_HOME", "Syncthing",
+             "to-worker", "to-office", "key-file", "pin-file", "never-visited", "include-sensitive", "until",
+             "since", "help", "home", "lang", "worker", "unvisited", "search", "reveal", "format", "household",
+             "outcome", "mode", "finding", "due", "note", "shared", "reset", "roster", "export", "exports", "enroll",
+             "disable", "rekey", "passwd", "publish", "merge", "quarantine", "findings", "resolve", "refer",
+             "report", "needs", "interval", "vulnerable", "grid", "top", "households", "setup", "sync", "config",
+             "cycle", "week", "month", "quarter", "lock", "office", "name", "status", "role", "overdue", "output",
+             "init", "visit", "add", "building", "compound", "fwg", "elderly_alone", "OPTIONS", "UTF-", "YYYY-MM-DD"}
+    for group in (model.ROLES, model.OUTCOMES, model.MODES, model.STATUSES, model.TRIAGE, model.TAGS):
+        words |= set(group)
+    return words
+
+
+@pytest.mark.parametrize("path", list(commands()), ids=lambda p: " ".join(p) or "gridtui")
+def test_every_help_speaks_chinese_and_fits_80_columns(path):
+    res = CliRunner().invoke(main, [*path, "--help"], terminal_width=80, prog_name="gridtui")
+    assert res.exit_code == 0, res.output
+    allowed = _allowed()
+    english = {w for w in re.findall(r"[A-Za-z][A-Za-z_-]{3,}", res.output) if w not in allowed}
+    assert not english, (path, sorted(english))
+    assert max(cell_width(line) for line in res.output.splitlines()) <= 80, res.output
+
+
+@pytest.mark.parametrize("path", [("households",), ("office", "report")], ids=["households", "office report"])
+def test_every_help_speaks_english_with_lang_en(path):
+    res = CliRunner().invoke(main, ["--lang", "en", *path, "--help"], prog_name="gridtui")
+    assert res.exit_code == 0 and "Usage:" in res.output and "用法" not in res.output
+    assert not re.search(r"[\u4e00-\u9fff]{3}", res.output.replace("一社区一年10件实事", "").replace("走访覆盖率", "")
+                         .replace("办结率", "").replace("独居", "").replace("街道城管中队", "").replace("安全员", "")
+                         .replace("飞线充电", ""))
+
+
+def test_usage_errors_are_chinese_sentences(tmp_path):
+    res = CliRunner().invoke(main, ["--home", str(tmp_path), "households", "--bogus"])
+    assert res.exit_code == 2 and "没有选项 '--bogus'" in res.output and "No such option" not in res.output
+    res = CliRunner().invoke(main, ["--home", str(tmp_path), "office", "init"])
+    assert res.exit_code == 2 and "缺少选项" in res.output and "Missing option" not in res.output
+    res = CliRunner().invoke(main, ["--home", str(tmp_path), "visit", "add", "--household", "H1", "--outcome", "x"])
+    assert "不在可选值" in res.output
+
+
+def test_global_options_after_the_subcommand(tmp_path):
+    roster = tmp_path / "roster.json"
+    roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
+    office = tmp_path / "office"
+    res = CliRunner().invoke(main, ["office", "init", "--roster", str(roster), "--home", str(office)])
+    assert res.exit_code == 0, res.output
+    assert (office / "office").is_dir()
+    res = CliRunner().invoke(main, ["office", "findings", "--home", str(office), "--lang", "en"])
+    assert res.exit_code == 0 and "ID" in res.output
+    res = CliRunner().invoke(main, ["households", "--demo", "--home", str(tmp_path / "t"), "--worker", "W02"])
+    assert res.exit_code == 0 and "H0" in res.output
