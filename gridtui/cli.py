@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import json
 import sys
 from pathlib import Path
@@ -49,9 +48,7 @@ def friendly_errors():
     except UnknownRecord as exc:
         raise CliError(t("cli.unknown_record", kind=exc.kind, id=exc.eid)) from None
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise CliError(t("cli.disk_full")) from None
-        raise CliError(t("cli.os_error", reason=exc.strerror or exc)) from None
+        raise CliError(i18n.os_error(exc)) from None
 
 
 def _warn_loss(store: Store) -> None:
@@ -411,7 +408,7 @@ def _read_key(key_file: Path | None) -> str:
         try:
             return key_file.read_text(encoding="utf-8-sig").splitlines()[0] if key_file.stat().st_size else ""
         except (OSError, UnicodeDecodeError) as exc:
-            raise UserError("key.file_unreadable", path=key_file, reason=getattr(exc, "strerror", None) or exc) from None
+            raise UserError("key.file_unreadable", path=key_file, reason=i18n.os_reason(exc)) from None
     if not sys.stdin.isatty():
         return sys.stdin.readline()
     return click.prompt(t("key.prompt"), hide_input=True, prompt_suffix="：" if i18n.get_lang() == "zh" else ": ")
@@ -469,6 +466,9 @@ def run() -> None:
     except KeyboardInterrupt:
         click.echo(t("cli.interrupted"), err=True)
         sys.exit(130)
+    except OSError as exc:  # the disk or the folder, met before a command's own handling (its config)
+        click.echo(f"{t('cli.error')}{i18n.os_error(exc)}", err=True)
+        sys.exit(EXIT_USAGE)
     except Exception as exc:  # noqa: BLE001 - anything click did not turn into a message is a bug
         path = crash.record(exc, _crash_home())
         click.echo(t("crash.cli", path=path or "-"), err=True)

@@ -26,10 +26,19 @@ from .i18n import t
 _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils")
 
 
+class _ChineseSentence(str):
+    """The template of click's error line; click ends some messages with an English full stop
+    ("缺少选项 '--note'."), and the Chinese line ends with a Chinese one."""
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        return re.sub(r"(?<=[^.])\.$", "。", str.format(self, *args, **kwargs))
+
+
 def _gettext(message: str) -> str:
     if i18n.get_lang() == "en":
         return message
-    return i18n.CLICK.get(message, message)
+    text = i18n.CLICK.get(message, message)
+    return _ChineseSentence(text) if message == "Error: {message}" else text
 
 
 def _ngettext(singular: str, plural: str, n: int) -> str:
@@ -146,6 +155,10 @@ class _Translated:
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._translate(ctx)
         super().format_help(ctx, formatter)  # type: ignore[misc]
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        self._translate(ctx)  # a usage error shows the usage line without asking for help
+        return super().collect_usage_pieces(ctx)  # type: ignore[misc]
 
     def get_short_help_str(self, limit: int = 45) -> str:
         self._translate()

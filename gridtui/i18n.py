@@ -6,6 +6,7 @@ under ``role.<code>``, ``cat.<role>.<code>``, ``tag.<code>`` and so on; :func:`n
 
 from __future__ import annotations
 
+import errno
 import os
 
 LANGS = ("zh", "en")
@@ -45,6 +46,35 @@ def name(group: str, code: str | None) -> str:
 
 def cat_name(role: str, category: str) -> str:
     return name(f"cat.{role}", category)
+
+
+# What the OS says, in the user's words: strerror is English ("Permission denied") on every
+# platform, and the user needs to know what to do, not what the call was.
+_OS_REASONS = {
+    errno.EACCES: "os.denied", errno.EPERM: "os.denied", errno.ENOENT: "os.missing",
+    errno.ENOTDIR: "os.not_dir", errno.EISDIR: "os.is_dir", errno.EROFS: "os.read_only",
+    errno.ENOSPC: "os.full", errno.EIO: "os.io", errno.EBUSY: "os.busy", errno.EEXIST: "os.exists",
+    errno.ENAMETOOLONG: "os.too_long", errno.ELOOP: "os.loop",
+}
+
+
+def os_reason(exc: BaseException) -> str:
+    """Why an OS call failed, as a phrase in the current language, with the path it concerned.
+    Never the exception's text: a path outside our knowledge is shown only through its name."""
+    if isinstance(exc, UnicodeError):
+        return t("os.not_text")
+    code = getattr(exc, "errno", None)
+    key = _OS_REASONS.get(code) if isinstance(code, int) else None
+    path = getattr(exc, "filename", None)
+    where = t("os.where", path=path) if path else ""
+    if key is None:
+        return t("os.other", code=errno.errorcode.get(code, code) if isinstance(code, int) else "?") + where
+    return t(key) + where
+
+
+def os_error(exc: OSError) -> str:
+    """The sentence for a failed read or write: what happened, and that saved data is intact."""
+    return t("cli.disk_full") if exc.errno == errno.ENOSPC else t("cli.os_error", reason=os_reason(exc))
 
 
 def loss_message(loss: dict, office: bool) -> str:
@@ -351,6 +381,20 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "No {kind} with id {id}; run gridtui households to see the ids."),
     "cli.disk_full": ("磁盘已满，未能保存；已保存的数据不受影响。请腾出空间后重试。",
                       "The disk is full, so nothing was saved; data saved before is intact. Free some space and try again."),
+    "os.denied": ("没有权限（请检查这个文件或文件夹的权限，或换一个文件夹）", "permission denied (check the file's or folder's permissions, or use another folder)"),
+    "os.missing": ("找不到这个文件或文件夹（U 盘是否已插好？路径是否写对？）", "no such file or folder (is the USB stick plugged in? is the path right?)"),
+    "os.not_dir": ("路径中有一段不是文件夹", "a part of the path is not a folder"),
+    "os.is_dir": ("这是一个文件夹，不是文件", "it is a folder, not a file"),
+    "os.read_only": ("磁盘是只读的（U 盘是否打开了写保护？）", "the disk is read-only (is the USB stick write-protected?)"),
+    "os.full": ("磁盘已满", "the disk is full"),
+    "os.io": ("读写出错（U 盘或磁盘可能已拔出或损坏）", "an input/output error (the USB stick or disk may be unplugged or failing)"),
+    "os.busy": ("文件正被别的程序占用（请关掉打开它的程序再试）", "the file is in use by another program (close it and try again)"),
+    "os.exists": ("已有同名的文件", "a file of that name exists already"),
+    "os.too_long": ("路径太长", "the path is too long"),
+    "os.loop": ("路径中的链接绕成了圈", "the path's links go round in a loop"),
+    "os.not_text": ("内容不是 UTF-8 文字（请用记事本另存为 UTF-8）", "it is not UTF-8 text (save it as UTF-8)"),
+    "os.other": ("系统报错（{code}）", "the system refused ({code})"),
+    "os.where": ("：{path}", ": {path}"),
     "cli.os_error": ("无法读写数据：{reason}。已保存的数据不受影响。", "Could not read or write the data: {reason}. Data saved before is intact."),
     "cli.unknown_worker": ("演示数据中没有网格员 {worker}；可选：{known}。", "The demo has no worker {worker}; choose one of: {known}."),
     "cli.bad_finding_spec": ("发现“{value}”格式不对，应为 角色:内容 或 角色/类别:内容。",

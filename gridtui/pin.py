@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from . import crypto, vault
+from . import crypto, i18n, vault
 from .errors import UserError
 from .i18n import t
 
@@ -40,7 +40,7 @@ class PinSource:
                 lines = self.pin_file.read_text(encoding="utf-8").splitlines()
             except (OSError, UnicodeDecodeError) as exc:
                 raise UserError("pin.file_unreadable", path=self.pin_file,
-                                reason=getattr(exc, "strerror", None) or exc) from None
+                                reason=i18n.os_reason(exc)) from None
             return lines[0] if lines else ""
         return os.environ.get(ENV_PIN) or None
 

@@ -80,3 +80,37 @@ def test_global_options_after_the_subcommand(tmp_path):
     assert res.exit_code == 0 and "ID" in res.output
     res = CliRunner().invoke(main, ["households", "--demo", "--home", str(tmp_path / "t"), "--worker", "W02"])
     assert res.exit_code == 0 and "H0" in res.output
+
+
+def test_usage_line_and_its_full_stop_are_chinese(tmp_path):
+    res = CliRunner().invoke(main, ["--home", str(tmp_path), "office", "resolve", "F1"], prog_name="gridtui")
+    assert "用法： gridtui office resolve [选项] 发现编号" in res.output
+    assert res.output.rstrip().endswith("缺少选项 '--note'。")
+
+
+@pytest.mark.parametrize("lang, words", [("zh", "路径中有一段不是文件夹"), ("en", "a part of the path is not a folder")])
+def test_an_os_error_is_one_sentence_in_the_users_language(tmp_path, lang, words):
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = subprocess.run([sys.executable, "-c", "from gridtui.cli import run; run()", "--lang", lang,
+                          "--home", str(blocker / "home"), "households"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and words in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and "NotADirectoryError" not in res.stderr and len(res.stderr.splitlines()) == 1
+
+
+def test_os_reasons_say_what_to_do_not_what_the_call_was():
+    import errno
+
+    i18n.set_lang("zh")
+    try:
+        assert "权限" in i18n.os_reason(PermissionError(errno.EACCES, "Permission denied", "/x"))
+        assert "/x" in i18n.os_reason(PermissionError(errno.EACCES, "Permission denied", "/x"))
+        assert "Permission" not in i18n.os_reason(PermissionError(errno.EACCES, "Permission denied"))
+        assert "写保护" in i18n.os_reason(OSError(errno.EROFS, "Read-only file system"))
+        assert "UTF-8" in i18n.os_reason(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"))
+        assert i18n.os_error(OSError(errno.ENOSPC, "No space left")) == i18n.t("cli.disk_full")
+    finally:
+        i18n.set_lang("zh")

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets.option_list import Option
 
 from ..errors import UserError
+from .. import i18n
 from ..i18n import t
 from .base import ConfirmModal, HelpScreen
 from .widgets import error_text, localize_bindings
@@ -227,7 +228,7 @@ class GridApp(App):
             self.call_from_thread(self.notify, t(exc.key, **exc.args_), severity="error", timeout=8)
             return
         except OSError as exc:
-            self.call_from_thread(self.notify, t("cli.os_error", reason=exc.strerror or exc), severity="error",
+            self.call_from_thread(self.notify, i18n.os_error(exc), severity="error",
                                   timeout=8)
             return
         self.call_from_thread(self._synced, out, office)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 from dataclasses import replace
 from typing import Iterable, Sequence
 
@@ -17,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from .. import model, views
+from .. import i18n
 from ..i18n import name, t
 from ..textfmt import truncate
 
@@ -42,9 +42,9 @@ def error_text(exc: Exception) -> str:
     """One line for what went wrong with a save; what was typed stays in the form."""
     if isinstance(exc, model.ValidationError):
         return t(exc.key, **exc.args_)
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return t("cli.disk_full")
-    return t("cli.os_error", reason=getattr(exc, "strerror", None) or exc)
+    if isinstance(exc, OSError):
+        return i18n.os_error(exc)
+    return t("cli.os_error", reason=i18n.os_reason(exc))
 
 
 def cell(text: object, style: str = "", justify: str | None = None) -> Text:
