@@ -408,10 +408,10 @@ def _read_key(key_file: Path | None) -> str:
         try:
             return key_file.read_text(encoding="utf-8-sig").splitlines()[0] if key_file.stat().st_size else ""
         except (OSError, UnicodeDecodeError) as exc:
-            raise UserError("key.file_unreadable", path=key_file, reason=i18n.os_reason(exc)) from None
-    if not sys.stdin.isatty():
-        return sys.stdin.readline()
-    return click.prompt(t("key.prompt"), hide_input=True, prompt_suffix="：" if i18n.get_lang() == "zh" else ": ")
+            raise UserError("key.file_unreadable", path=key_file, reason=i18n.os_reason(exc, with_path=False)) from None
+    from .pin import ask_hidden
+
+    return ask_hidden(t("key.prompt")) or ""
 
 
 @main.command()

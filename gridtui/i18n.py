@@ -58,15 +58,15 @@ _OS_REASONS = {
 }
 
 
-def os_reason(exc: BaseException) -> str:
-    """Why an OS call failed, as a phrase in the current language, with the path it concerned.
-    Never the exception's text: a path outside our knowledge is shown only through its name."""
+def os_reason(exc: BaseException, with_path: bool = True) -> str:
+    """Why an OS call failed, as a phrase in the current language, with the path it concerned
+    unless the sentence names it already. Never the exception's text (English on every system)."""
     if isinstance(exc, UnicodeError):
         return t("os.not_text")
     code = getattr(exc, "errno", None)
     key = _OS_REASONS.get(code) if isinstance(code, int) else None
     path = getattr(exc, "filename", None)
-    where = t("os.where", path=path) if path else ""
+    where = t("os.where", path=path) if path and with_path else ""
     if key is None:
         return t("os.other", code=errno.errorcode.get(code, code) if isinstance(code, int) else "?") + where
     return t(key) + where

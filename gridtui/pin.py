@@ -12,6 +12,7 @@ The risks of 1 and 2 are written up in docs/security.md.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -40,7 +41,7 @@ class PinSource:
                 lines = self.pin_file.read_text(encoding="utf-8").splitlines()
             except (OSError, UnicodeDecodeError) as exc:
                 raise UserError("pin.file_unreadable", path=self.pin_file,
-                                reason=i18n.os_reason(exc)) from None
+                                reason=i18n.os_reason(exc, with_path=False)) from None
             return lines[0] if lines else ""
         return os.environ.get(ENV_PIN) or None
 
@@ -111,8 +112,21 @@ class PinSource:
 
 
 def prompt(text: str) -> str:
-    try:
-        return click.prompt(text, hide_input=True, err=True, show_default=False, default=None)
-    except click.Abort:
+    answer = ask_hidden(text)
+    if answer is None:
         # No terminal to ask at (a scheduled job) or Ctrl+C / Ctrl+D at the prompt.
-        raise UserError("pin.needed", env=ENV_PIN_FILE) from None
+        raise UserError("pin.needed", env=ENV_PIN_FILE)
+    return answer
+
+
+def ask_hidden(text: str) -> str | None:
+    """A line typed without being shown, or None when there is none to be had. From a pipe it is
+    the pipe's next line: getpass would warn, in English with its source path, and echo it anyway."""
+    if not sys.stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline() if sys.stdin else ""
+        return line.rstrip("\r\n") if line else None
+    try:
+        return click.prompt(text, hide_input=True, err=True, show_default=False, default=None,
+                            prompt_suffix="：" if i18n.get_lang() == "zh" else ": ")
+    except click.Abort:
+        return None

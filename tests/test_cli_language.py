@@ -114,3 +114,17 @@ def test_os_reasons_say_what_to_do_not_what_the_call_was():
         assert i18n.os_error(OSError(errno.ENOSPC, "No space left")) == i18n.t("cli.disk_full")
     finally:
         i18n.set_lang("zh")
+
+
+def test_a_piped_pin_is_read_without_getpass_warnings(tmp_path):
+    import subprocess
+    import sys
+
+    roster = tmp_path / "roster.json"
+    roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
+    res = subprocess.run([sys.executable, "-c", "from gridtui.cli import run; run()", "--home", str(tmp_path / "o"),
+                          "office", "init", "--roster", str(roster)], input="Xq7-plum-river-42\nXq7-plum-river-42\n",
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "Warning" not in res.stderr and "getpass" not in res.stderr and "Xq7" not in res.stderr + res.stdout
+    assert (tmp_path / "o" / "office").is_dir()

@@ -200,7 +200,7 @@ def test_an_unwritable_folder_is_one_line(office, tmp_path, monkeypatch):
 
     monkeypatch.setattr(ex, "write_atomic", refuse)  # root ignores chmod, so refuse the write itself
     line = one_error_line(cli(office, "--lang", "en", "office", "export", "--to", tmp_path / "out"))
-    assert line == f"Error: cannot write to {tmp_path / 'out' / 'households.csv'}: Permission denied"
+    assert line == f"Error: cannot write to {tmp_path / 'out' / 'households.csv'}: permission denied (check the file's or folder's permissions, or use another folder)"
 
 
 def test_a_full_disk_is_one_line(office, tmp_path, monkeypatch):

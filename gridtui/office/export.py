@@ -172,7 +172,7 @@ def _prepare(folder: Path) -> None:
         if not folder.is_dir():
             raise ExportError("export.not_dir", path=folder) from None
     except OSError as exc:
-        raise ExportError("export.cannot_write", path=folder, reason=i18n.os_reason(exc)) from None
+        raise ExportError("export.cannot_write", path=folder, reason=i18n.os_reason(exc, with_path=False)) from None
 
 
 def write_files(folder: Path, files: list[tuple[str, bytes, int]]) -> None:
@@ -185,7 +185,7 @@ def write_files(folder: Path, files: list[tuple[str, bytes, int]]) -> None:
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise  # the CLI says the disk is full
-            raise ExportError("export.cannot_write", path=folder / name, reason=i18n.os_reason(exc)) from None
+            raise ExportError("export.cannot_write", path=folder / name, reason=i18n.os_reason(exc, with_path=False)) from None
 
 
 def export(home: Path, folder: Path, fmt: str = "csv", sensitive: bool = False,
