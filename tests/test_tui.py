@@ -15,6 +15,7 @@ import pytest
 from gridtui import i18n, model
 from gridtui.demo import load_demo_data, open_training
 from gridtui.store import Store
+from gridtui.tui.widgets import KeyBar
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 TODAY = dt.date.fromisoformat(load_demo_data()["as_of"])  # the demo as it was written: no date shift
@@ -473,7 +474,7 @@ async def test_english_ui(store):
         assert "TRAINING" in text_of(app.screen.query_one("#topbar"))
         table = app.screen.query_one("#buildings")
         assert [str(c.label) for c in table.columns.values()][:3] == ["Building", "Households", "Visited"]
-        footer = " ".join(str(b.description) for _, b, *_ in app.screen.active_bindings.values() if b.show)
+        footer = app.screen.query_one(KeyBar).render().plain
         assert "Filter" in footer and "Follow-ups" in footer
         await keys("enter")
         await on_screen(pilot, "BuildingScreen")
@@ -510,7 +511,7 @@ async def test_command_palette_opens_screens(store):
         keys = Keys(pilot)
         await on_screen(pilot, "BuildingsScreen")
         await keys("ctrl+p")
-        await on_screen(pilot, "Palette")
+        await on_screen(pilot, "CommandPalette")
         await keys.type("微心愿")
         await pilot.pause(0.3)
         await keys("enter")
@@ -675,3 +676,22 @@ async def test_a_store_that_lost_a_segment_says_so_when_the_app_opens(folder, mo
             await on_screen(pilot, "BuildingsScreen")
             shown = [n.message for n in app._notifications]
             assert any("本机数据少了 1 条记录" in m and newest.name in m for m in shown), shown
+
+
+async def test_a_palette_search_that_finds_nothing_says_so_in_chinese(store):
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_screen(pilot, "BuildingsScreen")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"qqqqzz")
+
+        def shown() -> str:
+            from textual.command import CommandList
+
+            found = app.screen.query(CommandList)
+            return " ".join(str(getattr(o.prompt, "plain", o.prompt)) for o in found.first().options) if found else ""
+
+        await until(pilot, lambda: "没有匹配的命令" in shown())
+        assert "No matches" not in shown()
+        await pilot.press("enter")  # the line does nothing but close the palette
+        await on_screen(pilot, "BuildingsScreen")

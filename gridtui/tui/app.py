@@ -9,43 +9,37 @@ from pathlib import Path
 from dataclasses import replace
 from typing import Iterable
 
-from rich.align import Align
 from rich.text import Text
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandPalette, Hit, Hits
+from textual.system_commands import SystemCommandsProvider
 from textual.screen import Screen
-from textual.widgets.option_list import Option
 
 from ..errors import UserError
 from .. import i18n
 from ..i18n import t
 from .base import ConfirmModal, HelpScreen
-from .widgets import error_text, localize_bindings
+from .widgets import error_text
 
 
-class Palette(CommandPalette):
-    """Textual's command palette, speaking the app's language."""
+class Commands(SystemCommandsProvider):
+    """The app's commands in the palette; a search that finds none says so in the app's language
+    (Textual's own line is English)."""
 
-    def _start_no_matches_countdown(self, search_value: str) -> None:
-        self._stop_no_matches_countdown()
-
-        def show() -> None:
-            if search_value:
-                self.query_one(CommandList).add_option(
-                    Option(Align.center(Text(t("ui.palette.none"), style="not bold")), disabled=True,
-                           id=self._NO_MATCHES)
-                )
-                self._list_visible = True
-            else:
-                self._list_visible = False
-
-        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show)
+    async def search(self, query: str) -> Hits:
+        found = False
+        async for hit in super().search(query):
+            found = True
+            yield hit
+        if not found and query.strip():
+            yield Hit(0, t("ui.palette.none"), lambda: None)
 
 
 class GridApp(App):
     CSS_PATH = str(Path(__file__).with_name("gridtui.tcss"))  # absolute: subclasses elsewhere find it too
+    COMMANDS = {Commands}
     TITLE = "gridtui"
 
     BINDINGS = [
@@ -76,11 +70,6 @@ class GridApp(App):
             self.animation_level = "none"  # SSH and slow terminals: no sliding, no smooth scrolling
         self.store = store
         self.cycle = cycle
-        localize_bindings(self)
-        table = self._bindings.key_to_bindings
-        for key, bindings in table.items():
-            table[key] = [replace(b, description=t("ui.key.palette"), tooltip="")
-                          if b.action == "command_palette" else b for b in bindings]
 
     def _fatal_error(self) -> None:
         """A bug: Textual's own handler would print a traceback with every local variable (residents'
@@ -272,7 +261,7 @@ class GridApp(App):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(Palette(id="--command-palette", placeholder=t("ui.palette.placeholder")))
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("ui.palette.placeholder")))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand(t("ui.cmd.home"), t("ui.cmd.home_help"), self.action_home)

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from .. import model
 from ..i18n import t
-from .widgets import ChoiceBar, KeyBar, TopBar, error_text, field, fill_table, follow_cursor, localize_bindings
+from .widgets import ChoiceBar, KeyBar, TopBar, error_text, field, fill_table, follow_cursor
 
 
 class GridScreen(Screen):
@@ -22,7 +22,6 @@ class GridScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        localize_bindings(self)
         self._seen: tuple[int, int] | None = None
         self._width = 0
         self._shown_ids: dict[str, list[str]] = {}  # per table: the records its rows show, in order
@@ -136,7 +135,6 @@ class ConfirmModal(ModalScreen[bool]):
 
     def __init__(self, message: str) -> None:
         super().__init__()
-        localize_bindings(self)
         self.message = message
 
     def compose(self) -> ComposeResult:
@@ -165,7 +163,6 @@ class FormModal(ModalScreen[bool]):
 
     def __init__(self, title: str, fields: Sequence[FieldSpec], apply: Callable[[dict], None]) -> None:
         super().__init__()
-        localize_bindings(self)
         self.title_text = title
         self.fields = list(fields)
         self.apply = apply
@@ -234,7 +231,6 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, sections: Iterable[tuple[str, list[tuple[str, str]]]]) -> None:
         super().__init__()
-        localize_bindings(self)
         self.sections = list(sections)
 
     def compose(self) -> ComposeResult:

@@ -16,7 +16,7 @@ from textual.widgets import Input, Static
 
 from ..errors import UserError
 from ..i18n import t
-from .widgets import KeyBar, localize_bindings
+from .widgets import KeyBar
 
 
 class PinScreen(ModalScreen[bool]):
@@ -28,7 +28,6 @@ class PinScreen(ModalScreen[bool]):
 
     def __init__(self, message: str, can_cancel: bool) -> None:
         super().__init__()
-        localize_bindings(self)
         self.message = message
         self.can_cancel = can_cancel
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Iterable, Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
-from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
-from .. import model, views
-from .. import i18n
+from .. import i18n, model, views
 from ..i18n import name, t
 from ..textfmt import truncate
 
@@ -25,17 +22,13 @@ NBSP = "\u00a0"
 WARN = "bold #ff8a80"
 
 
-def localize_bindings(node: DOMNode) -> None:
-    """BINDINGS give i18n keys as descriptions (``ui.key.*``); show them in the current language.
-
-    The language is chosen at run time, after the classes are defined, so each instance translates
-    its own copy of the bindings.
-    """
-    table = node._bindings.key_to_bindings  # the instance's own copy (see DOMNode.__init__)
-    for key, bindings in table.items():
-        table[key] = [
-            replace(b, description=t(b.description)) if b.description.startswith("ui.") else b for b in bindings
-        ]
+def binding_label(binding: Binding) -> str:
+    """What a key does, in the current language. BINDINGS give i18n keys (``ui.key.*``) because
+    the language is chosen at run time, after the classes are defined; Textual's own palette key
+    is named by the app."""
+    if binding.action in ("command_palette", "app.command_palette"):
+        return t("ui.key.palette")
+    return t(binding.description) if binding.description.startswith("ui.") else binding.description
 
 
 def error_text(exc: Exception) -> str:
@@ -161,7 +154,7 @@ class KeyBar(Static):
     def render(self) -> Content:
         pinned, parts, seen = {}, [], set()
         for _node, binding, enabled, _tip in self.screen.active_bindings.values():
-            entry = (self.app.get_key_display(binding), binding.description, enabled)
+            entry = (self.app.get_key_display(binding), binding_label(binding), enabled)
             if binding.action in self.PINNED:
                 pinned.setdefault(binding.action.removeprefix("app."), entry)
                 continue
