@@ -108,7 +108,7 @@ def profile(home: Path) -> None:
     import gc
 
     from gridtui import views
-    from gridtui.office import report
+    from gridtui import report
     from gridtui.office.commands import _open
 
     since, until = dt.date(2026, 8, 20), dt.date(2026, 11, 20)

@@ -395,6 +395,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "os.not_text": ("内容不是 UTF-8 文字（请用记事本另存为 UTF-8）", "it is not UTF-8 text (save it as UTF-8)"),
     "os.other": ("系统报错（{code}）", "the system refused ({code})"),
     "os.where": ("：{path}", ": {path}"),
+    "cli.no_app": ("这里无法打开界面；请用 gridtui 命令运行。", "The app cannot be opened from here; run the gridtui command."),
     "cli.os_error": ("无法读写数据：{reason}。已保存的数据不受影响。", "Could not read or write the data: {reason}. Data saved before is intact."),
     "cli.unknown_worker": ("演示数据中没有网格员 {worker}；可选：{known}。", "The demo has no worker {worker}; choose one of: {known}."),
     "cli.bad_finding_spec": ("发现“{value}”格式不对，应为 角色:内容 或 角色/类别:内容。",
@@ -417,6 +418,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cli.metavar.finding": ("角色[/类别]:内容", "ROLE[/CATEGORY]:TEXT"),
     "cli.metavar.interval": ("标签=天数", "TAG=DAYS"),
     "cli.metavar.number": ("数字", "INTEGER"),
+    "cli.metavar.path": ("路径", "PATH"),
+    "cli.metavar.file": ("文件", "FILE"),
+    "cli.metavar.folder": ("文件夹", "FOLDER"),
     "cli.col.kind": ("类别", "Kind"),
     "cli.col.what": ("事项", "What"),
     "cli.col.late": ("逾期", "Late"),
@@ -773,7 +777,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cli.bad_lang": ("未知语言“{value}”；可用 zh 或 en。", "Unknown language '{value}'; use zh or en."),
     "office.disabled": ("已停用 {worker}：不再接收其文件；重新登记可恢复", "Disabled {worker}: their files are no longer taken; enroll again to restore"),
     "office.unknown_worker": ("没有登记过网格员 {worker}", "no worker {worker} is enrolled"),
-    # --- office report / needs (gridtui.office.report) ----------------------------------------------
+    # --- office report / needs (gridtui.report) ----------------------------------------------
     "report.bad_period": ("时间段不对：开始日期 {since} 晚于结束日期 {until}", "bad period: --since {since} is after --until {until}"),
     "report.bad_interval": ("间隔应写成 标签=天数（如 elderly_alone=7），而不是“{value}”", "an interval is TAG=DAYS (e.g. elderly_alone=7), not '{value}'"),
     "report.unknown_tag": ("没有标签“{value}”；可用：{known}", "there is no tag '{value}'; known: {known}"),

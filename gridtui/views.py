@@ -256,7 +256,7 @@ def all_findings(state: State, today: dt.date, role: str | None = None, grid: st
     for f in state.entities["finding"].values():
         if (open_only and not _is_open(f)) or (role and f["role"] != role):
             continue
-        if grid and _grid_of(state, f["household"]) != grid:
+        if grid and grid_of(state, f["household"]) != grid:
             continue
         rows.append(_finding_row(state, f, today))
     far = dt.date.max.isoformat()
@@ -283,9 +283,24 @@ def matching(rows: list[dict], text: str, fields: tuple[str, ...]) -> list[dict]
     return [r for r in rows if any(q in search.normalise(str(r.get(f) or "")) for f in fields)]
 
 
-def _grid_of(state: State, hid: str) -> str | None:
+# Which grid a household is in: its building's. The one place this is spelled out.
+def grid_of(state: State, hid: str) -> str | None:
     h = state.entities["household"].get(hid, {})
-    return state.entities["building"].get(h.get("building", ""), {}).get("grid")
+    return state.entities["building"].get(h.get("building") or "", {}).get("grid")
+
+
+def household_grids(state: State) -> dict[str, str | None]:
+    """Household id → the grid of its building, for all households at once."""
+    building_grid = {bid: b.get("grid") for bid, b in state.entities["building"].items()}
+    return {hid: building_grid.get(h.get("building") or "") for hid, h in state.entities["household"].items()}
+
+
+def grid_households(state: State) -> dict[str | None, set[str]]:
+    """Grid → the ids of its households."""
+    out: dict[str | None, set[str]] = {}
+    for hid, grid in household_grids(state).items():
+        out.setdefault(grid, set()).add(hid)
+    return out
 
 
 def due_households(state: State, today: dt.date, grid: str | None = None) -> list[dict]:
@@ -298,7 +313,7 @@ def due_households(state: State, today: dt.date, grid: str | None = None) -> lis
     rows = []
     for h in state.entities["household"].values():
         tags = [t for t in h.get("tags") or () if t in model.TAGS and model.TAGS[t].interval_days]
-        if not tags or h.get("moved_out") or (grid and _grid_of(state, h["id"]) != grid):
+        if not tags or h.get("moved_out") or (grid and grid_of(state, h["id"]) != grid):
             continue
         interval = model.visit_interval(tags)
         last = _last_met(ix, h["id"])
@@ -384,7 +399,7 @@ def _search_keys(state: State) -> list[tuple[dict, search.Keys, str | None]]:
     if got and got[0]() is state and got[1] == version:
         return got[2]
     names = search.tag_names()
-    out = [(h, search.keys_of(h, building_label(state, h.get("building")), names), _grid_of(state, h["id"]))
+    out = [(h, search.keys_of(h, building_label(state, h.get("building")), names), grid_of(state, h["id"]))
            for h in state.entities["household"].values()]
     _search_cache.clear()
     _search_cache[id(state)] = (weakref.ref(state), version, out)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import small_roster, unlock
-from gridtui import model, privacy
+from gridtui import csvtext, model, privacy
 from gridtui.cli import main
 from gridtui.demo import demo_data_path
 from gridtui.events import fold
@@ -337,10 +337,10 @@ def test_a_sensitive_export_that_fails_is_on_record_too(office, tmp_path):
 
 
 def test_cells():
-    assert ex.cell(None) == "" and ex.cell(True) == "true" and ex.cell(3) == "3"
-    assert ex.cell(["elderly_alone", "rental"]) == "elderly_alone、rental" and ex.cell([]) == ""
-    assert ex.cell({"people": 4, "phone": "138"}) == '{"people":4,"phone":"138"}'
-    assert ex.cell([{"status": "已办"}]) == '[{"status":"已办"}]'
+    assert csvtext.cell(None) == "" and csvtext.cell(True) == "true" and csvtext.cell(3) == "3"
+    assert csvtext.cell(["elderly_alone", "rental"]) == "elderly_alone、rental" and csvtext.cell([]) == ""
+    assert csvtext.cell({"people": 4, "phone": "138"}) == '{"people":4,"phone":"138"}'
+    assert csvtext.cell([{"status": "已办"}]) == '[{"status":"已办"}]'
 
 
 def test_every_field_of_the_demo_has_a_column():
@@ -354,7 +354,7 @@ def test_every_field_of_the_demo_has_a_column():
 
 
 def test_csv_cells_that_excel_would_run_as_formulas_are_defused():
-    from gridtui.office.export import defuse
+    from gridtui.csvtext import defuse
 
     assert defuse('=HYPERLINK("http://x","点我")') == '\'=HYPERLINK("http://x","点我")'
     assert defuse("@SUM(A1)") == "'@SUM(A1)"

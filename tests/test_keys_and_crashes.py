@@ -76,7 +76,7 @@ def test_a_crash_in_a_command_shows_one_sentence_and_writes_a_report(tmp_path):
     assert NAME not in res.stderr + res.stdout and PHONE not in res.stderr + res.stdout
     (report,) = _reports(home)
     text = report.read_text(encoding="utf-8")
-    assert "builtins.KeyError" in text and "cli.py" in text and NAME not in text and PHONE not in text
+    assert "builtins.KeyError" in text and "cli/main.py" in text and NAME not in text and PHONE not in text
 
 
 # --- keys: never on the command line, typos caught, enrolment that says what it does ---------------------
@@ -137,7 +137,7 @@ def test_the_key_is_never_in_the_processs_argv_while_setup_runs(tmp_path):
     pin.chmod(0o600)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRIDTUI_PIN_FILE": str(pin)}
     env.pop("GRIDTUI_PIN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "gridtui.cli", "--home", str(tmp_path / "laptop"), "setup",
+    proc = subprocess.Popen([sys.executable, "-m", "gridtui", "--home", str(tmp_path / "laptop"), "setup",
                              "--shared", str(shared), "--worker", "W01"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
@@ -253,7 +253,7 @@ def test_common_pins_are_refused(tmp_path, pin):
 
 
 def test_the_office_pin_is_at_least_eight_and_a_passphrase_is_offered(tmp_path, monkeypatch):
-    from gridtui import pin as pin_mod
+    from gridtui.cli import pin as pin_mod
 
     roster = tmp_path / "roster.json"
     roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")

@@ -367,7 +367,7 @@ def test_altered_files_are_skipped_whole_and_change_nothing(sc, data):
 
 from gridtui import rules, views  # noqa: E402
 from gridtui.events import KINDS  # noqa: E402
-from gridtui.office import report  # noqa: E402
+from gridtui import report  # noqa: E402
 
 import datetime as dt  # noqa: E402
 

@@ -25,7 +25,7 @@ from conftest import TEST_PIN, unlock
 from gridtui import i18n
 from gridtui.cli import main
 from gridtui.home import office_store
-from gridtui.office import report
+from gridtui import csvtext, report
 from gridtui.store import Store
 from gridtui.textfmt import cell_width
 
@@ -406,7 +406,7 @@ def test_csv_quotes_commas_and_quotes(office_home):
     js = needs_json(office_home, *PERIOD)
     assert rows[1:] == [[str(r["rank"]), r["role_name"], r["category_name"], str(r["households"]), str(r["findings"]),
                          str(r["open"]), *(r["examples"] + ["", ""])[:2]] for r in js]
-    text = report.csv_text(["a", "b"], [['带,逗号', '带"引号"'], [None, 1.5]])
+    text = csvtext.csv_text(["a", "b"], [['带,逗号', '带"引号"'], [None, 1.5]])
     assert text == '\ufeffa,b\r\n"带,逗号","带""引号"""\r\n,1.5\r\n'
 
 

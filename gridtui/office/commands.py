@@ -147,7 +147,7 @@ def events_by_grid(store: Store) -> dict[str, list[dict]]:
     ents = store.state.entities
     all_grids = set(ents["grid"])
     building_grid = {b: rec.get("grid") for b, rec in ents["building"].items()}
-    household_grid = {h: building_grid.get(rec.get("building")) for h, rec in ents["household"].items()}
+    household_grid = views.household_grids(store.state)
     compound_grids: dict[str, set[str]] = {}
     for b, rec in ents["building"].items():
         compound_grids.setdefault(rec.get("compound"), set()).add(rec.get("grid"))
@@ -281,7 +281,7 @@ def merge_folder(
             if not changed:
                 return report
             store.load()
-            office = Office({e["id"]: e for e in store.iter_events()}, store.state.entities, grid_households(store),
+            office = Office({e["id"]: e for e in store.iter_events()}, store.state.entities, views.grid_households(store.state),
                             box_private=office_box(store)[0], device_keys=ledger.device_keys(),
                             v2_until_ms=_v2_until_ms())
 
@@ -326,14 +326,6 @@ def _unreadable(name: str, exc: Exception) -> Skipped:
     if isinstance(exc, safefs.Unreadable):
         return Skipped(name, exc.reason, dict(exc.args_), retry=exc.reason == "sync.truncated")
     return Skipped(name, "sync.truncated", retry=True)  # vanished mid-scan: retry next time
-
-
-def grid_households(store: Store) -> dict[str, set[str]]:
-    ents = store.state.entities
-    out: dict[str, set[str]] = {}
-    for hid, h in ents["household"].items():
-        out.setdefault(ents["building"].get(h.get("building", ""), {}).get("grid"), set()).add(hid)
-    return out
 
 
 # --- findings ------------------------------------------------------------------------------------

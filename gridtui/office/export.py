@@ -22,15 +22,15 @@ import csv
 import errno
 import io
 import json
-import re
 import os
 import socket
 import sys
 from pathlib import Path
 
-from .. import i18n, privacy
+from .. import i18n, privacy, views
 from ..atomic import write_atomic
 from ..errors import UserError
+from ..csvtext import cell
 from ..events import State
 from ..vault import Unlock
 from .commands import _ledger, _open
@@ -50,7 +50,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "wish": ("id", "grid", "household", "finding", "at", "title", "state", "claimed_by", "note", "changed",
              "history"),
 }
-LIST_SEP = "、"  # how a list of words (tags) is joined in one CSV cell
 
 
 class ExportError(UserError):
@@ -71,13 +70,6 @@ def records(state: State, kind: str, sensitive: bool = False) -> list[dict]:
     return rows if sensitive else [privacy.masked_record(kind, r) for r in rows]
 
 
-def household_grids(state: State) -> dict[str, str | None]:
-    """Household id → the grid of its building."""
-    buildings = state.entities["building"]
-    return {hid: buildings.get(h.get("building") or "", {}).get("grid")
-            for hid, h in state.entities["household"].items()}
-
-
 def table_rows(state: State, kind: str, sensitive: bool = False) -> list[dict]:
     """The records of ``kind`` with the columns a spreadsheet needs to filter them (grid, names)."""
     ents = state.entities
@@ -89,40 +81,10 @@ def table_rows(state: State, kind: str, sensitive: bool = False) -> list[dict]:
             r.update(grid=b.get("grid"), compound_id=b.get("compound"), compound=c.get("name"),
                      building_id=r.get("building"), building=b.get("name"))
     else:
-        grids = household_grids(state)
+        grids = views.household_grids(state)
         for r in rows:
             r["grid"] = grids.get(r.get("household") or "")
     return rows
-
-
-def cell(value: object) -> str:
-    """One value as CSV text: words of a list joined with 、, anything nested as compact JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return defuse(value)
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return LIST_SEP.join(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?[0-9][0-9 .-]*$")
-
-
-def defuse(text: str) -> str:
-    """Keep a resident's words from running as a spreadsheet formula (CSV injection).
-
-    Text that Excel would read as a formula gets a leading apostrophe, which Excel hides; plain
-    numbers such as +8613812345678 are left alone, since Excel cannot run them.
-    """
-    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
-        return "'" + text
-    return text
 
 
 def to_csv(kind: str, rows: list[dict]) -> bytes:

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Static
 
 from .. import model, views
 from ..i18n import name, t
-from ..office import report
+from .. import report
 from .base import GridScreen
 from .widgets import GridTable, cell, fill_table, num
 

@@ -1,9 +1,9 @@
-"""The `gridtui` command: thin — it parses, asks the store, prints. Textual is imported only by
-the commands that open the TUI, so scripts and `--help` start fast."""
+"""The `gridtui` command and the worker's commands: thin — each parses, asks the store or the
+views, prints. The app is opened through ``Ctx.open_app``, which the entry point (gridtui.entry)
+provides: the command line never imports the TUI, nor the TUI the command line."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import sys
@@ -11,105 +11,15 @@ from pathlib import Path
 
 import click
 
-from . import i18n, model, views
-from .i18n import t
-from .errors import UserError
-from .home import home_dir, load_config, real_store
-from .cli_click import GridGroup, speak
-from .lock import StoreInUse
-from .storage import DamagedFile
-from .store import NotAStore, Store, UnknownRecord
-
-EXIT_USAGE = 2
-
-
-class CliError(click.ClickException):
-    """One plain sentence to stderr and exit code 2 — never a traceback."""
-
-    exit_code = EXIT_USAGE
-
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(f"{t('cli.error')}{self.message}", err=True)
-
-
-@contextlib.contextmanager
-def friendly_errors():
-    """Turn what can go wrong with data on disk into one sentence of what happened and what to do."""
-    try:
-        yield
-    except UserError as exc:
-        raise CliError(t(exc.key, **exc.args_)) from None
-    except StoreInUse as exc:
-        raise CliError(t("cli.in_use", pid=exc.pid or "?", host=exc.host or "?")) from None
-    except DamagedFile as exc:
-        raise CliError(t("cli.damaged", path=exc.path)) from None
-    except NotAStore:
-        raise CliError(t("cli.not_set_up")) from None
-    except UnknownRecord as exc:
-        raise CliError(t("cli.unknown_record", kind=exc.kind, id=exc.eid)) from None
-    except OSError as exc:
-        raise CliError(i18n.os_error(exc)) from None
-
-
-def _warn_loss(store: Store) -> None:
-    click.echo(i18n.loss_message(store.loss or {}, office=bool(store.meta.get("office"))), err=True)
-
-
-class Ctx:
-    def __init__(self, home: Path, demo: bool, worker: str | None, pin_file: Path | None = None) -> None:
-        from .pin import PinSource
-
-        self.home = home
-        self.demo = demo
-        self.worker = worker
-        self.config = load_config(home)
-        self.pins = PinSource(pin_file)
-
-    def use_home(self, home: Path) -> None:
-        """--home given after the subcommand."""
-        self.home = home_dir(home)
-        self.config = load_config(self.home)
-
-    def use_pin_file(self, pin_file: Path) -> None:
-        from .pin import PinSource
-
-        self.pins = PinSource(pin_file)
-
-    def ready_office(self) -> None:
-        """Before any office command: an office store an older gridtui left plain is encrypted."""
-        from .home import office_store
-
-        with friendly_errors():
-            self.pins.encrypt_legacy(office_store(self.home))
-
-    def cycle(self) -> str:
-        return self.config.get("cycle", DEFAULTS["cycle"])
-
-    def open_store(self, readonly: bool = False) -> Store:
-        if self.demo:
-            from .demo import DEFAULT_WORKER, open_training
-
-            return open_training(self.home, self.worker or DEFAULT_WORKER, readonly=readonly)
-        return self.open_real(readonly)
-
-    def open_real(self, readonly: bool = False) -> Store:
-        """The worker's own store, unlocked with the PIN (and encrypted first if an older gridtui wrote it)."""
-        from .sync.worker import adopt_config_key
-
-        store = Store.open(real_store(self.home), unlock=self.pins.unlock, new_pin=self.pins.protect_legacy,
-                           readonly=readonly)
-        if store.readonly:
-            return store
-        try:
-            adopt_config_key(store, self.home)
-        except BaseException:
-            store.close()
-            raise
-        return store
-
-
-def _apply_lang(config: dict, lang: str | None) -> None:
-    i18n.set_lang(lang or i18n.lang_from_env() or config.get("lang") or "zh")
+from .. import i18n, model, views
+from ..errors import UserError
+from ..home import home_dir, real_store
+from ..i18n import t
+from ..store import Store
+from .context import (DEFAULTS, EXIT_USAGE, CliError, Ctx, Launch, apply_lang, change_pin, friendly_errors, quarantine_lines,
+                      warn_loss)
+from .language import GridGroup, speak
+from .office import office
 
 
 speak()  # click's own texts in the user's language
@@ -130,10 +40,10 @@ def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | No
 
     Run `gridtui demo` to try it on the training data.
     """
-    obj = Ctx(home_dir(home), use_demo, worker, pin_file)
-    _apply_lang(obj.config, lang)
+    obj = Ctx(home_dir(home), use_demo, worker, pin_file, launch=ctx.obj if callable(ctx.obj) else None)
+    apply_lang(obj.config, lang)
     ctx.obj = obj
-    Store.on_loss = _warn_loss
+    Store.on_loss = warn_loss
     Store.on_warning = lambda store, key: click.echo(t(key), err=True)
     if ctx.invoked_subcommand is None:
         if use_demo:
@@ -145,14 +55,14 @@ def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | No
         _run_tui(obj, obj.open_real)
 
 
-def _run_tui(obj: Ctx, opener) -> None:
+def _run_tui(obj: Ctx, opener) -> None:  # noqa: ANN001 - opener() -> Store
     with friendly_errors():
         store = opener()
     try:
-        from .tui.app import GridApp  # Textual is heavy: load it only to open the TUI
-
+        if obj.launch is None:
+            raise CliError(t("cli.no_app"))  # main() called without the entry point's launcher
         lock = obj.config.get("lock", DEFAULTS["lock"])
-        GridApp(store, cycle=obj.cycle(), home=obj.home, lock_minutes=int(lock) if str(lock).isdigit() else 5).run()
+        obj.launch(store, cycle=obj.cycle(), home=obj.home, lock_minutes=int(lock) if str(lock).isdigit() else 5)
     finally:
         store.close()
 
@@ -164,7 +74,7 @@ def _run_tui(obj: Ctx, opener) -> None:
 @click.pass_obj
 def demo(obj: Ctx, reset: bool, worker: str | None, lang: str | None) -> None:
     """Open the app in training mode on the demo data (never the real store)."""
-    from .demo import DEFAULT_WORKER, UnknownWorker, open_training
+    from ..demo import DEFAULT_WORKER, UnknownWorker, open_training
 
     if lang:
         i18n.set_lang(lang)
@@ -203,7 +113,7 @@ def households(obj: Ctx, unvisited: bool, query: str | None, due: bool, fmt: str
             if due:
                 items = views.due_today(state, today, grid)
             elif query is not None:
-                from . import search
+                from .. import search
 
                 search.warm(h.get("head") or "" for h in state.entities["household"].values())
                 rows = views.search_households(state, query, today, obj.cycle(), grid)
@@ -221,7 +131,7 @@ def households(obj: Ctx, unvisited: bool, query: str | None, due: bool, fmt: str
             rows = [{**r, "head": model.mask_name(r["head"])} for r in rows]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    from .textfmt import table
+    from ..textfmt import table
 
     headers = [t(f"cli.col.{c}") for c in ("id", "building", "room", "head", "tags", "last", "outcome", "open")]
     click.echo(table(headers, _household_rows(rows, reveal)))
@@ -237,7 +147,7 @@ def _print_due(items: list[dict], fmt: str, reveal: bool) -> None:
                         "unanswered": i["knocks"], **{k: v for k, v in row.items() if k not in ("history", "id")}})
         click.echo(json.dumps(out, ensure_ascii=False, indent=1))
         return
-    from .textfmt import table, truncate
+    from ..textfmt import table, truncate
 
     body = []
     for i in items:
@@ -303,25 +213,6 @@ def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple
     click.echo(t("cli.visit_saved", id=vid, n=len(parsed)))
 
 
-def quarantine_lines(events: list[dict]) -> list[str]:
-    """What ``gridtui quarantine`` and ``gridtui office quarantine`` print: one line an event set aside."""
-    from . import rules
-    from .textfmt import clean
-
-    if not events:
-        return [t("quarantine.none")]
-    lines = [t("quarantine.head", n=len(events))]
-    for e in events:
-        get = e.get if isinstance(e, dict) else {}.get
-        stamp = get("t")
-        when = dt.datetime.fromtimestamp(stamp[0] / 1000).isoformat(timespec="seconds") \
-            if isinstance(stamp, list) and stamp and isinstance(stamp[0], int) and 0 < stamp[0] < 1 << 45 else "?"
-        lines.append(t("quarantine.line", id=clean(str(get("id"))), kind=clean(str(get("kind"))),
-                       eid=clean(str(get("eid"))), by=clean(str(get("by"))), at=when,
-                       why=clean(rules.problem(e) or "")))
-    return lines
-
-
 @main.command()
 @click.pass_obj
 def quarantine(obj: Ctx) -> None:
@@ -348,7 +239,7 @@ def config_cmd(obj: Ctx, name: str | None, value: str | None) -> None:
     """Show or change a setting: cycle (week, month, quarter or days like 14d), lang (zh or en),
     shared (the shared folder: a USB stick with a new drive letter needs no key), lock (minutes idle
     before the app locks; 0 never)."""
-    from .home import save_config
+    from ..home import save_config
 
     if name is None:
         for key in sorted(SETTINGS):
@@ -361,7 +252,7 @@ def config_cmd(obj: Ctx, name: str | None, value: str | None) -> None:
         if name == "cycle":
             views.cycle_start(dt.date.today(), value)  # raises a clear error for a bad value
         elif name == "shared":
-            from .sync import folder
+            from ..sync import folder
 
             value = str(folder.require(Path(value)).absolute())
         elif name == "lock":
@@ -371,9 +262,6 @@ def config_cmd(obj: Ctx, name: str | None, value: str | None) -> None:
             raise model.ValidationError("cli.bad_lang", value=value)
         save_config(obj.home, {**obj.config, name: value})
     click.echo(t("cli.setting_saved", name=name, value=value))
-
-
-DEFAULTS = {"cycle": "month", "lang": "zh", "shared": "", "lock": "5"}
 
 
 # --- joining the office and syncing ------------------------------------------------------------
@@ -392,8 +280,8 @@ def setup(obj: Ctx, shared: Path, worker_id: str, key_file: Path | None, key_on_
     standard input when that is not a terminal — never taken from the command line, where other
     users of the computer could read it.
     """
-    from .keys import parse
-    from .sync.worker import setup as do_setup
+    from ..keys import parse
+    from ..sync.worker import setup as do_setup
 
     with friendly_errors():
         if key_on_command_line is not None:
@@ -418,7 +306,7 @@ def _read_key(key_file: Path | None) -> str:
 @click.pass_obj
 def sync(obj: Ctx) -> None:
     """Send my changes to the shared folder and take the office's."""
-    from .sync.worker import message, sync as do_sync
+    from ..sync.worker import message, sync as do_sync
 
     with friendly_errors():
         store = obj.open_store()
@@ -436,33 +324,16 @@ def passwd(obj: Ctx) -> None:
     change_pin(obj, real_store(obj.home))
 
 
-def change_pin(obj: Ctx, folder: Path, office: bool = False) -> None:
-    """Old PIN (or the given one), then the new one twice; the store is locked meanwhile."""
-    from . import vault
-    from .lock import StoreLock
-
-    with friendly_errors():
-        if not Store.exists(folder):
-            raise NotAStore(str(folder))
-        if not vault.is_protected(folder):
-            raise UserError("pin.not_protected")
-        with StoreLock(folder):
-            cipher = obj.pins.unlock(folder, "pin.old")  # a wrong old PIN stops here
-            new = obj.pins.ask_new_pin(office)
-            vault.check_new_pin(new, office)
-            vault.change_pin(folder, cipher, new)
-    click.echo(t("pin.changed"))
+main.add_command(office)
 
 
-# The office's commands live in their own module; importing it registers them on `main`.
-from . import cli_office  # noqa: E402,F401
-
-def run() -> None:
-    """The `gridtui` command: click's main, and for a bug one sentence and a report, no traceback."""
-    from . import crash
+def run(launch: Launch | None = None) -> None:
+    """The `gridtui` command: click's main, and for a bug one sentence and a report, no traceback.
+    ``launch`` opens the app (gridtui.entry gives it); without it, commands that would open the app say so."""
+    from .. import crash
 
     try:
-        main()
+        main(obj=launch)
     except KeyboardInterrupt:
         click.echo(t("cli.interrupted"), err=True)
         sys.exit(130)

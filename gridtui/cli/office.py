@@ -13,15 +13,17 @@ from pathlib import Path
 
 import click
 
-from . import i18n, model, views
-from .cli import Ctx, change_pin, friendly_errors, main
-from .i18n import t
-from .store import gc_paused
+from .. import i18n, model, views
+from .context import Ctx, change_pin, friendly_errors, quarantine_lines
+from .language import GridGroup
+from ..i18n import t
+from ..csvtext import csv_text
+from ..store import gc_paused
 
 # --- the community office ------------------------------------------------------------------------
 
 
-@main.group()
+@click.group(cls=GridGroup)
 @click.pass_obj
 def office(obj: Ctx) -> None:
     """Community office: enroll workers, merge their files, publish each grid back.
@@ -35,7 +37,7 @@ def office(obj: Ctx) -> None:
 @click.pass_obj
 def office_init(obj: Ctx, roster: Path) -> None:
     """Create the office store from a roster."""
-    from .office.commands import init
+    from ..office.commands import init
 
     with friendly_errors():
         counts = init(obj.home, roster, new_pin=obj.pins.new_office_pin)
@@ -49,7 +51,7 @@ def office_init(obj: Ctx, roster: Path) -> None:
 @click.pass_obj
 def office_export(obj: Ctx, folder: Path, fmt: str, include_sensitive: bool) -> None:
     """Write households, visits, findings and wishes to files, personal data masked unless asked."""
-    from .office.export import export
+    from ..office.export import export
 
     with friendly_errors():
         written = export(obj.home, folder, fmt, include_sensitive, unlock=obj.pins.unlock)
@@ -62,7 +64,7 @@ def office_export(obj: Ctx, folder: Path, fmt: str, include_sensitive: bool) -> 
 @click.pass_obj
 def office_exports(obj: Ctx) -> None:
     """List every export that carried unmasked personal data: when, where to, by whom."""
-    from .office.commands import sensitive_exports
+    from ..office.commands import sensitive_exports
 
     with friendly_errors():
         entries = sensitive_exports(obj.home, unlock=obj.pins.unlock)
@@ -80,9 +82,9 @@ def office_exports(obj: Ctx) -> None:
 @click.pass_obj
 def office_enroll(obj: Ctx, worker_id: str, name: str, grid: str) -> None:
     """Register a worker; prints their key once, alone on the last line."""
-    from .office.commands import enroll
+    from ..office.commands import enroll
 
-    from .keys import show
+    from ..keys import show
 
     with friendly_errors():
         key = enroll(obj.home, worker_id, name, grid, unlock=obj.pins.unlock)
@@ -101,7 +103,7 @@ PROGRESS_FROM = 20  # files: below this a merge is over before a bar could help
 @click.pass_obj
 def office_disable(obj: Ctx, worker_id: str, shared: Path | None) -> None:
     """A worker who left: refuse their files from now on and issue them nothing more; enroll again to restore."""
-    from .office.commands import disable
+    from ..office.commands import disable
 
     with friendly_errors():
         withdrawn = disable(obj.home, worker_id, shared, unlock=obj.pins.unlock)
@@ -115,11 +117,11 @@ def office_disable(obj: Ctx, worker_id: str, shared: Path | None) -> None:
 @click.pass_obj
 def office_rekey(obj: Ctx, worker_id: str) -> None:
     """A new key for a worker (a lost laptop): prints it alone on the last line; the old key stops working."""
-    from .office.commands import rekey
+    from ..office.commands import rekey
 
     with friendly_errors():
         key, enabled = rekey(obj.home, worker_id, unlock=obj.pins.unlock)
-    from .keys import show
+    from ..keys import show
 
     click.echo(t("office.rekeyed", worker=worker_id))
     if not enabled:
@@ -131,7 +133,7 @@ def office_rekey(obj: Ctx, worker_id: str) -> None:
 @click.pass_obj
 def office_passwd(obj: Ctx) -> None:
     """Change the office store's PIN (the data is not re-encrypted: only its key is)."""
-    from .home import office_store
+    from ..home import office_store
 
     change_pin(obj, office_store(obj.home), office=True)
 
@@ -144,7 +146,7 @@ shared_option = click.option("--shared", required=True, type=click.Path(path_typ
 @click.pass_obj
 def office_publish(obj: Ctx, shared: Path) -> None:
     """Write each worker's grid to SHARED/to-worker/<worker>.json."""
-    from .office.commands import publish
+    from ..office.commands import publish
 
     with friendly_errors():
         for worker, n in publish(obj.home, shared, unlock=obj.pins.unlock):
@@ -160,9 +162,9 @@ def _value(v: object) -> str:
 @click.pass_obj
 def office_merge(obj: Ctx, shared: Path) -> None:
     """Merge every worker's file in SHARED/to-office. Exit 0: all taken; 1: some skipped; 2: usage error."""
-    from .office.commands import merge_folder
-    from .sync import folder
-    from .textfmt import clean
+    from ..office.commands import merge_folder
+    from ..sync import folder
+    from ..textfmt import clean
 
     with friendly_errors():
         found = folder.scan(folder.require(shared)).files
@@ -196,8 +198,7 @@ def office_merge(obj: Ctx, shared: Path) -> None:
 @click.pass_obj
 def office_quarantine(obj: Ctx) -> None:
     """List records set aside because they break today's rules (kept on disk, left out of every report)."""
-    from .cli import quarantine_lines
-    from .office.commands import _open
+    from ..office.commands import _open
 
     with friendly_errors():
         with _open(obj.home, obj.pins.unlock, readonly=True) as store:
@@ -214,8 +215,8 @@ def office_quarantine(obj: Ctx) -> None:
 @click.pass_obj
 def office_findings(obj: Ctx, status: str | None, role: str | None, grid: str | None, overdue: bool, fmt: str) -> None:
     """List findings across the community."""
-    from .office.commands import findings
-    from .textfmt import table, truncate
+    from ..office.commands import findings
+    from ..textfmt import table, truncate
 
     with friendly_errors():
         rows = findings(obj.home, status, role, grid, overdue, unlock=obj.pins.unlock)
@@ -234,7 +235,7 @@ def office_findings(obj: Ctx, status: str | None, role: str | None, grid: str | 
 @click.pass_obj
 def office_resolve(obj: Ctx, finding_id: str, note: str) -> None:
     """Mark a finding resolved; it reaches the worker with the next publish."""
-    from .office.commands import change_finding
+    from ..office.commands import change_finding
 
     with friendly_errors():
         change_finding(obj.home, finding_id, "resolved", note, unlock=obj.pins.unlock)
@@ -248,14 +249,14 @@ def office_resolve(obj: Ctx, finding_id: str, note: str) -> None:
 @click.pass_obj
 def office_refer(obj: Ctx, finding_id: str, unit: str, note: str) -> None:
     """Refer a finding to a unit; it reaches the worker with the next publish."""
-    from .office.commands import change_finding
+    from ..office.commands import change_finding
 
     with friendly_errors():
         change_finding(obj.home, finding_id, "referred", note, to=unit, unlock=obj.pins.unlock)
     click.echo(t("office.status_changed", id=finding_id, status=i18n.name("status", "referred")))
 
 
-# --- what the office learns: report and needs (computation in office/report.py) -------------------
+# --- what the office learns: report and needs (computation in report.py) -------------------
 
 _REPORT_WIDTH = 80
 
@@ -277,7 +278,7 @@ def _report_options(f):  # noqa: ANN001, ANN202 - a click decorator
 
 def _office_compute(obj: Ctx, compute):  # noqa: ANN001, ANN202 - compute(state) -> result
     """Open the office store, run ``compute`` on its state, close it and let go of all it loaded."""
-    from .office.commands import _open
+    from ..office.commands import _open
 
     with gc_paused():
         with _open(obj.home, obj.pins.unlock, readonly=True) as store:
@@ -288,8 +289,8 @@ def _office_compute(obj: Ctx, compute):  # noqa: ANN001, ANN202 - compute(state)
 
 
 def _report_period(since: str | None, until: str | None) -> tuple[dt.date, dt.date]:
-    from .office.report import check_period, default_period
-    from .store import local_now
+    from ..report import check_period, default_period
+    from ..store import local_now
 
     end = model.parse_date(until) if until else local_now().date()
     start = model.parse_date(since) if since else default_period(end)[0]
@@ -300,7 +301,7 @@ def _report_period(since: str | None, until: str | None) -> tuple[dt.date, dt.da
 def _report_emit(text: str, output: Path | None, csv: bool) -> None:
     """CSV goes out as UTF-8 bytes whatever the console's encoding, so the BOM survives; a file is
     written whole or not at all, readable by its owner only."""
-    from .atomic import write_atomic
+    from ..atomic import write_atomic
 
     if output is not None:
         write_atomic(output, (text if csv else text + "\n").encode("utf-8"))
@@ -317,7 +318,7 @@ def _report_wrap(text: str, width: int = _REPORT_WIDTH - 2) -> list[str]:
     """Wrap a note to ``width`` cells: between words, or between any two Chinese characters."""
     import re
 
-    from .textfmt import cell_width
+    from ..textfmt import cell_width
 
     lines, cur = [], ""
     for tok in re.findall(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+\s*|\s+", text):
@@ -338,7 +339,7 @@ def _days(x: float | None) -> str:
 
 
 def _scope_label(row: dict) -> str:
-    from .textfmt import truncate
+    from ..textfmt import truncate
 
     if row["level"] == "community":
         return truncate(row["name"] or t("report.level.community"), 16)
@@ -346,7 +347,7 @@ def _scope_label(row: dict) -> str:
 
 
 def _report_table(res: dict, never: bool, vulnerable: bool) -> str:
-    from .textfmt import table, truncate
+    from ..textfmt import table, truncate
 
     total = res["total"]
     levels = [[total]] + ([res["grids"]] if not res["grid"] else []) + [res["workers"]]
@@ -422,7 +423,7 @@ def office_report(obj: Ctx, since: str | None, until: str | None, grid: str | No
 
     CSV has one table: the rows, or with --never-visited / --vulnerable that list.
     """
-    from .office import report
+    from .. import report
 
     with friendly_errors():
         start, end = _report_period(since, until)
@@ -438,19 +439,19 @@ def office_report(obj: Ctx, since: str | None, until: str | None, grid: str | No
                 if never else (res["vulnerable"], ("id", "grid", "building_name", "unit", "room", "head", "tags",
                                                    "interval_days", "last_visit", "days_since"))
             header = [t("report.col.building" if k == "building_name" else f"report.col.{k}") for k in keys]
-            text = report.csv_text(header, [[t("ui.list_sep").join(i18n.name("tag", x) for x in h[k]) if k == "tags"
+            text = csv_text(header, [[t("ui.list_sep").join(i18n.name("tag", x) for x in h[k]) if k == "tags"
                                              else h[k] for k in keys] for h in lst])
         elif fmt == "csv":
             flat = report.summary_rows(res)
             keys = list(flat[0])
             header = [t(f"report.col.{k}") if "." not in k else
                       t(f"report.col.role_{k.split('.')[0]}", role=i18n.name("role", k.split(".")[1])) for k in keys]
-            text = report.csv_text(header, [[t(f"report.level.{v}") if k == "level" else v for k, v in r.items()]
+            text = csv_text(header, [[t(f"report.level.{v}") if k == "level" else v for k, v in r.items()]
                                             for r in flat])
         else:
             text = _report_table(res, never, vulnerable)
         if output is not None and (never or vulnerable):  # a file that names households: on record first
-            from .office.export import record_sensitive_output
+            from ..office.export import record_sensitive_output
 
             record_sensitive_output(obj.home, output, "report --vulnerable" if vulnerable else "report --never-visited",
                                     fmt, unlock=obj.pins.unlock)
@@ -469,8 +470,8 @@ def office_needs(obj: Ctx, since: str | None, until: str | None, grid: str | Non
     Findings recorded in the period, counted by DISTINCT households (a household
     asking twice counts once), most households first, with example requests.
     """
-    from .office import report
-    from .textfmt import cell_width, table, truncate
+    from .. import report
+    from ..textfmt import cell_width, table, truncate
 
     with friendly_errors():
         start, end = _report_period(since, until)
@@ -487,7 +488,7 @@ def office_needs(obj: Ctx, since: str | None, until: str | None, grid: str | Non
             keys = ["rank", "role_name", "category_name"] + (["place", "place_name"] if by else []) + \
                    ["households", "findings", "open"]
             header = [t(f"report.col.{k}") for k in keys] + [t("report.col.example", n=i) for i in (1, 2)]
-            text = report.csv_text(header, [[r[k] for k in keys] + (r["examples"] + ["", ""])[:2] for r in rows])
+            text = csv_text(header, [[r[k] for k in keys] + (r["examples"] + ["", ""])[:2] for r in rows])
         else:
             header = [t(f"report.col.{k}") for k in ("rank", "role", "category")] + \
                      ([t("report.col.place_name")] if by else []) + \

@@ -34,8 +34,8 @@ import datetime as dt
 import statistics
 from typing import Iterable
 
-from .. import model, views
-from ..events import State
+from . import model, views
+from .events import State
 
 DONE_STATUSES = frozenset({"resolved", "closed"})
 NEEDS_BY = ("building", "compound", "grid")
@@ -441,20 +441,3 @@ def summary_rows(result: dict) -> list[dict]:
             flat[f"closed.{role}"] = r["by_role"][role]["closed"]
         out.append(flat)
     return out
-
-
-def csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:
-    """CSV that Excel opens right: a BOM first (so it reads UTF-8), every field quoted as needed,
-    CRLF line ends, empty cells for ``None``."""
-    import csv
-    import io
-
-    from .export import defuse  # residents' words must not run as formulas in Excel
-
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    w = csv.writer(buf)
-    w.writerow(header)
-    for row in rows:
-        w.writerow(["" if v is None else defuse(v) if isinstance(v, str) else v for v in row])
-    return buf.getvalue()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import click
 
-from . import crypto, i18n, vault
-from .errors import UserError
-from .i18n import t
+from .. import crypto, i18n, vault
+from ..errors import UserError
+from ..i18n import t
 
 ENV_PIN = "GRIDTUI_PIN"
 ENV_PIN_FILE = "GRIDTUI_PIN_FILE"
@@ -76,7 +76,7 @@ class PinSource:
         return self.new_pin(office=True)
 
     def ask_new_pin(self, office: bool = False) -> str:
-        from .pinrules import MIN_OFFICE, MIN_WORKER, suggestion
+        from ..pinrules import MIN_OFFICE, MIN_WORKER, suggestion
 
         click.echo(t("pin.choose", n=MIN_OFFICE if office else MIN_WORKER), err=True)
         if office:  # the whole community's ledger: offer something long that nobody would guess
@@ -98,7 +98,7 @@ class PinSource:
 
     def encrypt_legacy(self, folder: Path) -> None:
         """Encrypt an office store an older gridtui left plain, if ``folder`` holds one (asks for a new PIN)."""
-        from .store import Store
+        from ..store import Store
 
         if Store.exists(folder) and not vault.is_protected(folder):
             with Store.open(folder, load=False, new_pin=lambda: self.protect_legacy(office=True)) as store:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import click
 
-from . import i18n
-from .i18n import t
+from .. import i18n
+from ..i18n import t
 
 _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils")
 
@@ -48,7 +48,7 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 def speak() -> None:
     """Route click's own texts through :data:`gridtui.i18n.CLICK`, and let its help tables measure
     Chinese as two columns a character, as the terminal draws it (idempotent)."""
-    from .textfmt import cell_width
+    from ..textfmt import cell_width
     from click import _compat, formatting
 
     from click import _textwrap
@@ -91,7 +91,7 @@ class CellWrapper:
                          for i, line in enumerate(text.splitlines()))
 
     def fill(self, text: str) -> str:
-        from .textfmt import cell_width
+        from ..textfmt import cell_width
 
         lines, cur, indent = [], "", self.initial_indent
         tokens: list[str] = []
@@ -113,6 +113,19 @@ class CellWrapper:
 
 def _help(key: str) -> str | None:
     return t(key) if key in i18n.STRINGS else None
+
+
+def _metavar(kind: click.ParamType) -> str | None:
+    """A value's placeholder in the language of the moment: click names some types when they are
+    made, at import, in whatever language that was."""
+    if isinstance(kind, click.Path):
+        return t("cli.metavar.folder" if not kind.file_okay else "cli.metavar.file" if not kind.dir_okay
+                 else "cli.metavar.path")
+    if kind.name == "text":
+        return t("cli.metavar.text")
+    if kind.name in ("integer", "integer range"):
+        return t("cli.metavar.number")
+    return None
 
 
 class _Translated:
@@ -148,9 +161,7 @@ class _Translated:
                     param.metavar = t(param._metavar_key)
                 elif getattr(param, "_plain_metavar", param.metavar is None) and not param.is_flag:
                     param._plain_metavar = True  # ours to set, in the language of the moment
-                    kind = param.type.name if isinstance(param.type, click.types.ParamType) else ""
-                    if kind in ("text", "integer", "integer range"):
-                        param.metavar = t("cli.metavar.text" if kind == "text" else "cli.metavar.number")
+                    param.metavar = _metavar(param.type)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._translate(ctx)
@@ -187,7 +198,7 @@ def _set_lang(ctx: click.Context, value: object) -> None:
 
 
 def _ctx_type() -> type:
-    from .cli import Ctx
+    from .context import Ctx
 
     return Ctx
 
@@ -237,7 +248,7 @@ class GridGroup(_Translated, click.Group):
 def _early_language(args: list[str]) -> None:
     """The language before click parses anything: --lang anywhere, else $GRIDTUI_LANG, else the
     home's config (--home anywhere, else the default home), else Chinese."""
-    from .home import home_dir, load_config
+    from ..home import home_dir, load_config
 
     def value(flag: str) -> str | None:
         for i, a in enumerate(args):
