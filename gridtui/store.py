@@ -37,7 +37,7 @@ from typing import Callable, Iterable
 
 from tinydb import TinyDB
 
-from . import crypto, model, privacy, rules, vault
+from . import crypto, i18n, model, privacy, rules, vault
 from .atomic import ensure_private_dir
 from .errors import UserError
 from .events import MAX_AHEAD_MS, Clock, State, fold, fold_more, make_event, share_strings
@@ -528,7 +528,10 @@ class Store:
 def _check(e: dict) -> dict:
     why = rules.problem(e)
     if why is not None:
-        raise BadRecord("err.bad_record", kind=e.get("kind"), id=e.get("eid"), why=why.partition(":")[2] or why)
+        field = why.partition(":")[2] or why
+        kind = e.get("kind")
+        raise BadRecord("err.bad_record", kind=i18n.name("kind", kind) if isinstance(kind, str) else "?",
+                        id=e.get("eid"), why=i18n.name("ui.f", field))
     return e
 
 

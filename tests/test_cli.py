@@ -80,7 +80,7 @@ def test_wrong_flag_value_is_exit_2(worker_home):
 
 def test_errors_speak_english_with_lang_en(worker_home):
     res = run(worker_home, "--lang", "en", "visit", "add", "--household", "H99", "--outcome", "met")
-    assert res.exit_code == 2 and "No household with id H99" in res.output
+    assert res.exit_code == 2 and "No household has the id H99; run gridtui households" in res.output
 
 
 def test_store_in_use_is_one_plain_sentence(worker_home):

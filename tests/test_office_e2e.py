@@ -127,8 +127,8 @@ def test_office_round_trip_with_a_conflict_and_a_decision(tmp_path):
     conflict_lines = [ln for ln in lines if ln.startswith("冲突")]
     assert len(conflict_lines) == 1 and not [ln for ln in lines if ln.startswith(("跳过", "注意"))], res.output
     line = conflict_lines[0]
-    assert line.startswith(f"冲突 finding {target} 的“")
-    assert "resolved" in line and "referred" in line  # both values visible
+    assert line.startswith(f"冲突 发现 {target} 的“状态、备注”")  # names, not codes
+    assert "已办结" in line and "已转办" in line and "resolved" not in line  # both values visible, in words
     assert "（W01）" in line and "（W05）" in line
 
     # The office decides: resolve the contested finding, refer another.

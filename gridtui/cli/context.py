@@ -45,7 +45,7 @@ def friendly_errors():
     except NotAStore:
         raise CliError(t("cli.not_set_up")) from None
     except UnknownRecord as exc:
-        raise CliError(t("cli.unknown_record", kind=exc.kind, id=exc.eid)) from None
+        raise CliError(t("cli.unknown_record", kind=i18n.name("kind", exc.kind), id=exc.eid)) from None
     except OSError as exc:
         raise CliError(i18n.os_error(exc)) from None
 

@@ -22,6 +22,7 @@ import click
 
 from .. import i18n
 from ..i18n import t
+from ..textfmt import wrap
 
 _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils")
 
@@ -49,11 +50,9 @@ def speak() -> None:
     """Route click's own texts through :data:`gridtui.i18n.CLICK`, and let its help tables measure
     Chinese as two columns a character, as the terminal draws it (idempotent)."""
     from ..textfmt import cell_width
-    from click import _compat, formatting
+    from click import _textwrap, formatting  # no public hook for either: see CellWrapper
 
-    from click import _textwrap
-
-    formatting.term_len = lambda text: cell_width(_compat.strip_ansi(text))
+    formatting.term_len = lambda text: cell_width(click.unstyle(text))
     _textwrap.TextWrapper = CellWrapper  # wrap_text looks it up at each call
     for name in _CLICK_MODULES:
         module = importlib.import_module(f"click.{name}")
@@ -61,9 +60,6 @@ def speak() -> None:
             module._ = _gettext
         if hasattr(module, "ngettext"):
             module.ngettext = _ngettext
-
-
-_NO_BREAK_BEFORE = frozenset("。，、；：？！）」』】〉》”’")
 
 
 class CellWrapper:
@@ -91,24 +87,7 @@ class CellWrapper:
                          for i, line in enumerate(text.splitlines()))
 
     def fill(self, text: str) -> str:
-        from ..textfmt import cell_width
-
-        lines, cur, indent = [], "", self.initial_indent
-        tokens: list[str] = []
-        for tok in re.findall(r"\[[^\]\s]*\]|[\u2e80-\uffff]|[^\s\u2e80-\uffff]+|\s+", " ".join(text.split())):
-            if tokens and tok in _NO_BREAK_BEFORE:
-                tokens[-1] += tok  # no line starts with a closing mark
-            else:
-                tokens.append(tok)
-        for tok in tokens:
-            if cur.strip() and cell_width(indent + cur + tok.rstrip()) > self.width:
-                lines.append(indent + cur.rstrip())
-                cur, indent = tok.lstrip(), self.subsequent_indent
-            else:
-                cur += tok
-        if cur.strip():
-            lines.append(indent + cur.rstrip())
-        return "\n".join(lines)
+        return "\n".join(wrap(text, self.width, self.initial_indent, self.subsequent_indent))
 
 
 def _help(key: str) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .. import i18n, model, views
+from .. import i18n, ids, model, render, views
 from ..errors import UserError
 from ..home import home_dir, real_store
 from ..i18n import t
@@ -86,17 +86,6 @@ def demo(obj: Ctx, reset: bool, worker: str | None, lang: str | None) -> None:
         raise CliError(t("cli.unknown_worker", worker=exc.worker, known=" ".join(exc.known))) from None
 
 
-def _household_rows(rows: list[dict], reveal: bool) -> list[list[str]]:
-    out = []
-    for r in rows:
-        head = r["head"] if reveal else model.mask_name(r["head"])
-        tags = "、".join(i18n.name("tag", x) for x in r["tags"])
-        last = r["last_visit"] or "-"
-        outcome = i18n.name("outcome", r["last_outcome"]) if r["last_outcome"] else ""
-        out.append([r["id"], r["building"], f"{r['unit']}-{r['room']}", head, tags, last, outcome, str(r["open"])])
-    return out
-
-
 @main.command()
 @click.option("--unvisited", is_flag=True)
 @click.option("--search", "query")
@@ -122,45 +111,11 @@ def households(obj: Ctx, unvisited: bool, query: str | None, due: bool, fmt: str
         finally:
             store.close()
     if due:
-        _print_due(items, fmt, reveal)
+        click.echo(render.due_json(items, reveal) if fmt == "json" else render.due_table(items, reveal))
         return
     if unvisited:
         rows = [r for r in rows if not (r["visited"] or r["moved_out"])]
-    if fmt == "json":
-        if not reveal:
-            rows = [{**r, "head": model.mask_name(r["head"])} for r in rows]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
-        return
-    from ..textfmt import table
-
-    headers = [t(f"cli.col.{c}") for c in ("id", "building", "room", "head", "tags", "last", "outcome", "open")]
-    click.echo(table(headers, _household_rows(rows, reveal)))
-
-
-def _print_due(items: list[dict], fmt: str, reveal: bool) -> None:
-    if fmt == "json":
-        out = []
-        for i in items:
-            row = dict(i["row"])
-            row["head"] = row["head"] if reveal else model.mask_name(row.get("head", ""))
-            out.append({"kind": i["kind"], "id": i["id"], "household": i["household"], "days_late": i["late"],
-                        "unanswered": i["knocks"], **{k: v for k, v in row.items() if k not in ("history", "id")}})
-        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
-        return
-    from ..textfmt import table, truncate
-
-    body = []
-    for i in items:
-        r = i["row"]
-        what = (t("ui.list_sep").join(i18n.name("tag", x) for x in r["tags"]) if i["kind"] == "household"
-                else f"{i18n.name('role', r['role'])}·{r['asked']}")
-        late = t("ui.today.never_met") if i["late"] is None else t("ui.today.late", n=i["late"])
-        if i["knocks"]:
-            late += "·" + t("cli.knocks", n=i["knocks"])
-        body.append([i["id"], t(f"ui.today.{i['kind']}"), truncate(r["building"], 10), f"{r['unit']}-{r['room']}",
-                     r["head"] if reveal else model.mask_name(r["head"]), truncate(what, 12), late])
-    headers = [t(f"cli.col.{c}") for c in ("id", "kind", "building", "room", "head", "what", "late")]
-    click.echo(table(headers, body) if body else t("cli.nothing_due"))
+    click.echo(render.households_json(rows, reveal) if fmt == "json" else render.households_table(rows, reveal))
 
 
 @main.group()
@@ -205,6 +160,8 @@ def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple
         parsed = [parse_finding(s, due) for s in findings]
         store = obj.open_store()
         try:
+            household = ids.resolve(household, store.state.entities["household"], t("kind.household"),
+                                    t("ids.hint.households"))
             vid = store.record_visit(
                 {"household": household, "outcome": outcome, "mode": mode, "note": note, "findings": parsed}
             )

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import click
 
-from .. import i18n, model, views
+from .. import i18n, model, render, views
 from .context import Ctx, change_pin, friendly_errors, quarantine_lines
 from .language import GridGroup
 from ..i18n import t
-from ..csvtext import csv_text
 from ..store import gc_paused
 
 # --- the community office ------------------------------------------------------------------------
@@ -153,10 +152,6 @@ def office_publish(obj: Ctx, shared: Path) -> None:
             click.echo(t("office.published", worker=worker, n=n))
 
 
-def _value(v: object) -> str:
-    return json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
-
-
 @office.command("merge")
 @shared_option
 @click.pass_obj
@@ -186,10 +181,7 @@ def office_merge(obj: Ctx, shared: Path) -> None:
         click.echo(t("office.flag_line", file=clean(f.file), id=clean(str(f.event.get("eid", f.event.get("id")))),
                      reason=t(f.reason)))
     for c in report.conflicts:
-        fields = c.field.split(", ")
-        click.echo(t("office.conflict_line", kind=c.kind, id=clean(c.eid), field=c.field,
-                     kept=clean(" / ".join(_value(c.kept["data"][f]) for f in fields)), kept_by=c.kept["by"],
-                     other=clean(" / ".join(_value(c.other["data"][f]) for f in fields)), other_by=c.other["by"]))
+        click.echo(render.conflict_line(c))
     if report.skipped:
         sys.exit(1)
 
@@ -198,10 +190,10 @@ def office_merge(obj: Ctx, shared: Path) -> None:
 @click.pass_obj
 def office_quarantine(obj: Ctx) -> None:
     """List records set aside because they break today's rules (kept on disk, left out of every report)."""
-    from ..office.commands import _open
+    from ..office.commands import open_office
 
     with friendly_errors():
-        with _open(obj.home, obj.pins.unlock, readonly=True) as store:
+        with open_office(obj.home, obj.pins.unlock, readonly=True) as store:
             lines = quarantine_lines(store.quarantined)
     click.echo("\n".join(lines))
 
@@ -216,17 +208,10 @@ def office_quarantine(obj: Ctx) -> None:
 def office_findings(obj: Ctx, status: str | None, role: str | None, grid: str | None, overdue: bool, fmt: str) -> None:
     """List findings across the community."""
     from ..office.commands import findings
-    from ..textfmt import table, truncate
 
     with friendly_errors():
         rows = findings(obj.home, status, role, grid, overdue, unlock=obj.pins.unlock)
-    if fmt == "json":
-        click.echo(json.dumps([{k: v for k, v in r.items() if k != "head"} for r in rows], ensure_ascii=False, indent=1))
-        return
-    headers = [t(f"cli.col.{c}") for c in ("id", "room", "role", "asked", "due", "status")]
-    body = [[r["id"], f"{r['building']} {r['unit'] or ''}-{r['room']}", i18n.name("role", r["role"]),
-             truncate(r["asked"], 16), r["due"] or "", i18n.name("status", r["status"])] for r in rows]
-    click.echo(table(headers, body))
+    click.echo(render.findings_json(rows) if fmt == "json" else render.findings_table(rows))
 
 
 @office.command("resolve")
@@ -238,8 +223,8 @@ def office_resolve(obj: Ctx, finding_id: str, note: str) -> None:
     from ..office.commands import change_finding
 
     with friendly_errors():
-        change_finding(obj.home, finding_id, "resolved", note, unlock=obj.pins.unlock)
-    click.echo(t("office.status_changed", id=finding_id, status=i18n.name("status", "resolved")))
+        shown = change_finding(obj.home, finding_id, "resolved", note, unlock=obj.pins.unlock)
+    click.echo(t("office.status_changed", id=shown, status=i18n.name("status", "resolved")))
 
 
 @office.command("refer")
@@ -252,14 +237,11 @@ def office_refer(obj: Ctx, finding_id: str, unit: str, note: str) -> None:
     from ..office.commands import change_finding
 
     with friendly_errors():
-        change_finding(obj.home, finding_id, "referred", note, to=unit, unlock=obj.pins.unlock)
-    click.echo(t("office.status_changed", id=finding_id, status=i18n.name("status", "referred")))
+        shown = change_finding(obj.home, finding_id, "referred", note, to=unit, unlock=obj.pins.unlock)
+    click.echo(t("office.status_changed", id=shown, status=i18n.name("status", "referred")))
 
 
 # --- what the office learns: report and needs (computation in report.py) -------------------
-
-_REPORT_WIDTH = 80
-
 
 def _report_options(f):  # noqa: ANN001, ANN202 - a click decorator
     """--since/--until/--grid/--format/--output, shared by `office report` and `office needs`."""
@@ -278,10 +260,10 @@ def _report_options(f):  # noqa: ANN001, ANN202 - a click decorator
 
 def _office_compute(obj: Ctx, compute):  # noqa: ANN001, ANN202 - compute(state) -> result
     """Open the office store, run ``compute`` on its state, close it and let go of all it loaded."""
-    from ..office.commands import _open
+    from ..office.commands import open_office
 
     with gc_paused():
-        with _open(obj.home, obj.pins.unlock, readonly=True) as store:
+        with open_office(obj.home, obj.pins.unlock, readonly=True) as store:
             result = compute(store.state)
         del store
         views.drop_index()  # freeing the index now is far quicker than at interpreter exit
@@ -314,94 +296,6 @@ def _report_emit(text: str, output: Path | None, csv: bool) -> None:
         click.echo(text, nl=not csv)
 
 
-def _report_wrap(text: str, width: int = _REPORT_WIDTH - 2) -> list[str]:
-    """Wrap a note to ``width`` cells: between words, or between any two Chinese characters."""
-    import re
-
-    from ..textfmt import cell_width
-
-    lines, cur = [], ""
-    for tok in re.findall(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+\s*|\s+", text):
-        if cur.strip() and cell_width(cur + tok.rstrip()) > width:
-            lines.append(cur.rstrip())
-            cur = tok.lstrip()
-        else:
-            cur += tok
-    return lines + [cur.rstrip()] if cur.strip() else lines
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x * 100:.1f}%"
-
-
-def _days(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1f}".rstrip("0").rstrip(".")
-
-
-def _scope_label(row: dict) -> str:
-    from ..textfmt import truncate
-
-    if row["level"] == "community":
-        return truncate(row["name"] or t("report.level.community"), 16)
-    return truncate(row["id"] if row["name"] in ("", row["id"]) else f"{row['id']} {row['name']}", 16)
-
-
-def _report_table(res: dict, never: bool, vulnerable: bool) -> str:
-    from ..textfmt import table, truncate
-
-    total = res["total"]
-    levels = [[total]] + ([res["grids"]] if not res["grid"] else []) + [res["workers"]]
-    out = [t("report.title", scope=_scope_label(total), since=res["since"], until=res["until"]), ""]
-
-    def sections(cells) -> list[list[str]]:  # noqa: ANN001
-        body: list[list[str]] = []
-        for level in levels:
-            if not level:
-                continue
-            if body:
-                body.append([""] * len(body[0]))
-            body += [cells(r) for r in level]
-        return body
-
-    out.append(t("report.visits_heading"))
-    out.append(table([t(f"report.col.{c}") for c in ("scope", "households", "visits", "visited", "coverage",
-                                                      "vulnerable")],
-                     sections(lambda r: [_scope_label(r), str(r["households"]), str(r["visits"]), str(r["visited"]),
-                                         _pct(r["coverage"]), str(r["vulnerable"])])))
-    out += ["", t("report.findings_heading")]
-    out.append(table([t(f"report.col.{c}") for c in ("scope", "opened", "closed", "closure_rate", "median_days",
-                                                      "overdue", "wishes_claimed", "wishes_fulfilled")],
-                     sections(lambda r: [_scope_label(r), str(r["opened"]), str(r["closed"]), _pct(r["closure_rate"]),
-                                         _days(r["median_days"]), str(r["overdue"]), str(r["wishes_claimed"]),
-                                         str(r["wishes_fulfilled"])])))
-    out += ["", t("report.roles_heading", scope=_scope_label(total))]
-    out.append(table([t(f"report.col.{c}") for c in ("role", "opened", "closed", "closure_rate", "median_days",
-                                                      "overdue")],
-                     [[i18n.name("role", role), str(f["opened"]), str(f["closed"]), _pct(f["closure_rate"]),
-                       _days(f["median_days"]), str(f["overdue"])] for role, f in total["by_role"].items()]))
-    if never:
-        out += ["", t("report.never_heading", n=len(res["never_visited"]))]
-        out.append(table([t(f"report.col.{c}") for c in ("id", "grid", "building", "unit_room", "head", "last_visit")],
-                         [[h["id"], h["grid"] or "", truncate(h["building_name"], 16), f"{h['unit'] or ''}-{h['room']}",
-                           h["head"], h["last_visit"] or t("report.never_visited_yet")]
-                          for h in res["never_visited"]]) if res["never_visited"] else t("report.none"))
-    if vulnerable:
-        out += ["", t("report.vulnerable_heading", n=len(res["vulnerable"]))]
-        out.append(table([t(f"report.col.{c}") for c in ("id", "grid", "building", "unit_room", "head", "tags",
-                                                          "since_interval")],
-                         [[h["id"], h["grid"] or "", truncate(h["building_name"], 14), f"{h['unit'] or ''}-{h['room']}",
-                           h["head"], truncate(t("ui.list_sep").join(i18n.name("tag", x) for x in h["tags"]), 10),
-                           f"{'-' if h['days_since'] is None else h['days_since']}/{h['interval_days']}"]
-                          for h in res["vulnerable"]]) if res["vulnerable"] else t("report.none"))
-    notes = [t(f"report.note.{k}") for k in ("coverage", "closure", "median", "overdue")]
-    intervals = t("ui.list_sep").join(t("report.note.interval", tag=i18n.name("tag", tag), days=d)
-                                      for tag, d in res["intervals"].items())
-    notes += [t("report.note.vulnerable", intervals=intervals), t("report.note.worker")]
-    out.append("")
-    out += [line for note in notes for line in _report_wrap(note)]
-    return "\n".join(out)
-
-
 @office.command("report")
 @_report_options
 @click.option("--interval", "intervals", multiple=True, metavar="cli.metavar.interval")
@@ -431,25 +325,8 @@ def office_report(obj: Ctx, since: str | None, until: str | None, grid: str | No
         if fmt == "csv" and never and vulnerable:
             raise model.ValidationError("report.csv_one_list")
         res = _office_compute(obj, lambda state: report.summary(state, start, end, grid=grid, intervals=parsed))
-        if fmt == "json":
-            data = {k: v for k, v in res.items() if (k != "never_visited" or never) and (k != "vulnerable" or vulnerable)}
-            text = json.dumps(data, ensure_ascii=False, indent=1)
-        elif fmt == "csv" and (never or vulnerable):
-            lst, keys = (res["never_visited"], ("id", "grid", "building_name", "unit", "room", "head", "last_visit")) \
-                if never else (res["vulnerable"], ("id", "grid", "building_name", "unit", "room", "head", "tags",
-                                                   "interval_days", "last_visit", "days_since"))
-            header = [t("report.col.building" if k == "building_name" else f"report.col.{k}") for k in keys]
-            text = csv_text(header, [[t("ui.list_sep").join(i18n.name("tag", x) for x in h[k]) if k == "tags"
-                                             else h[k] for k in keys] for h in lst])
-        elif fmt == "csv":
-            flat = report.summary_rows(res)
-            keys = list(flat[0])
-            header = [t(f"report.col.{k}") if "." not in k else
-                      t(f"report.col.role_{k.split('.')[0]}", role=i18n.name("role", k.split(".")[1])) for k in keys]
-            text = csv_text(header, [[t(f"report.level.{v}") if k == "level" else v for k, v in r.items()]
-                                            for r in flat])
-        else:
-            text = _report_table(res, never, vulnerable)
+        text = {"json": render.report_json, "csv": render.report_csv}.get(fmt, render.report_table)(
+            res, never, vulnerable)
         if output is not None and (never or vulnerable):  # a file that names households: on record first
             from ..office.export import record_sensitive_output
 
@@ -471,7 +348,6 @@ def office_needs(obj: Ctx, since: str | None, until: str | None, grid: str | Non
     asking twice counts once), most households first, with example requests.
     """
     from .. import report
-    from ..textfmt import cell_width, table, truncate
 
     with friendly_errors():
         start, end = _report_period(since, until)
@@ -479,36 +355,11 @@ def office_needs(obj: Ctx, since: str | None, until: str | None, grid: str | Non
             report.needs(state, start, end, grid=grid, by=by, top=top),
             state.entities["grid"].get(grid, {}).get("name") or grid if grid else
             next(iter(state.entities["community"].values()), {}).get("name", "")))
-        for r in rows:
-            r["role_name"] = i18n.name("role", r["role"])
-            r["category_name"] = i18n.cat_name(r["role"], r["category"])
+        rows = render.name_needs(rows)
         if fmt == "json":
             text = json.dumps(rows, ensure_ascii=False, indent=1)
         elif fmt == "csv":
-            keys = ["rank", "role_name", "category_name"] + (["place", "place_name"] if by else []) + \
-                   ["households", "findings", "open"]
-            header = [t(f"report.col.{k}") for k in keys] + [t("report.col.example", n=i) for i in (1, 2)]
-            text = csv_text(header, [[r[k] for k in keys] + (r["examples"] + ["", ""])[:2] for r in rows])
+            text = render.needs_csv(rows, by)
         else:
-            header = [t(f"report.col.{k}") for k in ("rank", "role", "category")] + \
-                     ([t("report.col.place_name")] if by else []) + \
-                     [t(f"report.col.{k}") for k in ("needs_households", "findings", "open")]
-            body = [[str(r["rank"]), r["role_name"], truncate(r["category_name"], 18)] +
-                    ([truncate(r["place_name"], 16)] if by else []) +
-                    [str(r["households"]), str(r["findings"]), str(r["open"])] for r in rows]
-            lines = [*_report_wrap(t("report.needs_title", since=start.isoformat(), until=end.isoformat())),
-                     t("report.needs_scope", scope=scope), ""]
-            if not rows:
-                lines.append(t("report.none"))
-            else:
-                rendered = table(header, body).split("\n")
-                lines += rendered[:2]
-                indent = " " * (cell_width(rendered[1].split(" ")[0]) + 2)
-                for line, r in zip(rendered[2:], rows):
-                    lines.append(line)
-                    if r["examples"]:
-                        example = t("report.examples_line", examples=t("report.examples_sep").join(r["examples"]))
-                        lines.append(indent + truncate(example, _REPORT_WIDTH - len(indent)))
-            lines.append("")
-            text = "\n".join(lines + _report_wrap(t("report.needs_hint")))
+            text = render.needs_table(rows, by, start.isoformat(), end.isoformat(), scope)
         _report_emit(text, output, csv=fmt == "csv")

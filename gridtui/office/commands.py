@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from .. import crypto, privacy, views
+from .. import crypto, i18n, ids, privacy, views
 from ..events import Conflict
 from ..home import office_store
 from ..roster import roster_events
@@ -31,16 +31,12 @@ class OfficeError(UserError):
     """A usage or setup problem."""
 
 
-def _open(home: Path, unlock: Unlock | None, **kw) -> Store:
+def open_office(home: Path, unlock: Unlock | None, **kw) -> Store:
     """The office store; ``readonly=True`` for what only reads (it runs beside a merge or a publish)."""
     folder = office_store(home)
     if not Store.exists(folder):
         raise OfficeError("office.not_init")
     return Store.open(folder, unlock=unlock, **kw)
-
-
-def _ledger(store: Store) -> Ledger:
-    return Ledger.open(store)
 
 
 require_shared = folder.require
@@ -81,10 +77,10 @@ def enroll(home: Path, worker: str, name: str, grid: str, unlock: Unlock | None 
     """Enroll a worker and return their new key; a disabled one is restored with a new key. An
     enrolled worker given another grid is moved and keeps their key (None is returned); enrolling
     one again on the same grid is refused — a new key is what ``rekey`` is for, and it says so."""
-    with _open(home, unlock) as store:
+    with open_office(home, unlock) as store:
         if grid not in store.state.entities["grid"]:
             raise OfficeError("office.unknown_grid", grid=grid, known=" ".join(sorted(store.state.entities["grid"])))
-        with _ledger(store) as ledger:
+        with Ledger.open(store) as ledger:
             known = ledger.workers().get(worker)
             if known is not None and known.enabled and known.grid == grid:
                 raise OfficeError("office.already_enrolled", worker=worker, grid=grid)
@@ -104,7 +100,7 @@ def disable(home: Path, worker: str, shared: Path | None = None, unlock: Unlock 
     also does it); returns whether there was one.
     """
     shared = require_shared(shared) if shared is not None else None  # a wrong folder changes nothing
-    with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
+    with open_office(home, unlock, load=False) as store, Ledger.open(store) as ledger:
         if not ledger.set_enabled(worker, False):
             raise OfficeError("office.unknown_worker", worker=worker)
         info = ledger.workers()[worker]
@@ -116,7 +112,7 @@ def rekey(home: Path, worker: str, unlock: Unlock | None = None) -> tuple[str, b
 
     Returns the key and whether the worker is enabled (a disabled worker stays disabled).
     """
-    with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
+    with open_office(home, unlock, load=False) as store, Ledger.open(store) as ledger:
         key = ledger.rekey(worker)
         if key is None:
             raise OfficeError("office.unknown_worker", worker=worker)
@@ -124,7 +120,7 @@ def rekey(home: Path, worker: str, unlock: Unlock | None = None) -> tuple[str, b
 
 
 def sensitive_exports(home: Path, unlock: Unlock | None = None) -> list[dict]:
-    with _open(home, unlock, load=False, readonly=True) as store, _ledger(store) as ledger:
+    with open_office(home, unlock, load=False, readonly=True) as store, Ledger.open(store) as ledger:
         return ledger.exports()
 
 
@@ -189,8 +185,8 @@ def acks(store: Store) -> dict[str, dict[str, list[int]]]:
 def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tuple[str, int]]:
     """Seal each enabled worker's grid for them; a disabled worker's old file is taken away."""
     shared = require_shared(shared)
-    with _open(home, unlock) as store:
-        with _ledger(store) as ledger:
+    with open_office(home, unlock) as store:
+        with Ledger.open(store) as ledger:
             workers = ledger.workers()
         if not workers:
             raise OfficeError("office.no_workers")
@@ -256,8 +252,8 @@ def merge_folder(
     report = MergeReport()
     found = folder.scan(shared)
     report.skipped = [Skipped(name, reason, retry=retry) for name, reason, retry in found.skipped]
-    with _open(home, unlock, load=False) as store:
-        ledger = _ledger(store)
+    with open_office(home, unlock, load=False) as store:
+        ledger = Ledger.open(store)
         try:
             # After a loss the office's copy of a file may have lost what the file holds: read them all.
             done = set() if store.loss else ledger.merged_digests()
@@ -333,9 +329,12 @@ def _unreadable(name: str, exc: Exception) -> Skipped:
 
 def findings(home: Path, status: str | None, role: str | None, grid: str | None, overdue: bool,
              today: dt.date | None = None, unlock: Unlock | None = None) -> list[dict]:
-    with _open(home, unlock, readonly=True) as store:
+    with open_office(home, unlock, readonly=True) as store:
         today = today or local_now().date()
         rows = views.all_findings(store.state, today, role=role, grid=grid)
+        shown = ids.short_ids(store.state.entities["finding"])
+    for r in rows:
+        r["short"] = shown[r["id"]]
     if status:
         rows = [r for r in rows if r["status"] == status]
     if overdue:
@@ -344,7 +343,11 @@ def findings(home: Path, status: str | None, role: str | None, grid: str | None,
 
 
 def change_finding(home: Path, fid: str, status: str, note: str = "", to: str | None = None,
-                   unlock: Unlock | None = None) -> None:
-    with _open(home, unlock) as store:
+                   unlock: Unlock | None = None) -> str:
+    """Move a finding on, named by its id, a start of it or its short id; returns the short id."""
+    with open_office(home, unlock) as store:
+        found = store.state.entities["finding"]
+        fid = ids.resolve(fid, found, i18n.t("kind.finding"), i18n.t("ids.hint.office_findings"))
         store.set_finding_status(fid, status, note, to=to)
+        return ids.short_ids(found)[fid]
 

@@ -33,7 +33,8 @@ from ..errors import UserError
 from ..csvtext import cell
 from ..events import State
 from ..vault import Unlock
-from .commands import _ledger, _open
+from .commands import open_office
+from .ledger import Ledger
 
 FORMATS = ("csv", "jsonl")
 KINDS = ("household", "visit", "finding", "wish")
@@ -157,10 +158,10 @@ def export(home: Path, folder: Path, fmt: str = "csv", sensitive: bool = False,
     An export with ``sensitive`` data is recorded in the ledger before a byte of it is written, so
     one that fails half-way is on record too.
     """
-    with _open(home, unlock) as store:
+    with open_office(home, unlock) as store:
         files = export_files(store.state, fmt, sensitive)
         if sensitive:
-            with _ledger(store) as ledger:
+            with Ledger.open(store) as ledger:
                 ledger.record_export({"at": store.now_iso(), "to": str(Path(folder).absolute()), "format": fmt,
                                       "files": [name for name, _, _ in files], "user": os_user(),
                                       "host": socket.gethostname()})
@@ -171,7 +172,7 @@ def export(home: Path, folder: Path, fmt: str = "csv", sensitive: bool = False,
 def record_sensitive_output(home: Path, to: Path, what: str, fmt: str, unlock: Unlock | None = None) -> None:
     """Put on record, before it is written, a file that names households with personal or care data
     (``office report --vulnerable -o FILE``): the same record an ``--include-sensitive`` export gets."""
-    with _open(home, unlock, load=False) as store, _ledger(store) as ledger:
+    with open_office(home, unlock, load=False) as store, Ledger.open(store) as ledger:
         ledger.record_export({"at": store.now_iso(), "to": str(Path(to).absolute()), "format": fmt,
                               "files": [what], "user": os_user(), "host": socket.gethostname()})
 

@@ -8,13 +8,9 @@ from textual.widgets import DataTable, Static
 
 from .. import model, views
 from ..i18n import name, t
-from .. import report
+from .. import render, report
 from .base import GridScreen
 from .widgets import GridTable, cell, fill_table, num
-
-
-def _pct(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate * 100:.1f}%"
 
 
 class SummaryScreen(GridScreen):
@@ -30,17 +26,9 @@ class SummaryScreen(GridScreen):
         figures = report.summary(self.store.state, since, today, grid=self.store.meta.get("grid"))
         total = figures["total"]
         self.set_title((t("ui.title.summary"), "bold"), "  ", t("ui.summary.period", since=since, until=today))
-        self.query_one("#figures", Static).update("\n".join([
-            t("ui.summary.coverage", visited=total["visited"], households=total["households"],
-              pct=_pct(total["coverage"]), visits=total["visits"]),
-            t("ui.summary.findings", opened=total["opened"], closed=total["closed"],
-              rate=_pct(total["closure_rate"]),
-              days="-" if total["median_days"] is None else total["median_days"], overdue=total["overdue"]),
-            t("ui.summary.care", n=total["vulnerable"], claimed=total["wishes_claimed"],
-              fulfilled=total["wishes_fulfilled"]),
-        ]))
+        self.query_one("#figures", Static).update("\n".join(render.summary_lines(total)))
         columns = [(k, t(f"ui.col.s.{k}")) for k in ("role", "opened", "closed", "rate", "overdue")]
-        rows = [[cell(name("role", r)), num(v["opened"]), num(v["closed"]), cell(_pct(v["closure_rate"]),
+        rows = [[cell(name("role", r)), num(v["opened"]), num(v["closed"]), cell(render.pct(v["closure_rate"]),
                  justify="right"), num(v["overdue"], "bold" if v["overdue"] else "")]
                 for r, v in ((r, total["by_role"][r]) for r in model.ROLES)]
         table = self.query_one("#roles", DataTable)
