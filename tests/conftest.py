@@ -1,6 +1,16 @@
+import os
+from pathlib import Path
+
 import pytest
 
+import gridtui
 from gridtui import lock, vault
+
+# The tests test this checkout (pyproject puts it first on sys.path), and so do the processes they
+# start: an installed copy of an older gridtui must not answer for it.
+CHECKOUT = Path(__file__).resolve().parent.parent
+assert Path(gridtui.__file__).resolve().parent == CHECKOUT / "gridtui", f"testing {gridtui.__file__}, not the checkout"
+os.environ["PYTHONPATH"] = os.pathsep.join([str(CHECKOUT), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 # A quick scrypt cost: the real one is calibrated to a quarter second, too slow for hundreds of stores.
 vault.FIXED_LOG_N = 10

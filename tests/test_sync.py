@@ -37,6 +37,7 @@ from gridtui.office.commands import merge_folder
 from gridtui.office.ledger import Ledger
 from gridtui.store import Store
 from gridtui.sync import envelope
+from gridtui.sync import folder as shared_folder
 from gridtui.sync import worker as sync_worker
 
 CONFLICT_SUFFIX = ".sync-conflict-20261125-101010-ABCDEFG.json"
@@ -966,25 +967,25 @@ def test_write_atomic_never_shows_a_partial_file_under_a_json_name(tmp_path, mon
         return real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", spy)
-    envelope.write(target, b'{"old": 1}')
-    envelope.write(target, b'{"new": 2}')
+    shared_folder.write(tmp_path, target, b'{"old": 1}')
+    shared_folder.write(tmp_path, target, b'{"new": 2}')
     assert seen, "the write never fsynced"
     temps = set().union(*seen) - {"d1.json"}
     assert temps, "no temp file was seen: the write did not go through a temp name"
-    assert all(not n.endswith(".json") and envelope.is_temp_name(n) for n in temps), temps
+    assert all(not n.endswith(".json") and shared_folder.is_temp_name(n) for n in temps), temps
     assert os.listdir(folder) == ["d1.json"] and target.read_bytes() == b'{"new": 2}'
 
 
 def test_a_write_cut_before_the_rename_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
     target = tmp_path / "to-office" / "W01" / "d1.json"
-    envelope.write(target, b'{"old": 1}')
+    shared_folder.write(tmp_path, target, b'{"old": 1}')
 
     def power_cut(*_a):
         raise OSError(errno.EIO, "power cut")
 
     monkeypatch.setattr(os, "replace", power_cut)
     with pytest.raises(OSError):
-        envelope.write(target, b'{"new": 2}')
+        shared_folder.write(tmp_path, target, b'{"new": 2}')
     assert os.listdir(target.parent) == ["d1.json"] and target.read_bytes() == b'{"old": 1}'
 
 
@@ -1003,7 +1004,7 @@ def test_gridtui_sync_writes_through_a_temp_name(site, monkeypatch):
     site.sync("W01")
     names = set().union(*seen)
     assert names - {f"{site.devices['W01']}.json"}, "no temp file seen during sync"
-    assert all(envelope.is_temp_name(n) and not n.endswith(".json")
+    assert all(shared_folder.is_temp_name(n) and not n.endswith(".json")
                for n in names - {f"{site.devices['W01']}.json"})
     assert os.listdir(folder) == [f"{site.devices['W01']}.json"]
 

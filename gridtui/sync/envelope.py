@@ -23,10 +23,8 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from .. import crypto
-from ..atomic import TEMP_SUFFIX, write_atomic
 from ..events import share_strings
 
 FORMAT = "gridtui-sync/3"
@@ -45,12 +43,6 @@ MAX_FILE_BYTES = 96 * 1024 * 1024
 _MAX_HEADER_CHARS = 64  # worker, device and created are short; the office's terminal shows them
 _MAX_DIGITS = 19  # a clock stamp in ms has 13; a bigger number is an attack on the parser
 
-# Sync tools write a file under a temporary name, then rename it: such a file is still arriving.
-_TEMP_PATTERNS = (
-    re.compile(r"^\.syncthing\..*\.tmp$"),
-    re.compile(r"^~syncthing~.*\.tmp$"),
-    re.compile(r"^\..*" + re.escape(TEMP_SUFFIX) + r"$"),
-)
 
 
 
@@ -135,13 +127,6 @@ def _signed(aad: bytes, nonce: bytes, sealed: bytes) -> bytes:
 # --- reading ----------------------------------------------------------------------------------------
 
 
-def write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, data)
-
-
-def is_temp_name(name: str) -> bool:
-    return any(p.match(name) for p in _TEMP_PATTERNS)
 
 
 @dataclass

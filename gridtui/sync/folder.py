@@ -11,16 +11,28 @@ Reads go through :func:`gridtui.safefs.read_regular`: regular files of bounded s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import safefs
-from ..atomic import private, write_atomic
+from ..atomic import TEMP_SUFFIX, private, write_atomic
 from ..errors import UserError
 from . import envelope
 
 TO_OFFICE = "to-office"
 TO_WORKER = "to-worker"
+
+# Sync tools write a file under a temporary name, then rename it: such a file is still arriving.
+_TEMP_PATTERNS = (
+    re.compile(r"^\.syncthing\..*\.tmp$"),
+    re.compile(r"^~syncthing~.*\.tmp$"),
+    re.compile(r"^\..*" + re.escape(TEMP_SUFFIX) + r"$"),
+)
+
+
+def is_temp_name(name: str) -> bool:
+    return any(p.match(name) for p in _TEMP_PATTERNS)
 
 
 class SharedFolderError(UserError):
@@ -102,7 +114,7 @@ def scan(shared: Path) -> Scan:
             continue
         for name, sub_dir, is_file in safefs.entries(root / worker):
             rel = f"{worker}/{name}"
-            if envelope.is_temp_name(name):
+            if is_temp_name(name):
                 out.skipped.append((rel, "sync.temp_file", True))
             elif not is_file:
                 out.skipped.append((rel, "sync.not_regular", False))
