@@ -34,7 +34,7 @@ import datetime as dt
 import statistics
 from typing import Iterable
 
-from . import model, views
+from . import model, views, vocab
 from .events import State
 
 DONE_STATUSES = frozenset({"resolved", "closed"})
@@ -55,16 +55,15 @@ def check_period(since: dt.date, until: dt.date) -> None:
 
 
 def parse_intervals(specs: Iterable[str]) -> dict[str, int]:
-    """``["elderly_alone=3", "rental=60"]`` → ``{"elderly_alone": 3, "rental": 60}``."""
+    """``["elderly_alone=3", "出租户=60"]`` → ``{"elderly_alone": 3, "rental": 60}`` (tags by code,
+    number or name)."""
     out: dict[str, int] = {}
     for spec in specs:
         tag, sep, days = spec.partition("=")
         tag, days = tag.strip(), days.strip()
         if not sep or not days.isdigit() or int(days) < 1:
             raise model.ValidationError("report.bad_interval", value=spec)
-        if tag not in model.TAGS:
-            raise model.ValidationError("report.unknown_tag", value=tag, known=" ".join(model.TAGS))
-        out[tag] = int(days)
+        out[vocab.tag(tag)] = int(days)
     return out
 
 

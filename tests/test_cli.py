@@ -53,7 +53,7 @@ def test_visit_add_records_findings_under_two_roles(worker_home):
         (["--household", "H99", "--outcome", "met"], "H99"),
         (["--household", "H03", "--outcome", "met"], "H03"),  # another grid's household
         (["--household", "H01", "--outcome", "met", "--finding", "cook:做饭"], "cook"),
-        (["--household", "H01", "--outcome", "met", "--finding", "9:x"], "1–7"),
+        (["--household", "H01", "--outcome", "met", "--finding", "9:x"], "7 安全员（safety）"),
         (["--household", "H01", "--outcome", "met", "--finding", "safety/fly:x"], "fly"),
         (["--household", "H01", "--outcome", "met", "--finding", "no colon"], "no colon"),
         (["--household", "H01", "--outcome", "met", "--finding", "safety:x", "--due", "2026-13-01"], "2026-13-01"),

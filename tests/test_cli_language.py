@@ -66,7 +66,7 @@ def test_usage_errors_are_chinese_sentences(tmp_path):
     res = CliRunner().invoke(main, ["--home", str(tmp_path), "office", "init"])
     assert res.exit_code == 2 and "缺少选项" in res.output and "Missing option" not in res.output
     res = CliRunner().invoke(main, ["--home", str(tmp_path), "visit", "add", "--household", "H1", "--outcome", "x"])
-    assert "不在可选值" in res.output
+    assert "没有“x”这个走访结果" in res.output and "1 见到（met）" in res.output
 
 
 def test_global_options_after_the_subcommand(tmp_path):
@@ -128,3 +128,55 @@ def test_a_piped_pin_is_read_without_getpass_warnings(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "Warning" not in res.stderr and "getpass" not in res.stderr and "Xq7" not in res.stderr + res.stdout
     assert (tmp_path / "o" / "office").is_dir()
+
+
+def test_the_vocabulary_page_is_current():
+    from pathlib import Path
+
+    from gridtui import vocab
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "vocabulary.md"
+    assert page.read_text(encoding="utf-8") == vocab.markdown(), "run: python -c 'from gridtui import vocab; ...'"
+
+
+@pytest.mark.parametrize("typed, role", [("安全员", "safety"), ("7", "safety"), ("Safety", "safety"),
+                                         ("data", "data"), (" 调解员 ", "mediation")])
+def test_a_role_by_code_number_or_name(typed, role):
+    from gridtui import vocab
+
+    assert vocab.role(typed) == role
+
+
+def test_unknown_words_list_the_known_ones_numbered_and_named():
+    from gridtui import vocab
+
+    with pytest.raises(model.ValidationError) as err:
+        vocab.category("safety", "飞线")
+    text = i18n.t(err.value.key, **err.value.args_)
+    assert "飞线" in text and "1 飞线充电（ebike_charging）" in text and "6 其他（other）" in text
+    assert vocab.category("safety", "飞线充电") == vocab.category("safety", "1") == "ebike_charging"
+    assert vocab.tags("独居老人、低保 rental") == ["elderly_alone", "low_income", "rental"]
+
+
+def test_visit_add_takes_chinese_role_category_and_outcome(tmp_path):
+    from gridtui.demo import open_training
+
+    home = tmp_path / "t"
+    res = CliRunner().invoke(main, ["--home", str(home), "--demo", "visit", "add", "--household", "H0101",
+                                    "--outcome", "见到", "--mode", "电话", "--finding", "安全员/飞线充电:楼道里飞线充电"])
+    assert res.exit_code == 0, res.output
+    with open_training(home, "W01", readonly=True) as store:
+        mine = [f for f in store.state.entities["finding"].values() if f["asked"] == "楼道里飞线充电"]
+        assert [(f["role"], f["category"]) for f in mine] == [("safety", "ebike_charging")]
+        visit = store.state.entities["visit"][mine[0]["visit"]]
+        assert (visit["outcome"], visit["mode"]) == ("met", "phone")
+    res = CliRunner().invoke(main, ["--home", str(home), "--demo", "visit", "add", "--household", "H0101",
+                                    "--outcome", "见到", "--finding", "安全员/飞线:x"])
+    assert res.exit_code == 2 and "飞线充电（ebike_charging）" in res.output
+
+
+def test_report_interval_and_roster_tags_by_name(tmp_path):
+    from gridtui import report
+
+    assert report.parse_intervals(["独居老人=3", "rental=60", "5=20"]) == {"elderly_alone": 3, "rental": 60,
+                                                                          "low_income": 20}

@@ -94,6 +94,26 @@ def _help(key: str) -> str | None:
     return t(key) if key in i18n.STRINGS else None
 
 
+class Word(click.ParamType):
+    """A word of the ledger's vocabulary (gridtui.vocab): a role, a tag, a status by code, number
+    or name; an unknown one is refused with the list of known ones."""
+
+    def __init__(self, parse, what: str) -> None:  # noqa: ANN001 - parse(text) -> code
+        self.parse = parse
+        self.name = what
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from ..model import ValidationError
+
+        try:
+            return self.parse(str(value))
+        except ValidationError as exc:
+            self.fail(t(exc.key, **exc.args_), param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:  # noqa: ARG002
+        return t(f"cli.metavar.{self.name}")
+
+
 def _metavar(kind: click.ParamType) -> str | None:
     """A value's placeholder in the language of the moment: click names some types when they are
     made, at import, in whatever language that was."""

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import click
 
-from .. import i18n, ids, model, render, views
+from .. import i18n, ids, model, render, views, vocab
 from ..errors import UserError
 from ..home import home_dir, real_store
 from ..i18n import t
 from ..store import Store
 from .context import (DEFAULTS, EXIT_USAGE, CliError, Ctx, Launch, apply_lang, change_pin, friendly_errors, quarantine_lines,
                       warn_loss)
-from .language import GridGroup, speak
+from .language import GridGroup, Word, speak
 from .office import office
 
 
@@ -123,30 +123,20 @@ def visit() -> None:
     """Record door-knock visits from the command line."""
 
 
-def parse_role(text: str) -> str:
-    """A role given as its code (safety), number key (7) or name in either language (安全员)."""
-    text = text.strip()
-    if text.isdigit():
-        return model.role_by_number(int(text))
-    for role in model.ROLES:
-        if text.lower() == role or text in i18n.STRINGS[f"role.{role}"]:
-            return role
-    raise model.ValidationError("err.bad_role", value=text)
-
-
 def parse_finding(spec: str, due: str | None) -> dict:
     """'ROLE:TEXT' or 'ROLE/CATEGORY:TEXT' → a finding dict for model.validate_finding."""
     head, sep, text = spec.partition(":")
     if not sep:
         raise model.ValidationError("cli.bad_finding_spec", value=spec)
     role_text, _, category = head.partition("/")
-    return {"role": parse_role(role_text), "category": category.strip() or "other", "asked": text, "due": due}
+    role = vocab.role(role_text)
+    return {"role": role, "category": vocab.category(role, category), "asked": text, "due": due}
 
 
 @visit.command("add")
 @click.option("--household", required=True)
-@click.option("--outcome", required=True, type=click.Choice(model.OUTCOMES))
-@click.option("--mode", default="door", show_default=True, type=click.Choice(model.MODES))
+@click.option("--outcome", required=True, type=Word(vocab.outcome, "outcome"))
+@click.option("--mode", default="door", show_default=True, type=Word(vocab.mode, "mode"))
 @click.option("--finding", "findings", multiple=True, metavar="cli.metavar.finding")
 @click.option("--due")
 @click.option("--note", default="")
@@ -165,6 +155,7 @@ def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple
             vid = store.record_visit(
                 {"household": household, "outcome": outcome, "mode": mode, "note": note, "findings": parsed}
             )
+            vid = ids.short_ids(store.state.entities["visit"])[vid]
         finally:
             store.close()
     click.echo(t("cli.visit_saved", id=vid, n=len(parsed)))

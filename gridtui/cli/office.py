@@ -13,9 +13,9 @@ from pathlib import Path
 
 import click
 
-from .. import i18n, model, render, views
+from .. import i18n, model, render, views, vocab
 from .context import Ctx, change_pin, friendly_errors, quarantine_lines
-from .language import GridGroup
+from .language import GridGroup, Word
 from ..i18n import t
 from ..store import gc_paused
 
@@ -199,8 +199,8 @@ def office_quarantine(obj: Ctx) -> None:
 
 
 @office.command("findings")
-@click.option("--status", type=click.Choice(model.STATUSES))
-@click.option("--role", type=click.Choice(model.ROLES))
+@click.option("--status", type=Word(vocab.status, "status"))
+@click.option("--role", type=Word(vocab.role, "role"))
 @click.option("--grid")
 @click.option("--overdue", is_flag=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)

@@ -20,11 +20,10 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from pathlib import Path
 
 from ..errors import UserError
-from .. import i18n, model
+from .. import model, vocab
 
 HEADERS = {
     "grid": ("网格", "grid"),
@@ -150,14 +149,10 @@ def _column_map(fieldnames: list[str] | None, path: Path) -> dict[str, str]:
 
 
 def _tags(text: str, line: int) -> list[str]:
-    by_name = {i18n.STRINGS[f"tag.{code}"][0]: code for code in model.TAGS}
-    out = []
-    for word in filter(None, re.split(r"[、,;，；\s]+", text or "")):
-        code = word if word in model.TAGS else by_name.get(word)
-        if code is None:
-            raise RosterFileError("roster.bad_tag", line=line, tag=word)
-        out.append(code)
-    return out
+    try:
+        return vocab.tags(text)
+    except model.ValidationError as exc:
+        raise RosterFileError("roster.bad_tag", line=line, tag=exc.args_["value"], valid=exc.args_["valid"]) from None
 
 
 def _int(text: str, line: int, column: str, default: int | None = None) -> int | None:
