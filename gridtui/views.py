@@ -62,14 +62,20 @@ class Index:
         self.findings_by_household.setdefault(f["household"], []).append(f)
 
 
-# One live state per process: its index, kept by a weak reference so that a new state that happens
-# to get a dead one's id() never gets the dead one's index.
+# Per live state: its index, kept beside a weak reference to the state, so that a new state that
+# happens to get a dead one's id() never gets the dead one's index, and a dead state's entry (with
+# the records its index holds) goes when the state does.
 _index_cache: dict[int, tuple[weakref.ref, int, Index]] = {}
 
 
-def _cached(cache: dict, state: State):  # noqa: ANN202
-    got = cache.get(id(state))
-    return got[2] if got and got[0]() is state and got[1] == state.count else None
+def _ref(state: State, cache: dict) -> weakref.ref:
+    key = id(state)
+
+    def gone(ref: weakref.ref) -> None:
+        if cache.get(key, (None,))[0] is ref:
+            del cache[key]
+
+    return weakref.ref(state, gone)
 
 
 def index(state: State) -> Index:
@@ -96,7 +102,7 @@ def index(state: State) -> Index:
         ix.findings_by_household.setdefault(f["household"], []).append(f)
     ix.indexed.update(visit=len(ents["visit"]), finding=len(ents["finding"]))
     _index_cache.clear()  # one live state per process; keep memory flat
-    _index_cache[id(state)] = (weakref.ref(state), state.count, ix)
+    _index_cache[id(state)] = (_ref(state, _index_cache), state.count, ix)
     return ix
 
 
@@ -402,7 +408,7 @@ def _search_keys(state: State) -> list[tuple[dict, search.Keys, str | None]]:
     out = [(h, search.keys_of(h, building_label(state, h.get("building")), names), grid_of(state, h["id"]))
            for h in state.entities["household"].values()]
     _search_cache.clear()
-    _search_cache[id(state)] = (weakref.ref(state), version, out)
+    _search_cache[id(state)] = (_ref(state, _search_cache), version, out)
     return out
 
 

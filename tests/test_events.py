@@ -71,3 +71,21 @@ def test_fold_gives_the_same_state_for_any_order_and_repetition(changes, rnd):
     rnd.shuffle(shuffled)
     a, b = fold(events), fold(shuffled)
     assert a.entities == b.entities
+
+
+def test_each_state_gets_its_own_index_and_a_dead_ones_goes_with_it():
+    import gc
+
+    from gridtui import views
+    from gridtui.roster import roster_events
+
+    from conftest import small_roster
+
+    events = roster_events(small_roster())
+    for n in range(300):  # new states, often at a freed one's address
+        state = fold(events[: 5 + n % 7])
+        ix = views.index(state)
+        assert sum(len(v) for v in ix.households_by_building.values()) == len(state.entities["household"])
+        del state, ix
+    gc.collect()
+    assert len(views._index_cache) <= 1

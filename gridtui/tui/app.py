@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 from dataclasses import replace
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from rich.text import Text
 from textual import events, work
@@ -22,6 +22,9 @@ from .. import i18n
 from ..i18n import t
 from .base import ConfirmModal, HelpScreen
 from .widgets import error_text
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 class Commands(SystemCommandsProvider):
@@ -57,8 +60,8 @@ class GridApp(App):
 
     LOCK_CHECK_SECONDS = 5.0
 
-    def __init__(self, store, cycle: str = "month", home: Path | None = None, lock_minutes: float = 5,
-                 **kw) -> None:  # noqa: ANN001
+    def __init__(self, store: Store, cycle: str = "month", home: Path | None = None, lock_minutes: float = 5,
+                 **kw) -> None:
         super().__init__(**kw)
         self.home = home
         # Only a store behind a PIN locks (training data is made up); 0 never locks.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from textual import events
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from .. import model
 from ..i18n import t
 from .widgets import ChoiceBar, KeyBar, TopBar, error_text, field, fill_table, follow_cursor
 
+if TYPE_CHECKING:
+    from ..store import Store
+
 
 class GridScreen(Screen):
     """A full screen: top bar, one title line, the body, and the footer with this screen's keys."""
@@ -28,7 +31,7 @@ class GridScreen(Screen):
         self._aims: dict[str, str] = {}  # per table: the record the cursor must land on at the next fill
 
     @property
-    def store(self):  # noqa: ANN201 - gridtui.store.Store, kept out of the import path
+    def store(self) -> Store:
         return self.app.store  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
