@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import calendar
 import datetime as dt
+import functools
 import json
 import math
 import random
@@ -635,7 +636,12 @@ def _household_traits(hh: dict) -> set[str]:
 
 
 def _fits(text: str, traits: set[str]) -> bool:
-    return all(need in traits for words, need in FIT_RULES if any(w in text for w in words))
+    return _needs(text) <= traits
+
+
+@functools.lru_cache(maxsize=None)  # a few hundred templates, asked about for every household
+def _needs(text: str) -> frozenset[str]:
+    return frozenset(need for words, need in FIT_RULES if any(w in text for w in words))
 
 
 def _texts_for(role: str, category: str, traits: set[str]) -> list[tuple]:

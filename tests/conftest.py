@@ -1,4 +1,6 @@
+import copy
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,46 @@ def worker_home(tmp_path):
     Store.create(real_store(home), {"worker": "W01", "grid": "G01"},
                  roster_events(small_roster(), grid="G01"), pin=TEST_PIN).close()
     return home
+
+
+# Textual's test pilot waits for "idle" in 20 ms sleeps, at least two per key press: hundreds of
+# presses make that most of the suite's time. 5 ms sleeps find the same idle (the CPU-time test is
+# scaled with them) in a quarter of the wait.
+import textual._wait as _textual_wait  # noqa: E402
+
+_textual_wait.SLEEP_GRANULARITY = 1 / 200
+_textual_wait.SLEEP_IDLE = _textual_wait.SLEEP_GRANULARITY / 20
+
+
+LOCK_FILES = shutil.ignore_patterns("lock", "lock.owner")
+
+
+def built_once(name: str, build):
+    """Two fixtures: ``{name}_template`` runs ``build(root)`` once per module, and ``name`` gives each
+    test a fresh copy of what it made, files and object both.
+
+    Homes remember absolute paths (the shared folder in a worker's settings), so each copy is put back
+    at the very path it was built at; tests in one process run one at a time, so that is safe.
+    """
+
+    @pytest.fixture(scope="module", name=f"{name}_template")
+    def template(tmp_path_factory):
+        root = tmp_path_factory.mktemp(name) / "live"
+        with pytest.MonkeyPatch.context() as mp:  # the function-scoped autouse fixtures come later
+            mp.setenv("GRIDTUI_HOME", str(root / "nobody"))
+            mp.setenv("GRIDTUI_PIN", TEST_PIN)
+            mp.delenv("GRIDTUI_LANG", raising=False)
+            mp.delenv("GRIDTUI_PIN_FILE", raising=False)
+            made = build(root)
+        saved = root.with_name("template")
+        shutil.copytree(root, saved, ignore=LOCK_FILES)
+        return made, root, saved
+
+    @pytest.fixture(name=name)
+    def fresh(request):
+        made, root, saved = request.getfixturevalue(f"{name}_template")
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(saved, root)
+        return copy.deepcopy(made)
+
+    return template, fresh

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import unlock
+from conftest import built_once, unlock
 from gridtui import crypto
 from gridtui.events import make_event
 from gridtui.sync import envelope
@@ -29,9 +29,8 @@ from test_sync import CREATED, Site, cli, now_ms, ok, visit_event
 DAY = 86_400_000
 
 
-@pytest.fixture
-def site(tmp_path):
-    s = Site(tmp_path / "site")
+def honest_site(root):
+    s = Site(root)
     # An honest round first: W01 has a finding of its own, merged and published.
     s.record("W01", "H01", [{"role": "service", "category": "repair", "asked": "水管漏水"}], note="第一次")
     s.sync("W01")
@@ -39,6 +38,9 @@ def site(tmp_path):
     s.publish()
     s.sync("W01")
     return s
+
+
+_site_template, site = built_once("site", honest_site)
 
 
 def w02_file(site, events, device=None, name=None) -> str:

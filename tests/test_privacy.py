@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import built_once
 from gridtui.keys import parse as parse_key
 from gridtui.sync import envelope
 from gridtui import vault
@@ -38,20 +39,22 @@ def worker(home, w, *args, input=None):
     return cli(home, *args, pin=WORKER_PIN[w], input=input)
 
 
-@pytest.fixture
-def site(tmp_path):
+def demo_site(root):
     """The demo roster at the office, W01 (G01) and W02 (G02) enrolled, set up and synced once."""
-    office, shared = tmp_path / "office-pc", tmp_path / "usb"
-    shared.mkdir()
+    office, shared = root / "office-pc", root / "usb"
+    shared.mkdir(parents=True)
     ok(cli(office, "office", "init", "--roster", demo_data_path()))
     keys, homes = {}, {}
     for w, name, grid in (("W01", "李秀英", "G01"), ("W02", "王志刚", "G02")):
         keys[w] = parse_key(ok(cli(office, "office", "enroll", w, "--name", name, "--grid", grid)).output.strip().splitlines()[-1])
     ok(cli(office, "office", "publish", "--shared", shared))
     for w in keys:
-        homes[w] = tmp_path / f"laptop-{w}"
+        homes[w] = root / f"laptop-{w}"
         ok(worker(homes[w], w, "setup", "--shared", shared, "--worker", w, input=keys[w] + "\n"))
     return {"office": office, "shared": shared, "keys": keys, "homes": homes}
+
+
+_site_template, site = built_once("site", demo_site)
 
 
 def first_household(home, w):

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from gridtui import views
 from test_tui import (NOW, SIZE, STORE_KW, TODAY, Keys, cursor_row, folder, make_app, on_screen,  # noqa: F401
-                      prepared, rows, screen_text, shows, store, text_of, until)
+                      prepared, rows, screen_text, shows, started, store, text_of, until)
 
 
 def _building_with_unvisited(store, n: int = 3):
@@ -36,10 +36,7 @@ async def _quick_visit(keys, pilot, outcome_steps: int = 0) -> None:
 
 async def test_after_a_visit_in_the_not_visited_list_the_cursor_is_on_the_next_door(store):
     bi, _, todo = _building_with_unvisited(store)
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys(*["down"] * bi, "enter")
         await on_screen(pilot, "BuildingScreen")
         await keys("u", "down")  # the second door of the list
@@ -56,10 +53,7 @@ async def test_after_a_visit_in_the_not_visited_list_the_cursor_is_on_the_next_d
 
 async def test_a_door_not_answered_stays_in_the_list_with_the_cursor_on_it(store):
     bi, _, todo = _building_with_unvisited(store)
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys(*["down"] * bi, "enter")
         await on_screen(pilot, "BuildingScreen")
         await keys("u", "down", "enter")
@@ -91,10 +85,7 @@ async def test_the_due_list_shows_unanswered_knocks(store):
     due = views.due_households(store.state, store.today(), grid=store.meta["grid"])
     target = next(r for r in due if r["knocks"] == 0)["id"]
     store.record_visit({"household": target, "outcome": "no_answer", "findings": []})
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys("f")
         await on_screen(pilot, "FollowupsScreen")
         await keys("h")
@@ -112,10 +103,7 @@ def _wish_with_open_finding(store):
 
 async def test_fulfilling_a_wish_closes_its_finding_in_the_followups(store):
     wish, finding = _wish_with_open_finding(store)
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys("f")
         await on_screen(pilot, "FollowupsScreen")
         assert finding["id"] in [r["id"] for r in app.screen.rows]
@@ -166,9 +154,7 @@ def test_a_follow_up_date_in_the_past_is_refused_by_the_cli(worker_home):
 
 
 async def test_tables_have_their_widths_before_the_first_idle(store):
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         table = app.screen.query_one("#buildings")
         # every column has a width of its own: nothing waits for the table to measure itself
         assert all(c.width > 0 and not c.auto_width for c in table.columns.values()), table.columns
@@ -179,10 +165,7 @@ async def test_a_long_building_name_does_not_squeeze_what_was_asked(store):
     b = next(iter(store.state.entities["building"].values()))
     store.state.entities["building"][b["id"]] = {**b, "name": "一个名字特别特别特别特别长的楼栋名称"}
     views.drop_index()
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys("f")
         await on_screen(pilot, "FollowupsScreen")
         table = app.screen.query_one("#followups")
@@ -192,10 +175,7 @@ async def test_a_long_building_name_does_not_squeeze_what_was_asked(store):
 
 
 async def test_wishes_show_the_unit_with_the_room(store):
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys("w")
         await on_screen(pilot, "WishesScreen")
         first = app.screen.rows[0]
@@ -207,10 +187,7 @@ async def test_wishes_show_the_unit_with_the_room(store):
 
 async def test_save_and_next_door_walks_the_list_the_worker_came_from(store):
     bi, _, todo = _building_with_unvisited(store)
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys(*["down"] * bi, "enter")
         await on_screen(pilot, "BuildingScreen")
         await keys("u", "enter")
@@ -238,10 +215,7 @@ async def test_find_any_household_in_two_keystrokes_from_anywhere(store):
     from gridtui import search
 
     target = next(h for h in store.state.entities["household"].values() if h.get("head") == "范卫国")
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys("f")  # from another screen, too
         await on_screen(pilot, "FollowupsScreen")
         keys.count = 0
@@ -269,9 +243,7 @@ async def test_find_any_household_in_two_keystrokes_from_anywhere(store):
 
 
 async def test_the_palette_finds_a_household_too(store):
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await pilot.press("ctrl+p")
         await pilot.press(*"查找住户")
         await pilot.pause(0.3)  # the palette searches in a worker
@@ -283,10 +255,7 @@ async def test_due_today_is_on_the_home_screen_and_under_t(store):
     from gridtui import views
 
     due = views.due_today(store.state, store.today(), store.meta["grid"])
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await until(pilot, lambda: "今日待办：关爱对象" in text_of(app.screen.query_one("#title")))
         await keys("t")
         await on_screen(pilot, "TodayScreen")
@@ -305,10 +274,7 @@ async def test_follow_ups_of_one_building_and_filtering_by_text(store):
     from gridtui import views
 
     bi, bid, _ = _building_with_unvisited(store, 1)
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys(*["down"] * bi, "enter")
         await on_screen(pilot, "BuildingScreen")
         await keys("f")
@@ -382,10 +348,7 @@ async def test_due_date_shortcuts_in_the_visit_form(store):
 
 
 async def test_a_status_change_says_what_changed_and_can_be_undone(store):
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys("f")
         await on_screen(pilot, "FollowupsScreen")
         row = app.screen.current()
@@ -407,10 +370,7 @@ async def test_a_status_change_says_what_changed_and_can_be_undone(store):
 
 
 async def test_escape_on_a_typed_dialog_asks_first(store):
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys("f")
         await on_screen(pilot, "FollowupsScreen")
         await keys("r")
@@ -426,10 +386,7 @@ async def test_escape_on_a_typed_dialog_asks_first(store):
 
 
 async def test_home_end_and_pages_in_tables_help_that_explains_and_a_too_small_notice(store):
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        keys = Keys(pilot)
-        await on_screen(pilot, "BuildingsScreen")
+    async with started(store) as (app, pilot, keys):
         await keys("f")
         await on_screen(pilot, "FollowupsScreen")
         n = len(app.screen.rows)

@@ -200,7 +200,18 @@ def test_a_damaged_key_file_is_reported_as_damaged(tmp_path):
         Store.open(folder, unlock=unlock)
 
 
-def test_the_scrypt_cost_is_calibrated_within_bounds():
-    log_n = crypto.calibrate(target=0.0)
-    assert log_n == crypto.MIN_LOG_N
-    assert crypto.MIN_LOG_N <= crypto.calibrate(target=1e9) <= crypto.MAX_LOG_N
+@pytest.mark.parametrize("seconds_per_n, target, expected", [
+    (1e-9, 0.25, crypto.MAX_LOG_N),  # a fast machine is held to the memory bound
+    (1e-6, 0.0, crypto.MIN_LOG_N),  # no time to spare still gets the safe floor
+    (1e-3, 0.25, crypto.MIN_LOG_N),  # a very slow machine too
+    (2 ** -16 * 0.2, 0.25, 16),  # N = 2^16 takes 0.2 s: the largest within the target
+    (2 ** -15 * 0.2, 0.25, 15),  # N = 2^15 takes 0.2 s, 2^16 would take 0.4 s
+])
+def test_the_scrypt_cost_is_the_largest_within_the_target_and_the_bounds(monkeypatch, seconds_per_n, target,
+                                                                         expected):
+    monkeypatch.setattr(crypto, "_time_scrypt", lambda log_n: seconds_per_n * 2 ** log_n)
+    assert crypto.calibrate(target=target) == expected
+
+
+def test_the_scrypt_cost_is_measured_here():
+    assert crypto.MIN_LOG_N <= crypto.calibrate(target=1e9) == crypto.MAX_LOG_N
