@@ -179,7 +179,9 @@ def findings_json(rows: list[dict]) -> str:
 
 def households_table(rows: list[dict], reveal: bool) -> str:
     headers = [t(f"cli.col.{c}") for c in ("id", "building", "room", "head", "tags", "last", "outcome", "open")]
-    body = [[r["id"], r["building"], room(r), r["head"] if reveal else model.mask_name(r["head"]), tag_names(r["tags"]),
+    body = [[r["id"], r["building"], room(r), r["head"] if reveal else model.mask_name(r["head"]),
+             t("ui.list_sep").join(filter(None, [i18n.name("fact", "moved_out") if r.get("moved_out") else "",
+                                                 tag_names(r["tags"])])),
              r["last_visit"] or "-", i18n.name("outcome", r["last_outcome"]) if r["last_outcome"] else "",
              str(r["open"])] for r in rows]
     return table(headers, body, keep=(0, 2))
@@ -243,3 +245,97 @@ def conflict_line(c: Conflict) -> str:
              kept=clean(" / ".join(_field_value(f, c.kept["data"][f]) for f in fields)), kept_by=clean(str(c.kept["by"])),
              other=clean(" / ".join(_field_value(f, c.other["data"][f]) for f in fields)),
              other_by=clean(str(c.other["by"])))
+
+
+# --- the roster kept true: imports and duplicates ------------------------------------------------------
+
+
+def _place(h: dict, buildings: dict[str, dict]) -> tuple[str, str]:
+    return buildings.get(h.get("building"), {}).get("name", h.get("building", "")), room(
+        {"unit": h.get("unit"), "room": h.get("room", "")})
+
+
+def roster_import_table(imp) -> str:  # noqa: ANN001 - office.commands.RosterImport
+    """What a roster import changes: one line a household, personal data masked, flags beside."""
+    d, buildings = imp.diff, imp.buildings
+    out = [t("roster.diff_summary", new=len(d.new), changed=len(d.changed), moved_out=len(d.moved_out),
+             moved_in=len(d.moved_in), buildings=len(d.buildings))]
+    rows = []
+    what = {h["id"]: t("roster.diff.new") for h in d.new}
+    what.update({c["id"]: t("ui.list_sep").join(_field_name(f) for f in c["fields"]) for c in d.changed})
+    what.update({hid: t("roster.diff.moved_in") for hid in d.moved_in if hid not in what})
+    what.update({hid: t("roster.diff.moved_out") for hid in d.moved_out})
+    kinds = {**{h["id"]: "new" for h in d.new}, **{c["id"]: "changed" for c in d.changed},
+             **{hid: "moved_in" for hid in d.moved_in}, **{hid: "moved_out" for hid in d.moved_out}}
+    for hid, kind in kinds.items():
+        h = imp.names.get(hid, {})
+        building, where = _place(h, buildings)
+        flags = t("ui.list_sep").join(t(f"roster.flag.{f}") for f in d.flags.get(hid, ()))
+        rows.append([hid, t(f"roster.kind.{kind}"), building, where, model.mask_name(h.get("head", "")),
+                     what[hid], flags])
+    if rows:
+        out.append(table([t(f"cli.col.{c}") for c in ("id", "kind", "building", "room", "head", "what", "flag")],
+                         rows, keep=(0, 3)))
+    for b in d.buildings:
+        out.append(t("roster.diff.building", id=b["id"], name=b["name"], grid=b["grid"]))
+    for bid in d.regridded:
+        out.append(t("roster.diff.regridded", id=bid, name=buildings.get(bid, {}).get("name", bid)))
+    if d.flags:
+        out.append(t("roster.flags_note", n=len(d.flags)))
+    out += duplicate_lines(imp.duplicates, imp.names)
+    if imp.applied:
+        out.append(t("roster.applied"))
+    elif not d.empty:
+        out.append(t("roster.dry_run"))
+    else:
+        out.append(t("roster.nothing"))
+    return "\n".join(out)
+
+
+def roster_import_json(imp) -> str:  # noqa: ANN001 - office.commands.RosterImport
+    """Ids and field names only: no resident's name or number leaves in a script's output."""
+    d = imp.diff
+    return json.dumps({
+        "new": [h["id"] for h in d.new],
+        "changed": [{"id": c["id"], "fields": c["fields"]} for c in d.changed],
+        "moved_out": d.moved_out,
+        "moved_in": d.moved_in,
+        "buildings": [{"id": b["id"], "name": b["name"], "grid": b["grid"]} for b in d.buildings],
+        "regridded": d.regridded,
+        "flagged": [{"id": hid, "reasons": reasons} for hid, reasons in sorted(d.flags.items())],
+        "duplicates": [{k: g[k] for k in ("id", "kind", "households")} for g in imp.duplicates],
+        "applied": imp.applied,
+    }, ensure_ascii=False, indent=1)
+
+
+def _duplicate_value(g: dict) -> str:
+    masks = {"id_number": model.mask_id_number, "phone": model.mask_phone}
+    return masks[g["kind"]](g["value"]) if g["kind"] in masks else g["value"]
+
+
+def duplicate_lines(groups: list[dict], households: dict[str, dict]) -> list[str]:
+    """A warning line per group (as init and roster import print them)."""
+    if not groups:
+        return []
+    return [t("dupes.warning", n=len(groups))] + [
+        t("dupes.line", id=g["id"], kind=t(f"dupes.kind.{g['kind']}"), value=_duplicate_value(g),
+          households=t("ui.list_sep").join(g["households"])) for g in groups]
+
+
+def duplicates_table(groups: list[dict], households: dict[str, dict], buildings: dict[str, dict]) -> str:
+    if not groups:
+        return t("dupes.none")
+    rows = []
+    for g in groups:
+        for hid in g["households"]:
+            h = households.get(hid, {})
+            building, where = _place(h, buildings)
+            rows.append([g["id"], t(f"dupes.kind.{g['kind']}"), _duplicate_value(g), hid, building, where,
+                         model.mask_name(h.get("head", ""))])
+    return table([t(f"cli.col.{c}") for c in ("group", "kind", "value", "id", "building", "room", "head")],
+                 rows, keep=(0, 3, 5))
+
+
+def duplicates_json(groups: list[dict]) -> str:
+    """Ids and the kind of sign: the shared value itself is personal data, left out."""
+    return json.dumps([{k: g[k] for k in ("id", "kind", "households")} for g in groups], ensure_ascii=False, indent=1)

@@ -184,6 +184,12 @@ SCHEMAS: dict[tuple[str, str], tuple[dict[str, Check], frozenset[str]]] = {
         "id_number": text(L["phone"]), "people": optional(integer(0, 99)), "tags": tag_list,
         "moved_out": is_bool,
     }, frozenset({"building", "room"})),
+    # A roster update or an accepted proposal, from the office only: the facts, never the address.
+    ("household", "set"): ({
+        "floor": optional(integer(-9, 999)), "head": text(L["name"]), "phone": text(L["phone"]),
+        "id_number": text(L["phone"]), "people": optional(integer(0, 99)), "tags": tag_list,
+        "moved_out": is_bool, "changed": is_stamp,
+    }, frozenset({"changed"})),
 }
 WORKER_KINDS = frozenset({"visit", "finding", "wish"})
 

@@ -35,7 +35,7 @@ def _allowed() -> set[str]:
              "disable", "rekey", "passwd", "publish", "merge", "quarantine", "findings", "resolve", "refer",
              "report", "needs", "interval", "vulnerable", "grid", "top", "households", "setup", "sync", "config",
              "cycle", "week", "month", "quarter", "lock", "office", "name", "status", "role", "overdue", "output",
-             "init", "visit", "add", "building", "compound", "fwg", "elderly_alone", "OPTIONS", "UTF-", "YYYY-MM-DD"}
+             "init", "visit", "add", "building", "compound", "fwg", "duplicates", "import", "apply", "elderly_alone", "OPTIONS", "UTF-", "YYYY-MM-DD"}
     for group in (model.ROLES, model.OUTCOMES, model.MODES, model.STATUSES, model.TRIAGE, model.TAGS):
         words |= set(group)
     return words

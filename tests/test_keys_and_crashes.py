@@ -289,7 +289,7 @@ async def test_the_app_locks_when_left_open_and_names_need_the_pin_again(worker_
         app = GridApp(s, lock_minutes=0.01)  # 0.6 s idle, checked every 0.3 s
         async with app.run_test(size=(80, 24)) as pilot:
             await on_screen(pilot, "BuildingsScreen")
-            await until(pilot, lambda: type(app.screen).__name__ == "PinScreen", timeout=10)
+            await on_screen(pilot, "PinScreen", timeout=10)
             assert "已锁定" in text_of(app.screen.query_one(".dialog-title"))
             await pilot.press(*"wrong-pin-99", "enter")
             await pilot.pause()

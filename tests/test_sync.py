@@ -91,13 +91,13 @@ class Site:
     """An office home initialised from small_roster(), W01 (G01) and W02 (G02) enrolled through the
     CLI, published, and each worker set up in a home of their own."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, roster_data: dict | None = None) -> None:
         self.root = root
         self.office = root / "office-home"
         self.shared = root / "shared"
         self.shared.mkdir(parents=True)
         roster = root / "roster.json"
-        roster.write_text(json.dumps(small_roster(), ensure_ascii=False), encoding="utf-8")
+        roster.write_text(json.dumps(roster_data or small_roster(), ensure_ascii=False), encoding="utf-8")
         ok(cli(self.office, "office", "init", "--roster", roster))
         self.keys: dict[str, str] = {}
         self._signing: dict[str, tuple[bytes, bytes]] = {}

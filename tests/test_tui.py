@@ -105,8 +105,9 @@ async def until(pilot, condition, timeout: float = 5.0) -> None:
         await pilot.pause(0.005)
 
 
-async def on_screen(pilot, name: str) -> None:
-    await until(pilot, lambda: type(pilot.app.screen).__name__ == name)
+async def on_screen(pilot, name: str, timeout: float = 5.0) -> None:
+    """Wait until the screen of this class is up: current, and mounted (its widgets composed)."""
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == name and pilot.app.screen.is_mounted, timeout)
 
 
 class Keys:

@@ -40,7 +40,45 @@ def office_init(obj: Ctx, roster: Path) -> None:
 
     with friendly_errors():
         counts = init(obj.home, roster, new_pin=obj.pins.new_office_pin)
+    dupes = counts.pop("duplicates")
     click.echo(t("office.init_done", **counts))
+    for line in render.duplicate_lines(dupes, {}):
+        click.echo(line)
+
+
+fmt_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                          show_default=True)
+
+
+@office.group("roster", cls=GridGroup)
+def office_roster() -> None:
+    """Keep the household ledger true: a new roster each quarter."""
+
+
+@office_roster.command("import")
+@click.argument("roster", type=click.Path(path_type=Path))
+@click.option("--apply", "apply_", is_flag=True)
+@fmt_option
+@click.pass_obj
+def office_roster_import(obj: Ctx, roster: Path, apply_: bool, fmt: str) -> None:
+    """Show what a new roster changes (new, changed, moved out); with --apply, apply it."""
+    from ..office.commands import roster_import
+
+    with friendly_errors():
+        imp = roster_import(obj.home, roster, apply_, unlock=obj.pins.unlock)
+    click.echo(render.roster_import_json(imp) if fmt == "json" else render.roster_import_table(imp))
+
+
+@office.command("duplicates")
+@fmt_option
+@click.pass_obj
+def office_duplicates(obj: Ctx, fmt: str) -> None:
+    """Households that look like the same people twice: a shared ID number, a phone in two buildings, one door twice."""
+    from ..office.commands import ledger_duplicates
+
+    with friendly_errors():
+        groups, households, buildings = ledger_duplicates(obj.home, unlock=obj.pins.unlock)
+    click.echo(render.duplicates_json(groups) if fmt == "json" else render.duplicates_table(groups, households, buildings))
 
 
 @office.command("export")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from .. import crypto, i18n, ids, privacy, views
+from .. import crypto, duplicates, i18n, ids, privacy, rosterdiff, views
 from ..events import Conflict
 from ..home import office_store
 from ..roster import roster_events
@@ -56,7 +56,56 @@ def init(home: Path, roster_path: Path, new_pin: Callable[[], str]) -> dict:
     with Store.create(folder, meta, events, pin=new_pin()) as store:
         office_box(store)
         ents = store.state.entities
-        return {k: len(ents[k]) for k in ("grid", "building", "household", "visit", "finding")}
+        counts = {k: len(ents[k]) for k in ("grid", "building", "household", "visit", "finding")}
+        return {**counts, "duplicates": duplicates.in_ledger(store.state)}
+
+
+# --- the roster, kept true --------------------------------------------------------------------------
+
+
+@dataclass
+class RosterImport:
+    diff: rosterdiff.Diff
+    duplicates: list[dict]  # in the ledger as the new roster would leave it
+    applied: bool
+    names: dict[str, dict]  # household id → its record (as it is, or will be): for the listing
+    buildings: dict[str, dict]
+
+
+def roster_import(home: Path, roster_path: Path, apply: bool, unlock: Unlock | None = None) -> RosterImport:
+    """What a new roster changes (nothing, unless ``apply``): new, changed, moved-out households."""
+    data = load_roster(roster_path)
+    with open_office(home, unlock, readonly=not apply) as store:
+        diff = rosterdiff.diff(store.state, data)
+        drafts = rosterdiff.changes(diff, store.now_iso())
+        names = {**store.state.entities["household"], **{h["id"]: h for h in diff.new}}
+        buildings = {**store.state.entities["building"], **{b["id"]: b for b in diff.buildings}}
+        if apply and drafts:
+            store.append([store.new_event(kind, eid, op, fields) for kind, eid, op, fields in drafts])
+            dupes = duplicates.in_ledger(store.state)
+        else:
+            dupes = _duplicates_after(store, drafts)
+        return RosterImport(diff, dupes, apply and bool(drafts), names, buildings)
+
+
+def _duplicates_after(store: Store, drafts: list[tuple[str, str, str, dict]]) -> list[dict]:
+    """The duplicates the ledger would hold with these changes, found without writing them."""
+    ents = store.state.entities
+    households = {hid: dict(h) for hid, h in ents["household"].items()}
+    buildings = dict(ents["building"])
+    compounds = dict(ents["compound"])
+    for kind, eid, op, fields in drafts:
+        table = {"household": households, "building": buildings, "compound": compounds}.get(kind)
+        if table is not None:
+            table[eid] = {**table.get(eid, {}), **fields, "id": eid}
+    return duplicates.find(list(households.values()), buildings, compounds)
+
+
+def ledger_duplicates(home: Path, unlock: Unlock | None = None) -> tuple[list[dict], dict[str, dict], dict[str, dict]]:
+    """Households that look like the same people twice, with the household and building records."""
+    with open_office(home, unlock, readonly=True) as store:
+        ents = store.state.entities
+        return duplicates.in_ledger(store.state), dict(ents["household"]), dict(ents["building"])
 
 
 def office_box(store: Store) -> tuple[bytes, bytes]:

@@ -20,10 +20,13 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 from ..errors import UserError
 from .. import model, vocab
+from ..i18n import t
+from ..rosterdiff import plain
 
 HEADERS = {
     "grid": ("网格", "grid"),
@@ -59,6 +62,9 @@ def load_roster(path: Path) -> dict:
             raise RosterFileError("roster.bad_json", path=path, reason=str(exc)) from None
         if not isinstance(data, dict) or data.get("format") != "gridtui-roster/1":
             raise RosterFileError("roster.bad_format", path=path)
+        masked = [str(h.get("id")) for h in data.get("households", ()) if isinstance(h, dict) and _masked(h)]
+        if masked:
+            raise RosterFileError("roster.masked", path=path, rows=_some(masked, "roster.ids"))
         return data
     if suffix == ".csv":
         return roster_from_rows(*_read_csv(path), path)
@@ -89,6 +95,21 @@ def _read_csv(path: Path) -> tuple[list[str], Rows]:
 
 # Excel keeps 15 significant digits of a number: an ID number typed as a number has lost its last ones.
 _EXACT_DIGITS = 10**15
+# ...and a CSV saved from such a sheet holds what Excel showed: 4.20106E+17, 1.38123E+10.
+_SCIENTIFIC_RE = re.compile(r"[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]+")
+# What an export's masks look like (范*国, 138****5678): a file holding them is not a roster.
+_MASK_RE = re.compile(r"[*＊]")
+_PERSONAL = ("head", "phone", "id_number")
+
+
+def _masked(h: dict) -> bool:
+    return any(isinstance(h.get(k), str) and _MASK_RE.search(h[k]) for k in _PERSONAL)
+
+
+def _some(items: list[str], key: str) -> str:
+    """The first few of a list, joined, with how many more: a sentence, not a screenful."""
+    shown = t(key, items="、".join(items[:5]))
+    return shown + t("roster.more", n=len(items) - 5) if len(items) > 5 else shown
 
 
 def _cell(value: object, line: int, column: str) -> str:
@@ -173,6 +194,7 @@ def roster_from_rows(fieldnames: list[str], rows: Rows, path: Path) -> dict:
     grids: dict[str, dict] = {}
     households = []
     first_line: dict[str, int] = {}  # household id → the line that gave it
+    masked: list[str] = []
     for line, row in rows:
         get = lambda k: (row.get(cols[k]) or "").strip() if k in cols else ""  # noqa: E731
         if not any(get(k) for k in REQUIRED):
@@ -191,21 +213,29 @@ def roster_from_rows(fieldnames: list[str], rows: Rows, path: Path) -> dict:
         if hid in first_line:
             raise RosterFileError("roster.duplicate_id_at", line=line, id=hid, first=first_line[hid])
         first_line[hid] = line
-        room = get("room")
+        room = plain(get("room"))
         floor = _int(get("floor"), line, HEADERS["floor"][0]) or _int(room[:-2] or "0", line, HEADERS["room"][0], 0)
-        households.append({
+        for k in ("phone", "id_number"):
+            if _SCIENTIFIC_RE.fullmatch(plain(get(k))):
+                raise RosterFileError("roster.imprecise_number", line=line, column=HEADERS[k][0])
+        household = {
             "id": hid,
             "building": buildings[bkey]["id"],
             "unit": _int(get("unit"), line, HEADERS["unit"][0], 1),
             "floor": floor,
             "room": room,
             "head": get("head"),
-            "phone": get("phone"),
-            "id_number": get("id_number"),
+            "phone": plain(get("phone")),
+            "id_number": plain(get("id_number")).upper(),
             "people": _int(get("people"), line, HEADERS["people"][0], 1),
             "tags": _tags(get("tags"), line),
             "moved_out": False,
-        })
+        }
+        if _masked(household):
+            masked.append(str(line))
+        households.append(household)
+    if masked:
+        raise RosterFileError("roster.masked", path=path, rows=_some(masked, "roster.lines"))
     return {
         "format": "gridtui-roster/1",
         "as_of": dt.date.today().isoformat(),  # roster history starts the day it is imported
