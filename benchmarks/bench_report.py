@@ -109,14 +109,14 @@ def profile(home: Path) -> None:
 
     from gridtui import views
     from gridtui import report
-    from gridtui.office.commands import _open
+    from gridtui.office.commands import open_office
 
     since, until = dt.date(2026, 8, 20), dt.date(2026, 11, 20)
     for paused in (False, True):
         if paused:
             gc.disable()
         t0 = time.perf_counter()
-        with _open(home, _unlock) as store:
+        with open_office(home, _unlock) as store:
             t1 = time.perf_counter()
             report.summary(store.state, since, until)
             t2 = time.perf_counter()
@@ -133,7 +133,7 @@ def profile(home: Path) -> None:
     gc.disable()
     prof = cProfile.Profile()
     prof.enable()
-    with _open(home, _unlock) as store:
+    with open_office(home, _unlock) as store:
         report.summary(store.state, since, until)
     prof.disable()
     del store

@@ -289,7 +289,16 @@ def roster_import_table(imp) -> str:  # noqa: ANN001 - office.commands.RosterImp
         out.append(t("roster.dry_run"))
     else:
         out.append(t("roster.nothing"))
-    return "\n".join(out)
+    return "\n".join(_fit(out))
+
+
+def _fit(lines: list[str]) -> list[str]:
+    """Sentences wrapped to the width; tables, whose lines fit already, left as they are."""
+    out: list[str] = []
+    for block in lines:
+        for line in block.split("\n"):
+            out += [line] if cell_width(line) <= WIDTH else wrap(line, WIDTH, subsequent_indent="  ")
+    return out
 
 
 def roster_import_json(imp) -> str:  # noqa: ANN001 - office.commands.RosterImport
@@ -317,9 +326,9 @@ def duplicate_lines(groups: list[dict], households: dict[str, dict]) -> list[str
     """A warning line per group (as init and roster import print them)."""
     if not groups:
         return []
-    return [t("dupes.warning", n=len(groups))] + [
+    return _fit([t("dupes.warning", n=len(groups))] + [
         t("dupes.line", id=g["id"], kind=t(f"dupes.kind.{g['kind']}"), value=_duplicate_value(g),
-          households=t("ui.list_sep").join(g["households"])) for g in groups]
+          households=t("ui.list_sep").join(g["households"])) for g in groups])
 
 
 def duplicates_table(groups: list[dict], households: dict[str, dict], buildings: dict[str, dict]) -> str:
@@ -339,3 +348,18 @@ def duplicates_table(groups: list[dict], households: dict[str, dict], buildings:
 def duplicates_json(groups: list[dict]) -> str:
     """Ids and the kind of sign: the shared value itself is personal data, left out."""
     return json.dumps([{k: g[k] for k in ("id", "kind", "households")} for g in groups], ensure_ascii=False, indent=1)
+
+
+def wishes_table(rows: list[dict]) -> str:
+    """The community's micro-wishes, with the short ids claim and fulfil take back."""
+    if not rows:
+        return t("cli.no_wishes")
+    headers = [t(f"cli.col.{c}") for c in ("id", "building", "room", "head", "wish", "state", "claimed_by")]
+    body = [[r.get("short") or r["id"], r["building"], room(r), model.mask_name(r["head"]), r["title"],
+             i18n.name("wish", r["state"]), r.get("claimed_by") or ""] for r in rows]
+    return table(headers, body, keep=(0, 2))
+
+
+def wishes_json(rows: list[dict]) -> str:
+    return json.dumps([{k: v for k, v in r.items() if k not in ("head", "history")} for r in rows],
+                      ensure_ascii=False, indent=1)

@@ -36,8 +36,20 @@ def _allowed() -> set[str]:
              "report", "needs", "interval", "vulnerable", "grid", "top", "households", "setup", "sync", "config",
              "cycle", "week", "month", "quarter", "lock", "office", "name", "status", "role", "overdue", "output",
              "init", "visit", "add", "building", "compound", "fwg", "duplicates", "import", "apply", "elderly_alone", "OPTIONS", "UTF-", "YYYY-MM-DD"}
-    for group in (model.ROLES, model.OUTCOMES, model.MODES, model.STATUSES, model.TRIAGE, model.TAGS):
+    for group in (model.ROLES, model.OUTCOMES, model.MODES, model.STATUSES, model.TRIAGE, model.TAGS,
+                  model.SATISFACTION):
         words |= set(group)
+    return words | _command_words(main)
+
+
+def _command_words(command) -> set[str]:
+    """Command names and option names, as typed: they stay English in any language."""
+    words = {command.name or ""}
+    for p in command.params:
+        for opt in getattr(p, "opts", ()):
+            words |= set(opt.lstrip("-").split("-")) | {opt.lstrip("-")}
+    for sub in getattr(command, "commands", {}).values():
+        words |= _command_words(sub)
     return words
 
 

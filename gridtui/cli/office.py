@@ -124,7 +124,7 @@ def office_enroll(obj: Ctx, worker_id: str, name: str, grid: str) -> None:
     from ..keys import show
 
     with friendly_errors():
-        key = enroll(obj.home, worker_id, name, grid, unlock=obj.pins.unlock)
+        key = enroll(obj.home, worker_id, name, grid, unlock=obj.pins.unlock, note=lambda line: click.echo(line, err=True))
     if key is None:
         click.echo(t("office.moved", worker=worker_id, grid=grid))
         return
@@ -258,25 +258,81 @@ def office_findings(obj: Ctx, status: str | None, role: str | None, grid: str | 
 @click.pass_obj
 def office_resolve(obj: Ctx, finding_id: str, note: str) -> None:
     """Mark a finding resolved; it reaches the worker with the next publish."""
+    _move_finding(obj, finding_id, "resolved", note)
+
+
+def _move_finding(obj: Ctx, finding_id: str, status: str, note: str, **kw) -> None:  # noqa: ANN003
     from ..office.commands import change_finding
 
     with friendly_errors():
-        shown = change_finding(obj.home, finding_id, "resolved", note, unlock=obj.pins.unlock)
-    click.echo(t("office.status_changed", id=shown, status=i18n.name("status", "resolved")))
+        shown, changed = change_finding(obj.home, finding_id, status, note, unlock=obj.pins.unlock, **kw)
+    click.echo(t("office.status_changed" if changed else "office.status_same", id=shown,
+                 status=i18n.name("status", status)))
+
+
+@office.command("close")
+@click.argument("finding_id")
+@click.option("--satisfaction", type=Word(vocab.satisfaction, "satisfaction"))
+@click.option("--note", default="")
+@click.pass_obj
+def office_close(obj: Ctx, finding_id: str, satisfaction: str | None, note: str) -> None:
+    """Close a finding after the return visit, with the resident's satisfaction; it reaches the worker with the next publish."""
+    _move_finding(obj, finding_id, "closed", note, satisfaction=satisfaction)
 
 
 @office.command("refer")
 @click.argument("finding_id")
 @click.option("--to", "unit", required=True)
 @click.option("--note", default="")
+@click.option("--reopen", is_flag=True)
 @click.pass_obj
-def office_refer(obj: Ctx, finding_id: str, unit: str, note: str) -> None:
+def office_refer(obj: Ctx, finding_id: str, unit: str, note: str, reopen: bool) -> None:
     """Refer a finding to a unit; it reaches the worker with the next publish."""
-    from ..office.commands import change_finding
+    _move_finding(obj, finding_id, "referred", note, to=unit, reopen=reopen)
+
+
+@office.group("wish", cls=GridGroup)
+def office_wish() -> None:
+    """Micro-wishes (微心愿): list them, claim one for a giver, mark it fulfilled."""
+
+
+@office_wish.command("list")
+@fmt_option
+@click.pass_obj
+def office_wish_list(obj: Ctx, fmt: str) -> None:
+    """List every micro-wish with the short ids claim and fulfil take."""
+    from ..office.commands import wishes
 
     with friendly_errors():
-        shown = change_finding(obj.home, finding_id, "referred", note, to=unit, unlock=obj.pins.unlock)
-    click.echo(t("office.status_changed", id=shown, status=i18n.name("status", "referred")))
+        rows = wishes(obj.home, unlock=obj.pins.unlock)
+    click.echo(render.wishes_json(rows) if fmt == "json" else render.wishes_table(rows))
+
+
+def _move_wish(obj: Ctx, wish_id: str, state: str, **kw) -> None:  # noqa: ANN003
+    from ..office.commands import change_wish
+
+    with friendly_errors():
+        shown, changed = change_wish(obj.home, wish_id, state, unlock=obj.pins.unlock, **kw)
+    click.echo(t("office.wish_changed" if changed else "office.wish_same", id=shown, state=i18n.name("wish", state)))
+
+
+@office_wish.command("claim")
+@click.argument("wish_id")
+@click.option("--by", "claimed_by", required=True)
+@click.option("--note", default="")
+@click.pass_obj
+def office_wish_claim(obj: Ctx, wish_id: str, claimed_by: str, note: str) -> None:
+    """Record who took on a micro-wish."""
+    _move_wish(obj, wish_id, "claimed", claimed_by=claimed_by, note=note)
+
+
+@office_wish.command("fulfil")
+@click.argument("wish_id")
+@click.option("--note", default="")
+@click.pass_obj
+def office_wish_fulfil(obj: Ctx, wish_id: str, note: str) -> None:
+    """Mark a micro-wish fulfilled; its service finding is resolved with it."""
+    _move_wish(obj, wish_id, "fulfilled", note=note)
 
 
 # --- what the office learns: report and needs (computation in report.py) -------------------

@@ -122,13 +122,18 @@ def _v2_until_ms() -> int:
     return int(until.timestamp() * 1000)
 
 
-def enroll(home: Path, worker: str, name: str, grid: str, unlock: Unlock | None = None) -> str | None:
+def enroll(home: Path, worker: str, name: str, grid: str, unlock: Unlock | None = None,
+           note: Callable[[str], None] = lambda _: None) -> str | None:
     """Enroll a worker and return their new key; a disabled one is restored with a new key. An
     enrolled worker given another grid is moved and keeps their key (None is returned); enrolling
-    one again on the same grid is refused — a new key is what ``rekey`` is for, and it says so."""
+    one again on the same grid is refused — a new key is what ``rekey`` is for, and it says so.
+    A name other than the roster's is taken (names get corrected) but ``note``d: it may be a slip."""
     with open_office(home, unlock) as store:
         if grid not in store.state.entities["grid"]:
             raise OfficeError("office.unknown_grid", grid=grid, known=" ".join(sorted(store.state.entities["grid"])))
+        listed = store.state.entities["worker"].get(worker, {}).get("name")
+        if listed and listed != name.strip():
+            note(i18n.t("office.name_differs", worker=worker, listed=listed, name=name))
         with Ledger.open(store) as ledger:
             known = ledger.workers().get(worker)
             if known is not None and known.enabled and known.grid == grid:
@@ -391,12 +396,52 @@ def findings(home: Path, status: str | None, role: str | None, grid: str | None,
     return rows
 
 
+DONE = ("resolved", "closed")
+
+
 def change_finding(home: Path, fid: str, status: str, note: str = "", to: str | None = None,
-                   unlock: Unlock | None = None) -> str:
-    """Move a finding on, named by its id, a start of it or its short id; returns the short id."""
+                   satisfaction: str | None = None, reopen: bool = False,
+                   unlock: Unlock | None = None) -> tuple[str, bool]:
+    """Move a finding on, named by its id, a start of it or its short id.
+
+    Returns the short id and whether anything changed: a finding already in that status (resolved
+    twice, say) gets no second history line. A finding that is done is referred again only with
+    ``reopen``: sending a closed case to a department is a decision, not a slip of the finger.
+    """
     with open_office(home, unlock) as store:
         found = store.state.entities["finding"]
         fid = ids.resolve(fid, found, i18n.t("kind.finding"), i18n.t("ids.hint.office_findings"))
-        store.set_finding_status(fid, status, note, to=to)
-        return ids.short_ids(found)[fid]
+        shown = ids.short_ids(found)[fid]
+        current = found[fid].get("status")
+        if current == status and status != "referred" and satisfaction in (None, found[fid].get("satisfaction")):
+            return shown, False
+        if current in DONE and status not in DONE and not reopen:
+            raise OfficeError("office.needs_reopen", id=shown, status=i18n.name("status", current))
+        store.set_finding_status(fid, status, note, satisfaction=satisfaction, to=to)
+        return shown, True
+
+
+def change_wish(home: Path, wid: str, state: str, claimed_by: str | None = None, note: str = "",
+                unlock: Unlock | None = None) -> tuple[str, bool]:
+    """Claim or fulfil a micro-wish (fulfilling resolves its finding); returns its short id and
+    whether anything changed (a wish fulfilled already stays as it is)."""
+    with open_office(home, unlock) as store:
+        wishes = store.state.entities["wish"]
+        wid = ids.resolve(wid, wishes, i18n.t("kind.wish"), i18n.t("ids.hint.office_wishes"))
+        shown = ids.short_ids(wishes)[wid]
+        current = wishes[wid].get("state")
+        if current == "fulfilled" or (current == state and state != "claimed"):
+            return shown, False
+        store.set_wish_state(wid, state, claimed_by=claimed_by, note=note)
+        return shown, True
+
+
+def wishes(home: Path, unlock: Unlock | None = None) -> list[dict]:
+    """Every micro-wish in the community, with the short ids claim and fulfil take."""
+    with open_office(home, unlock, readonly=True) as store:
+        rows = views.wishes(store.state)
+        shown = ids.short_ids(store.state.entities["wish"])
+    for r in rows:
+        r["short"] = shown[r["id"]]
+    return rows
 
