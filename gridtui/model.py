@@ -42,8 +42,9 @@ OPEN_STATUSES: frozenset[str] = frozenset({"open", "referred"})
 SATISFACTION: tuple[str, ...] = ("satisfied", "basically", "dissatisfied")
 WISH_STATES: tuple[str, ...] = ("wish", "claimed", "fulfilled")
 
-# Household facts a `data` finding may propose to change.
+# Household facts a `data` finding may propose to change, and what the office may decide.
 PROPOSABLE_FACTS: tuple[str, ...] = ("people", "phone", "moved_out")
+PROPOSAL_OUTCOMES: tuple[str, ...] = ("accepted", "rejected")
 
 # Longest text (in characters) each kind of field may hold: room for a real note, not for a file.
 LIMITS: dict[str, int] = {

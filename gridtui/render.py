@@ -363,3 +363,37 @@ def wishes_table(rows: list[dict]) -> str:
 def wishes_json(rows: list[dict]) -> str:
     return json.dumps([{k: v for k, v in r.items() if k not in ("head", "history")} for r in rows],
                       ensure_ascii=False, indent=1)
+
+
+# --- proposals ----------------------------------------------------------------------------------------
+
+
+def _fact(field: str, value: object) -> str:
+    if field == "phone" and isinstance(value, str):
+        return model.mask_phone(value)
+    if field == "moved_out":
+        return t("ui.yes") if value else t("ui.no")
+    if field == "tags" and isinstance(value, list):
+        return tag_names(value)
+    return "-" if value in (None, "") else str(value)
+
+
+def proposal_changes(r: dict) -> str:
+    """人数 3→4 · 电话 139****1111→138****0000: what would change, phones masked."""
+    return " · ".join(f"{i18n.name('fact', k)} {_fact(k, r['now'].get(k))}→{_fact(k, v)}"
+                      for k, v in r["proposed"].items())
+
+
+def proposals_table(rows: list[dict]) -> str:
+    if not rows:
+        return t("cli.no_proposals")
+    headers = [t(f"cli.col.{c}") for c in ("id", "building", "room", "head", "change", "by", "at", "state")]
+    body = [[r["id"], r["building"], room(r), model.mask_name(r["head"]), proposal_changes(r), r["by"] or "",
+             (r["at"] or "")[:10], i18n.name("proposal", r["outcome"]) if r["outcome"] else t("proposal.pending")]
+            for r in rows]
+    return table(headers, body, keep=(0, 2, 4))
+
+
+def proposals_json(rows: list[dict]) -> str:
+    """With the proposed values (the office needs them to decide) but no resident's name."""
+    return json.dumps([{k: v for k, v in r.items() if k != "head"} for r in rows], ensure_ascii=False, indent=1)

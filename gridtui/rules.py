@@ -139,6 +139,7 @@ L = model.LIMITS
 # the link fields (household, visit, finding, building, grid) are set once, at create.
 _FINDING_CHANGE = {
     "status": one_of(model.STATUSES),
+    "proposal": one_of(model.PROPOSAL_OUTCOMES),  # the office's decision on a data finding's proposal
     "note": text(L["note"]),
     "to": text(L["unit"], empty=False),
     "satisfaction": one_of(model.SATISFACTION),
@@ -192,6 +193,8 @@ SCHEMAS: dict[tuple[str, str], tuple[dict[str, Check], frozenset[str]]] = {
     }, frozenset({"changed"})),
 }
 WORKER_KINDS = frozenset({"visit", "finding", "wish"})
+# Fields of a change only the office writes: a worker's file holding one is refused whole.
+OFFICE_FIELDS = frozenset({"proposal"})
 
 _TOP = frozenset({"id", "t", "dev", "by", "kind", "eid", "op", "data", "prev", "train"})
 
@@ -246,6 +249,8 @@ def _meaning(kind: str, op: str, d: dict) -> str | None:
             return "value:to"
         if "satisfaction" in d and d["status"] not in ("resolved", "closed"):
             return "value:satisfaction"
+        if "proposal" in d and d["status"] != ("resolved" if d["proposal"] == "accepted" else "closed"):
+            return "value:proposal"
     elif kind == "wish" and op == "set":
         if "claimed_by" in d and d["state"] != "claimed":
             return "value:claimed_by"

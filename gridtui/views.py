@@ -231,6 +231,7 @@ def _finding_row(state: State, f: dict, today: dt.date) -> dict:
         "overdue": _is_overdue(f, today),
         "days_overdue": (today - due).days if due and _is_overdue(f, today) else 0,
         "proposed": dict(f.get("proposed") or {}),
+        "proposal": f.get("proposal"),
         "satisfaction": f.get("satisfaction"),
         "history": [dict(x) for x in f.get("history", ())],
     }
@@ -454,3 +455,37 @@ def walk_order(state: State, hids) -> list[str]:  # noqa: ANN001 - any iterable 
     ents = state.entities["household"]
     seen = list(dict.fromkeys(h for h in hids if h in ents))
     return sorted(seen, key=lambda h: (building_label(state, ents[h].get("building")), _sort_room(ents[h])))
+
+
+def proposal_pending(f: dict) -> bool:
+    """A data finding's proposal the office has not decided yet (and the worker has not closed)."""
+    return bool(f.get("proposed")) and not f.get("proposal") and f.get("status") in model.OPEN_STATUSES
+
+
+def proposals(state: State, grid: str | None = None, pending_only: bool = True) -> list[dict]:
+    """What workers proposed to change in the ledger, oldest first: who, when, the household's
+    facts as they are now and as proposed, and the office's decision if made."""
+    rows = []
+    for f in state.entities["finding"].values():
+        if not f.get("proposed") or (pending_only and not proposal_pending(f)):
+            continue
+        if grid and grid_of(state, f["household"]) != grid:
+            continue
+        h = state.entities["household"].get(f["household"], {})
+        rows.append({
+            "id": f["id"],
+            "household": f["household"],
+            "building": building_label(state, h.get("building")),
+            "unit": h.get("unit"),
+            "room": h.get("room", ""),
+            "head": h.get("head", ""),
+            "by": f.get("_by"),
+            "at": f.get("at"),
+            "asked": f.get("asked", ""),
+            "proposed": dict(f["proposed"]),
+            "now": {k: h.get(k) for k in f["proposed"]},
+            "status": f.get("status"),
+            "outcome": f.get("proposal"),
+        })
+    rows.sort(key=lambda r: (r["at"] or "", r["id"]))
+    return rows

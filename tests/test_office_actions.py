@@ -93,3 +93,62 @@ def test_enrolling_under_a_name_other_than_the_rosters_says_so(site):
                                     "--grid", "G01"])
     assert res.exit_code == 0, res.output
     assert "王建国" in res.stderr and "王建" in res.stderr
+
+
+# --- the 数据员's proposals ---------------------------------------------------------------------------
+
+
+def _propose(site, household="H01", **facts) -> str:
+    """A data finding proposing ``facts``, recorded on W01's laptop and merged; returns its id."""
+    site.record("W01", household, [{"role": "data", "category": "people", "asked": "家里人口有变",
+                                   "proposed": facts}])
+    site.sync("W01")
+    assert site.merge().skipped == []
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        return next(fid for fid, f in s.state.entities["finding"].items() if f.get("proposed") == facts)
+
+
+def test_a_proposal_accepted_changes_the_household_and_the_worker_sees_it(site):
+    fid = _propose(site, "H02", people=4, phone="13811112222")
+    (row,) = json.loads(ok(cli(site.office, "office", "proposals", "--format", "json")).output)
+    assert (row["finding"], row["household"], row["by"]) == (fid, "H02", "W01")
+    assert row["proposed"] == {"people": 4, "phone": "13811112222"} and row["now"] == {"people": 3, "phone": "13900001111"}
+    table = ok(cli(site.office, "office", "proposals")).output
+    assert row["id"] in table and "人数 3→4" in table and "13811112222" not in table and "待审" in table
+    assert "已采纳" in ok(cli(site.office, "office", "proposals", "accept", row["id"])).output
+    h = office_record(site, "household", "H02")
+    assert (h["people"], h["phone"]) == (4, "13811112222")
+    assert ok(cli(site.office, "office", "proposals")).output.strip() == "没有待审的提议。"
+    decided = json.loads(ok(cli(site.office, "office", "proposals", "--all", "--format", "json")).output)
+    assert [r["outcome"] for r in decided] == ["accepted"]
+    assert "已经处理过" in error_line(cli(site.office, "office", "proposals", "reject", row["id"], "--note", "x"))
+    site.publish()
+    site.sync("W01")
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        assert s.state.entities["household"]["H02"]["people"] == 4
+        f = s.state.entities["finding"][fid]
+        assert (f["status"], f["proposal"]) == ("resolved", "accepted")
+
+
+def test_a_proposal_rejected_changes_nothing_but_says_why(site):
+    fid = _propose(site, "H02", moved_out=True)
+    (row,) = json.loads(ok(cli(site.office, "office", "proposals", "--format", "json")).output)
+    res = cli(site.office, "office", "proposals", "reject", row["id"])
+    assert res.exit_code == 2 and "缺少选项 '--note'" in res.output  # a rejection says why
+    ok(cli(site.office, "office", "proposals", "reject", row["id"], "--note", "已核实，仍在住"))
+    assert not office_record(site, "household", "H02").get("moved_out")
+    f = office_record(site, "finding", fid)
+    assert (f["status"], f["proposal"], f["note"]) == ("closed", "rejected", "已核实，仍在住")
+    assert "不是提议" in error_line(cli(site.office, "office", "proposals", "accept", "F1"))
+
+
+def test_a_worker_cannot_decide_their_own_proposal(site):
+    fid = _propose(site, "H02", people=9)
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        forged = s.new_event("finding", fid, "set", {"status": "resolved", "proposal": "accepted", "note": "",
+                                                     "changed": s.now_iso()})
+        s.append([forged])
+    site.sync("W01")
+    merged = site.merge()
+    assert [x.reason for x in merged.skipped] == ["sync.office_field"]
+    assert office_record(site, "finding", fid).get("proposal") is None

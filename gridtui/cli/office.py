@@ -457,3 +457,49 @@ def office_needs(obj: Ctx, since: str | None, until: str | None, grid: str | Non
         else:
             text = render.needs_table(rows, by, start.isoformat(), end.isoformat(), scope)
         _report_emit(text, output, csv=fmt == "csv")
+
+
+# --- the 数据员's proposals -------------------------------------------------------------------------
+
+
+@office.group("proposals", cls=GridGroup, invoke_without_command=True)
+@click.option("--grid")
+@click.option("--all", "everything", is_flag=True)
+@fmt_option
+@click.pass_context
+def office_proposals(ctx: click.Context, grid: str | None, everything: bool, fmt: str) -> None:
+    """List what workers proposed to change in the ledger (a phone, how many live there, moved out); accept or reject each."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..office.commands import proposals
+
+    obj: Ctx = ctx.obj
+    with friendly_errors():
+        rows = proposals(obj.home, grid, pending_only=not everything, unlock=obj.pins.unlock)
+    click.echo(render.proposals_json(rows) if fmt == "json" else render.proposals_table(rows))
+
+
+def _decide(obj: Ctx, proposal_id: str, accept: bool, note: str) -> None:
+    from ..office.commands import decide_proposal
+
+    with friendly_errors():
+        shown = decide_proposal(obj.home, proposal_id, accept, note, unlock=obj.pins.unlock)
+    click.echo(t("office.proposal_accepted" if accept else "office.proposal_rejected", id=shown))
+
+
+@office_proposals.command("accept")
+@click.argument("proposal_id")
+@click.option("--note", default="")
+@click.pass_obj
+def office_proposals_accept(obj: Ctx, proposal_id: str, note: str) -> None:
+    """Apply a proposal to the household (an office record); the worker sees it after the next publish."""
+    _decide(obj, proposal_id, True, note)
+
+
+@office_proposals.command("reject")
+@click.argument("proposal_id")
+@click.option("--note", required=True)
+@click.pass_obj
+def office_proposals_reject(obj: Ctx, proposal_id: str, note: str) -> None:
+    """Decline a proposal, saying why; nothing in the ledger changes."""
+    _decide(obj, proposal_id, False, note)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from .. import crypto, duplicates, i18n, ids, privacy, rosterdiff, views
+from .. import crypto, duplicates, i18n, ids, model, privacy, rosterdiff, views
 from ..events import Conflict
 from ..home import office_store
 from ..roster import roster_events
@@ -445,3 +445,40 @@ def wishes(home: Path, unlock: Unlock | None = None) -> list[dict]:
         r["short"] = shown[r["id"]]
     return rows
 
+
+
+# --- the 数据员's proposals ------------------------------------------------------------------------
+
+
+def proposals(home: Path, grid: str | None = None, pending_only: bool = True, unlock: Unlock | None = None) -> list[dict]:
+    with open_office(home, unlock, readonly=True) as store:
+        rows = views.proposals(store.state, grid, pending_only)
+        shown = ids.short_ids(store.state.entities["finding"])
+    for r in rows:
+        r["finding"] = r["id"]
+        r["id"] = shown[r["id"]]
+    return rows
+
+
+def decide_proposal(home: Path, fid: str, accept: bool, note: str = "", unlock: Unlock | None = None) -> str:
+    """Accept a proposal (the household changes, as an office event, and the finding is resolved) or
+    reject it (the finding is closed, nothing else changes); the worker sees which after a sync."""
+    with open_office(home, unlock) as store:
+        found = store.state.entities["finding"]
+        fid = ids.resolve(fid, found, i18n.t("kind.proposal"), i18n.t("ids.hint.office_proposals"))
+        f, shown = found[fid], ids.short_ids(found)[fid]
+        if not f.get("proposed"):
+            raise OfficeError("office.not_a_proposal", id=shown)
+        if not views.proposal_pending(f):
+            raise OfficeError("office.proposal_decided", id=shown,
+                              outcome=i18n.name("proposal", f.get("proposal") or "") or i18n.name("status", f["status"]))
+        now = store.now_iso()
+        status = "resolved" if accept else "closed"
+        events = []
+        if accept:
+            events.append(store.new_event("household", f["household"], "set", {**f["proposed"], "changed": now}))
+        change = model.validate_status_change(status, note, None, None)
+        events.append(store.new_event("finding", fid, "set", {
+            **change, "proposal": "accepted" if accept else "rejected", "changed": now}))
+        store.append(events)
+        return shown

@@ -176,6 +176,8 @@ def event_problem(e: object, worker: str, device: str) -> str | None:
         return "sync.training"
     if e["by"] != worker or e["dev"] != device:  # type: ignore[index]
         return "sync.wrong_author"
+    if e["op"] == "set" and not rules.OFFICE_FIELDS.isdisjoint(e["data"]):  # type: ignore[index]
+        return "sync.office_field"
     return None
 
 

@@ -152,9 +152,14 @@ def finding_lines(f: dict, reveal: bool) -> list:
     if f.get("action"):
         parts += ["\n    ", (t("ui.f.action"), "dim"), " ", f["action"]]
     if f.get("proposed"):
+        outcome = f.get("proposal") or ("pending" if f["status"] in model.OPEN_STATUSES else "")
         parts += ["\n    ", (t("ui.f.proposed"), "dim"), " ", _proposal(f["proposed"], reveal)]
+        if outcome:
+            parts += ["  ", (name("ui.proposal", outcome), "bold" if outcome == "pending" else "bold reverse")]
     for e in f.get("history", ()):
         line = [f"\n    └ {(e.get('changed') or '')[:10]} ", (name("status", e.get("status")), "bold")]
+        if e.get("proposal"):
+            line += [" · ", name("ui.proposal", e["proposal"])]
         if e.get("to"):
             line += [" → ", e["to"]]
         if e.get("note"):
