@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 
 KINDS = ("community", "compound", "grid", "worker", "building", "household", "visit", "finding", "wish")
 # Kinds whose every change is kept as history (the audit trail shown to users).
-HISTORIED = frozenset({"finding", "wish"})
+HISTORIED = frozenset({"finding", "wish", "visit"})
 
 
 def sort_key(e: dict) -> tuple:
@@ -181,6 +181,8 @@ class State:
         over = self.overrides.setdefault(key, {})
         prev = e.get("prev") or {}
         superseded = self.superseded
+        # A correction keeps in the history what it replaced: the original stays readable.
+        was = {f: ent.get(f) for f in data if f not in ("corrected", "changed")} if data.get("corrected") else None
         for f, v in data.items():
             if superseded and e["id"] in superseded.get((kind, eid, f), ()):
                 continue
@@ -194,7 +196,10 @@ class State:
             ent[f] = v
             over[f] = e
         if kind in HISTORIED:
-            ent["history"].append({"t": e["t"], "by": e["by"], **data})
+            entry = {"t": e["t"], "by": e["by"], **data}
+            if was is not None:
+                entry["was"] = was
+            ent.setdefault("history", []).append(entry)
 
 
 # Values that repeat across thousands of events (codes, ids of devices and households): one

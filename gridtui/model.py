@@ -45,6 +45,11 @@ WISH_STATES: tuple[str, ...] = ("wish", "claimed", "fulfilled")
 # Household facts a `data` finding may propose to change, and what the office may decide.
 PROPOSABLE_FACTS: tuple[str, ...] = ("people", "phone", "moved_out")
 PROPOSAL_OUTCOMES: tuple[str, ...] = ("accepted", "rejected")
+# What a correction may change of a saved record: what was seen and said, never whose door or when.
+CORRECTABLE: dict[str, frozenset[str]] = {
+    "visit": frozenset({"mode", "outcome", "note"}),
+    "finding": frozenset({"category", "asked", "action", "triage", "due"}),
+}
 
 # Longest text (in characters) each kind of field may hold: room for a real note, not for a file.
 LIMITS: dict[str, int] = {
@@ -288,4 +293,28 @@ def restorable(kind: str, before: dict) -> dict:
             out["satisfaction"] = before["satisfaction"]
     elif before[head] == "claimed" and before.get("claimed_by"):
         out["claimed_by"] = before["claimed_by"]
+    return out
+
+
+def validate_visit_correction(visit: dict, changes: dict, has_findings: bool) -> dict:
+    """The fields of a saved visit that ``changes`` really changes, checked as a new visit would be."""
+    merged = {**visit, **{k: v for k, v in changes.items() if v is not None}}
+    clean = validate_visit({**merged, "findings": [{"role": "data", "asked": "-"}] if has_findings else []})
+    out = {k: clean[k] for k in CORRECTABLE["visit"] if changes.get(k) is not None and clean[k] != visit.get(k)}
+    if not out:
+        raise ValidationError("err.nothing_corrected")
+    return out
+
+
+def validate_finding_correction(finding: dict, changes: dict, today: dt.date) -> dict:
+    """The fields of a saved finding that ``changes`` really changes (its role stays)."""
+    given = {k: v for k, v in changes.items() if v is not None}
+    merged = {**{k: finding.get(k) for k in ("role", "category", "asked", "action", "triage")}, **given}
+    due_given = "due" in given and given["due"] != finding.get("due")
+    clean = validate_finding({**merged, "due": given.get("due") or None}, today if due_given else None)
+    if "due" not in given:
+        clean["due"] = finding.get("due")
+    out = {k: clean[k] for k in CORRECTABLE["finding"] if k in given and clean[k] != finding.get(k)}
+    if not out:
+        raise ValidationError("err.nothing_corrected")
     return out

@@ -397,3 +397,53 @@ def proposals_table(rows: list[dict]) -> str:
 def proposals_json(rows: list[dict]) -> str:
     """With the proposed values (the office needs them to decide) but no resident's name."""
     return json.dumps([{k: v for k, v in r.items() if k != "head"} for r in rows], ensure_ascii=False, indent=1)
+
+
+# --- a household's history, for correcting it -----------------------------------------------------------
+
+
+def corrections(entry: dict, role: str | None = None) -> str:
+    """结果 无人应门→见到 — what a correction replaced, and by what (a category named in its role)."""
+    was = entry.get("was") or {}
+
+    def value(k: str, v: object) -> str:
+        if v in (None, ""):
+            return "-"
+        return i18n.cat_name(role, str(v)) if k == "category" and role else _field_value(k, v)
+
+    return t("ui.list_sep").join(f"{_field_name(k)} {value(k, was.get(k))}→{value(k, v)}" for k, v in entry.items()
+                                 if k not in ("t", "by", "was", "corrected", "changed"))
+
+
+def history_lines(detail: dict, short: dict[str, str]) -> str:
+    out = [t("cli.history_title", id=detail["id"], building=detail["building_name"],
+             room=room({"unit": detail.get("unit"), "room": detail.get("room", "")}))]
+    if not detail["visits"]:
+        out.append(t("ui.household.no_visits"))
+    for v in detail["visits"]:
+        mark = t("cli.void_mark") if v["void"] else ""
+        out.append(f"{short.get(v['id'], v['id'])}  {(v.get('at') or '')[:16].replace('T', ' ')}  "
+                   f"{i18n.name('mode', v.get('mode'))} · {i18n.name('outcome', v.get('outcome'))}  "
+                   f"{v.get('worker', '')}{mark}")
+        if v.get("note"):
+            out.append(f"    {v['note']}")
+        for e in v["history"]:
+            if e.get("corrected"):
+                out.append("    " + t("cli.correction", at=(e.get("changed") or "")[:10], by=e.get("by", ""),
+                                      what=corrections(e)))
+        for f in v["findings"]:
+            out.append(f"  {short.get(f['id'], f['id'])}  {i18n.name('role', f['role'])} · "
+                       f"{i18n.cat_name(f['role'], f['category'])} · {f['asked']}  [{i18n.name('status', f['status'])}]")
+            for e in f["history"]:
+                if e.get("corrected"):
+                    out.append("      " + t("cli.correction", at=(e.get("changed") or "")[:10], by=e.get("by", ""),
+                                            what=corrections(e, f["role"])))
+    return "\n".join(_fit(out))
+
+
+def history_json(detail: dict, short: dict[str, str]) -> str:
+    """Visits and findings with their short ids and histories; the household's personal data left out."""
+    visits = [{**v, "short": short.get(v["id"], v["id"]),
+               "findings": [{**f, "short": short.get(f["id"], f["id"])} for f in v["findings"]]}
+              for v in detail["visits"]]
+    return json.dumps({"household": detail["id"], "visits": visits}, ensure_ascii=False, indent=1)

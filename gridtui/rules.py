@@ -137,6 +137,10 @@ L = model.LIMITS
 
 # (kind, op) → ({field: check}, required fields). A field not listed may not be written at all;
 # the link fields (household, visit, finding, building, grid) are set once, at create.
+def is_true(v: object) -> bool:
+    return v is True
+
+
 _FINDING_CHANGE = {
     "status": one_of(model.STATUSES),
     "proposal": one_of(model.PROPOSAL_OUTCOMES),  # the office's decision on a data finding's proposal
@@ -144,6 +148,14 @@ _FINDING_CHANGE = {
     "to": text(L["unit"], empty=False),
     "satisfaction": one_of(model.SATISFACTION),
     "changed": is_stamp,
+    # A correction of what was recorded: ``corrected`` instead of a status (model.CORRECTABLE).
+    "corrected": is_true,
+    "category": text(40), "asked": text(L["asked"], empty=False), "action": text(L["note"]),
+    "triage": one_of(model.TRIAGE), "due": optional(is_date),
+}
+_VISIT_CHANGE = {
+    "corrected": is_true, "void": is_true,  # one or the other: a correction, or "recorded by mistake"
+    "mode": one_of(model.MODES), "outcome": one_of(model.OUTCOMES), "note": text(L["note"]), "changed": is_stamp,
 }
 _WISH_CHANGE = {
     "state": one_of(model.WISH_STATES),
@@ -161,7 +173,8 @@ SCHEMAS: dict[tuple[str, str], tuple[dict[str, Check], frozenset[str]]] = {
         "action": text(L["note"]), "triage": one_of(model.TRIAGE), "due": optional(is_date),
         "proposed": proposal, "visit": is_id, "household": is_id, "at": is_stamp, "status": one_of(("open",)),
     }, frozenset({"role", "category", "asked", "triage", "visit", "household", "at", "status"})),
-    ("finding", "set"): (_FINDING_CHANGE, frozenset({"status"})),
+    ("finding", "set"): (_FINDING_CHANGE, frozenset()),
+    ("visit", "set"): (_VISIT_CHANGE, frozenset({"changed"})),
     ("wish", "create"): ({
         "household": is_id, "finding": is_id, "title": text(L["asked"], empty=False),
         "state": one_of(("wish",)), "at": is_stamp,
@@ -244,13 +257,23 @@ def _meaning(kind: str, op: str, d: dict) -> str | None:
             return "value:category"
         if "proposed" in d and d["role"] != "data":
             return "value:proposed"
+    elif kind == "finding" and d.get("corrected"):
+        if not set(d) <= model.CORRECTABLE["finding"] | {"corrected", "changed"} or len(d) < 3:
+            return "value:corrected"
     elif kind == "finding":
+        if "status" not in d:
+            return "missing:status"
         if "to" in d and d["status"] != "referred":
             return "value:to"
         if "satisfaction" in d and d["status"] not in ("resolved", "closed"):
             return "value:satisfaction"
         if "proposal" in d and d["status"] != ("resolved" if d["proposal"] == "accepted" else "closed"):
             return "value:proposal"
+    elif kind == "visit" and op == "set":
+        if d.get("void") == d.get("corrected"):  # exactly one of them
+            return "value:corrected"
+        if d.get("corrected") and not set(d) & model.CORRECTABLE["visit"]:
+            return "value:corrected"
     elif kind == "wish" and op == "set":
         if "claimed_by" in d and d["state"] != "claimed":
             return "value:claimed_by"

@@ -504,6 +504,35 @@ class Store:
         self.append(events)
         return events
 
+    def correct_visit(self, vid: str, changes: dict) -> list[dict]:
+        """Correct what a saved visit says (mode, outcome, note): a new event naming what it replaces,
+        so the history keeps the original beside the correction and its author."""
+        visit = self.require("visit", vid)
+        has_findings = any(f.get("visit") == vid for f in self.state.entities["finding"].values())
+        data = model.validate_visit_correction(visit, changes, has_findings)
+        events = [self.new_event("visit", vid, "set", {**data, "corrected": True, "changed": self.now_iso()})]
+        self.append(events)
+        return events
+
+    def void_visit(self, vid: str) -> list[dict]:
+        """A visit recorded by mistake (wrong door, pressed twice): it then counts nowhere, with its
+        findings; the record and its history stay."""
+        visit = self.require("visit", vid)
+        if visit.get("void"):
+            raise model.ValidationError("err.void_already")
+        events = [self.new_event("visit", vid, "set", {"void": True, "changed": self.now_iso()})]
+        self.append(events)
+        return events
+
+    def correct_finding(self, fid: str, changes: dict) -> list[dict]:
+        """Correct what a saved finding says (category, 诉求, 措施, triage, follow-up date); its role,
+        household and visit stay."""
+        finding = self.require("finding", fid)
+        data = model.validate_finding_correction(finding, changes, self.today())
+        events = [self.new_event("finding", fid, "set", {**data, "corrected": True, "changed": self.now_iso()})]
+        self.append(events)
+        return events
+
     def unsynced_visits(self) -> int:
         """Visits recorded on this device that the office has not acknowledged yet (the header asks
         on every screen switch: counted again only when the log or the acknowledgement changed)."""

@@ -44,22 +44,33 @@ class Index:
 
     def take(self, state: State) -> None:
         """Take in the records created since the last call. The fold only ever appends new records
-        to its tables and never changes a record's links, so what was taken in stays right."""
+        to its tables and never changes a record's links, so what was taken in stays right (a visit
+        voided since is the exception: :func:`index` starts again when a visit changes)."""
         ents = state.entities
         for kind, add in (("visit", self._add_visit), ("finding", self._add_finding)):
             table = ents[kind]
             for rec in itertools.islice(table.values(), self.indexed.get(kind, 0), None):
-                add(rec)
+                add(rec, ents["visit"])
             self.indexed[kind] = len(table)
+        self.indexed["visit_events"] = state.changes.get("visit", 0)
 
-    def _add_visit(self, v: dict) -> None:
+    def _add_visit(self, v: dict, visits: dict) -> None:  # noqa: ARG002 - the same shape as _add_finding
+        if v.get("void"):
+            return
         lst = self.visits_by_household.setdefault(v["household"], [])
         lst.append(v)
         if len(lst) > 1 and lst[-2]["at"] < v["at"]:
             lst.sort(key=lambda x: x["at"], reverse=True)
 
-    def _add_finding(self, f: dict) -> None:
+    def _add_finding(self, f: dict, visits: dict) -> None:
+        if not counts(f, visits):
+            return
         self.findings_by_household.setdefault(f["household"], []).append(f)
+
+
+def counts(f: dict, visits: dict) -> bool:
+    """Whether a finding counts: not one of a visit voided as recorded by mistake."""
+    return not visits.get(f.get("visit") or "", {}).get("void")
 
 
 # Per live state: its index, kept beside a weak reference to the state, so that a new state that
@@ -85,7 +96,9 @@ def index(state: State) -> Index:
         ix = got[2]
         if got[1] == state.count:
             return ix
-        if ix.indexed.get("household") == len(state.entities["household"]):
+        new_visits = len(state.entities["visit"]) - ix.indexed.get("visit", 0)
+        if ix.indexed.get("household") == len(state.entities["household"]) and \
+                state.changes.get("visit", 0) - ix.indexed.get("visit_events", 0) == new_visits:
             ix.take(state)  # a visit or a finding more: no need to go over every household again
             _index_cache[id(state)] = (got[0], state.count, ix)
             return ix
@@ -94,13 +107,16 @@ def index(state: State) -> Index:
     for h in ents["household"].values():
         ix.households_by_building.setdefault(h.get("building"), []).append(h)
     ix.indexed["household"] = len(ents["household"])
-    for v in ents["visit"].values():
-        ix.visits_by_household.setdefault(v["household"], []).append(v)
+    visits = ents["visit"]
+    for v in visits.values():
+        if not v.get("void"):
+            ix.visits_by_household.setdefault(v["household"], []).append(v)
     for lst in ix.visits_by_household.values():
         lst.sort(key=lambda v: v["at"], reverse=True)
     for f in ents["finding"].values():
-        ix.findings_by_household.setdefault(f["household"], []).append(f)
-    ix.indexed.update(visit=len(ents["visit"]), finding=len(ents["finding"]))
+        if counts(f, visits):
+            ix.findings_by_household.setdefault(f["household"], []).append(f)
+    ix.indexed.update(visit=len(visits), finding=len(ents["finding"]), visit_events=state.changes.get("visit", 0))
     _index_cache.clear()  # one live state per process; keep memory flat
     _index_cache[id(state)] = (_ref(state, _index_cache), state.count, ix)
     return ix
@@ -246,10 +262,14 @@ def household_detail(state: State, hid: str, today: dt.date) -> dict:
     by_visit: dict[str, list[dict]] = {}
     for f in findings:
         by_visit.setdefault(f.get("visit", ""), []).append(_finding_row(state, f, today))
+    # Voided visits too, marked: the household's history is where a mistake and its undoing show.
+    void = [v for v in state.entities["visit"].values() if v.get("void") and v.get("household") == hid]
+    shown = sorted([*ix.visits_by_household.get(hid, []), *void], key=lambda v: v["at"], reverse=True)
     h["visits"] = [
         {**{k: v[k] for k in ("id", "at", "mode", "outcome", "note", "worker") if k in v},
+         "void": bool(v.get("void")), "history": [dict(x) for x in v.get("history", ())],
          "findings": by_visit.get(v["id"], [])}
-        for v in ix.visits_by_household.get(hid, [])
+        for v in shown
     ]
     h["findings"] = [_finding_row(state, f, today) for f in findings]
     h["interval_days"] = model.visit_interval(h["tags"])
@@ -260,8 +280,9 @@ def all_findings(state: State, today: dt.date, role: str | None = None, grid: st
                  open_only: bool = False) -> list[dict]:
     """Findings, overdue first (most overdue on top), then open before done, then by due date."""
     rows = []
+    visits = state.entities["visit"]
     for f in state.entities["finding"].values():
-        if (open_only and not _is_open(f)) or (role and f["role"] != role):
+        if (open_only and not _is_open(f)) or (role and f["role"] != role) or not counts(f, visits):
             continue
         if grid and grid_of(state, f["household"]) != grid:
             continue
@@ -348,7 +369,10 @@ def due_households(state: State, today: dt.date, grid: str | None = None) -> lis
 def wishes(state: State) -> list[dict]:
     order = {s: i for i, s in enumerate(model.WISH_STATES)}
     rows = []
+    findings, visits = state.entities["finding"], state.entities["visit"]
     for w in state.entities["wish"].values():
+        if not counts(findings.get(w.get("finding") or "", {}), visits):
+            continue
         h = state.entities["household"].get(w.get("household", ""), {})
         rows.append(
             {
@@ -466,8 +490,9 @@ def proposals(state: State, grid: str | None = None, pending_only: bool = True) 
     """What workers proposed to change in the ledger, oldest first: who, when, the household's
     facts as they are now and as proposed, and the office's decision if made."""
     rows = []
+    visits = state.entities["visit"]
     for f in state.entities["finding"].values():
-        if not f.get("proposed") or (pending_only and not proposal_pending(f)):
+        if not f.get("proposed") or (pending_only and not proposal_pending(f)) or not counts(f, visits):
             continue
         if grid and grid_of(state, f["household"]) != grid:
             continue

@@ -62,6 +62,10 @@ def status(text: str) -> str:
     return _one(text, model.STATUSES, "status", "status")
 
 
+def triage(text: str) -> str:
+    return _one(text, model.TRIAGE, "triage", "triage")
+
+
 def satisfaction(text: str) -> str:
     return _one(text, model.SATISFACTION, "satisfaction", "satisfaction")
 
@@ -98,6 +102,7 @@ def markdown() -> str:
     lines += ["", "## 状态 Finding statuses", ""] + rows(model.STATUSES, "status")
     lines += ["", "## 走访结果 Visit outcomes", ""] + rows(model.OUTCOMES, "outcome")
     lines += ["", "## 走访方式 Visit modes", ""] + rows(model.MODES, "mode")
+    lines += ["", "## 处理方式 Triage", ""] + rows(model.TRIAGE, "triage")
     lines += ["", "## 回访满意度 Satisfaction at the return visit", ""] + rows(model.SATISFACTION, "satisfaction")
     return "\n".join(lines) + "\n"
 

@@ -155,3 +155,8 @@ def change_pin(obj: Ctx, folder: Path, office: bool = False) -> None:
             vault.check_new_pin(new, office)
             vault.change_pin(folder, cipher, new)
     click.echo(t("pin.changed"))
+
+
+# --format for every listing: a table for people, JSON for scripts.
+fmt_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                          show_default=True)

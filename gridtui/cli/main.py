@@ -16,7 +16,7 @@ from ..errors import UserError
 from ..home import home_dir, real_store
 from ..i18n import t
 from ..store import Store
-from .context import (DEFAULTS, EXIT_USAGE, CliError, Ctx, Launch, apply_lang, change_pin, friendly_errors, quarantine_lines,
+from .context import (DEFAULTS, EXIT_USAGE, CliError, Ctx, Launch, apply_lang, change_pin, fmt_option, friendly_errors, quarantine_lines,
                       warn_loss)
 from .language import GridGroup, Word, speak
 from .office import office
@@ -159,6 +159,79 @@ def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple
         finally:
             store.close()
     click.echo(t("cli.visit_saved", id=vid, n=len(parsed)))
+
+
+@visit.command("edit")
+@click.argument("visit_id")
+@click.option("--mode", type=Word(vocab.mode, "mode"))
+@click.option("--outcome", type=Word(vocab.outcome, "outcome"))
+@click.option("--note")
+@click.option("--void", is_flag=True)
+@click.pass_obj
+def visit_edit(obj: Ctx, visit_id: str, mode: str | None, outcome: str | None, note: str | None, void: bool) -> None:
+    """Correct a saved visit, or void one recorded by mistake; the history keeps the original."""
+    with friendly_errors():
+        store = obj.open_store()
+        try:
+            visits = store.state.entities["visit"]
+            vid = ids.resolve(visit_id, visits, t("kind.visit"), t("ids.hint.history"))
+            if void:
+                store.void_visit(vid)
+            else:
+                store.correct_visit(vid, {"mode": mode, "outcome": outcome, "note": note})
+            shown = ids.short_ids(visits)[vid]
+        finally:
+            store.close()
+    click.echo(t("cli.visit_voided" if void else "cli.corrected", id=shown))
+
+
+@main.group()
+def finding() -> None:
+    """Correct what a saved finding says."""
+
+
+@finding.command("edit")
+@click.argument("finding_id")
+@click.option("--category")
+@click.option("--asked")
+@click.option("--action")
+@click.option("--triage", type=Word(vocab.triage, "triage"))
+@click.option("--due")
+@click.pass_obj
+def finding_edit(obj: Ctx, finding_id: str, category: str | None, asked: str | None, action: str | None,
+                 triage: str | None, due: str | None) -> None:
+    """Correct a saved finding (its role stays); the history keeps the original."""
+    with friendly_errors():
+        store = obj.open_store()
+        try:
+            findings = store.state.entities["finding"]
+            fid = ids.resolve(finding_id, findings, t("kind.finding"), t("ids.hint.history"))
+            role = findings[fid]["role"]
+            changes = {"category": vocab.category(role, category) if category else None, "asked": asked,
+                       "action": action, "triage": triage, "due": due}
+            store.correct_finding(fid, changes)
+            shown = ids.short_ids(findings)[fid]
+        finally:
+            store.close()
+    click.echo(t("cli.corrected", id=shown))
+
+
+@main.command()
+@click.argument("household")
+@fmt_option
+@click.pass_obj
+def history(obj: Ctx, household: str, fmt: str) -> None:
+    """A household's visits and findings, newest first, with the short ids edit takes."""
+    with friendly_errors():
+        store = obj.open_store(readonly=True)
+        try:
+            state = store.state
+            hid = ids.resolve(household, state.entities["household"], t("kind.household"), t("ids.hint.households"))
+            detail = views.household_detail(state, hid, store.today())
+            short = {**ids.short_ids(state.entities["visit"]), **ids.short_ids(state.entities["finding"])}
+        finally:
+            store.close()
+    click.echo(render.history_json(detail, short) if fmt == "json" else render.history_lines(detail, short))
 
 
 @main.command()

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .. import i18n, model, render, views, vocab
-from .context import Ctx, change_pin, friendly_errors, quarantine_lines
+from .context import Ctx, change_pin, fmt_option, friendly_errors, quarantine_lines
 from .language import GridGroup, Word
 from ..i18n import t
 from ..store import gc_paused
@@ -46,8 +46,6 @@ def office_init(obj: Ctx, roster: Path) -> None:
         click.echo(line)
 
 
-fmt_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                          show_default=True)
 
 
 @office.group("roster", cls=GridGroup)

@@ -45,9 +45,9 @@ FILE_STEMS = {"household": "households", "visit": "visits", "finding": "findings
 COLUMNS: dict[str, tuple[str, ...]] = {
     "household": ("id", "grid", "compound_id", "compound", "building_id", "building", "unit", "floor", "room",
                   "head", "phone", "id_number", "people", "tags", "moved_out"),
-    "visit": ("id", "grid", "household", "worker", "at", "mode", "outcome", "note"),
+    "visit": ("id", "grid", "household", "worker", "at", "mode", "outcome", "note", "void", "changed", "history"),
     "finding": ("id", "grid", "household", "visit", "at", "role", "category", "asked", "action", "triage", "due",
-                "status", "to", "satisfaction", "note", "changed", "proposed", "history"),
+                "status", "to", "satisfaction", "note", "changed", "proposed", "proposal", "history"),
     "wish": ("id", "grid", "household", "finding", "at", "title", "state", "claimed_by", "note", "changed",
              "history"),
 }

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from .. import rules
+from .. import model, rules
 from ..events import KINDS, MAX_AHEAD_MS, sorts_after
 from .envelope import FORMAT_V2, V2_UNTIL, Opened, canonical, unseal
 
@@ -260,6 +260,10 @@ def _judge(c: _Candidate, office: Office, batch: _Batch, workers: Mapping[str, W
                 why = "sync.unknown_record"
             else:
                 home = rec.get("household")
+                if kind == "visit" and rec.get("worker") != c.worker:
+                    why = "sync.wrong_author"  # a visit is corrected or voided by whoever made it
+                elif "category" in data and data["category"] not in model.CATEGORIES.get(rec.get("role"), ()):
+                    why = "sync.bad_event"  # a correction keeps the finding's role: its category must fit it
                 for writer in (e.get("prev") or {}).values():
                     seen = office.known.get(writer)
                     target = (seen["kind"], seen["eid"]) if seen is not None else batch.ids.get(writer)

@@ -164,11 +164,13 @@ class FormModal(ModalScreen[bool]):
         Binding("up", "app.focus_previous", show=False),
     ]
 
-    def __init__(self, title: str, fields: Sequence[FieldSpec], apply: Callable[[dict], None]) -> None:
+    def __init__(self, title: str, fields: Sequence[FieldSpec], apply: Callable[[dict], None],
+                 values: dict | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.fields = list(fields)
         self.apply = apply
+        self.initial = values or {}  # what the fields show at first (a correction starts from the saved values)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -177,9 +179,9 @@ class FormModal(ModalScreen[bool]):
                 with Horizontal(classes="row"):
                     yield Label(label, classes="label")
                     if spec == "text":
-                        yield field(id=f"f-{key}")
+                        yield field(id=f"f-{key}", value=str(self.initial.get(key) or ""))
                     else:
-                        yield ChoiceBar(spec, id=f"f-{key}")  # type: ignore[arg-type]
+                        yield ChoiceBar(spec, self.initial.get(key), id=f"f-{key}")  # type: ignore[arg-type]
             yield Static("", id="error", classes="error")
             yield Static(t("ui.form.hint"), classes="hint")
         yield KeyBar(id="keybar")
@@ -250,4 +252,33 @@ class HelpScreen(ModalScreen[None]):
         yield KeyBar(id="keybar")
 
     def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class PickModal(ModalScreen[str | None]):
+    """Choose one of a few records with ↑/↓ and Enter; dismissed with its id (None on Esc)."""
+
+    BINDINGS = [Binding("escape", "cancel", "ui.key.cancel")]
+    AUTO_FOCUS = "#pick"
+
+    def __init__(self, title: str, choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(classes="dialog"):
+            yield Static(Content(self.title_text), classes="dialog-title")
+            yield OptionList(*[Option(Content(label), id=key) for key, label in self.choices], id="pick",
+                             compact=True, markup=False)
+        yield KeyBar(id="keybar")
+
+    def on_option_list_option_selected(self, event) -> None:  # noqa: ANN001 - OptionList.OptionSelected
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
         self.dismiss(None)

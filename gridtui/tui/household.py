@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from .. import model, views
 from ..i18n import cat_name, name, t
+from ..render import corrections
 from .base import GridScreen
 from .widgets import WARN, head_text, tags_text
 
@@ -22,6 +23,7 @@ class HouseholdScreen(GridScreen):
         Binding("n", "walk(1)", "ui.key.next_door"),
         Binding("p", "walk(-1)", "ui.key.prev_door", show=False),
         Binding("r", "reveal", "ui.key.reveal"),
+        Binding("e", "edit", "ui.key.edit"),
         Binding("escape", "app.pop_screen", "ui.key.back"),
     ]
 
@@ -97,6 +99,68 @@ class HouseholdScreen(GridScreen):
         self.app.push_screen(VisitScreen(self.hid, self.detail, has_next=self.next_door() is not None),
                              self._visited)
 
+    def action_edit(self) -> None:
+        """Pick a visit or finding of this household, newest first, and correct it (or void the visit)."""
+        from .base import PickModal
+
+        choices = []
+        for v in self.detail["visits"]:
+            if v["void"]:
+                continue
+            choices.append((f"visit:{v['id']}", t("ui.edit.visit_choice", at=_when(v.get("at")),
+                                                  what=f"{name('mode', v.get('mode'))} · {name('outcome', v.get('outcome'))}")))
+            choices += [(f"finding:{f['id']}", t("ui.edit.finding_choice", what=f"{name('role', f['role'])} · "
+                                                                               f"{cat_name(f['role'], f['category'])} · {f['asked']}"))
+                        for f in v["findings"]]
+        if not choices:
+            self.notify(t("ui.edit.nothing"))
+            return
+
+        def picked(choice: str | None) -> None:
+            if choice:
+                kind, _, eid = choice.partition(":")
+                self._edit_visit(eid) if kind == "visit" else self._edit_finding(eid)
+
+        self.app.push_screen(PickModal(t("ui.edit.pick"), choices), picked)
+
+    def _edit_visit(self, vid: str) -> None:
+        from .base import FormModal
+
+        v = next(x for x in self.detail["visits"] if x["id"] == vid)
+        fields = [("mode", t("ui.f.mode"), [(m, name("mode", m)) for m in model.MODES]),
+                  ("outcome", t("ui.f.outcome"), [(o, name("outcome", o)) for o in model.OUTCOMES]),
+                  ("note", t("ui.f.note"), "text"),
+                  ("void", t("ui.f.void"), [(False, t("ui.no")), (True, t("ui.edit.void_yes"))])]
+
+        def apply(data: dict) -> None:
+            if data.pop("void"):
+                self.store.void_visit(vid)
+            else:
+                self.store.correct_visit(vid, data)
+
+        self._correct(FormModal(t("ui.edit.visit_title", at=_when(v.get("at"))), fields, apply,
+                                {**v, "void": False}))
+
+    def _edit_finding(self, fid: str) -> None:
+        from .base import FormModal
+
+        f = next(x for v in self.detail["visits"] for x in v["findings"] if x["id"] == fid)
+        role = f["role"]
+        fields = [("category", t("ui.f.category"), [(c, cat_name(role, c)) for c in model.CATEGORIES[role]]),
+                  ("asked", t("ui.f.asked"), "text"), ("action", t("ui.f.action"), "text"),
+                  ("triage", t("ui.f.triage"), [(x, name("triage", x)) for x in model.TRIAGE]),
+                  ("due", t("ui.f.due"), "text")]
+        self._correct(FormModal(t("ui.edit.finding_title", what=f"{name('role', role)} · {f['asked']}"), fields,
+                                lambda data: self.store.correct_finding(fid, data), f))
+
+    def _correct(self, form) -> None:  # noqa: ANN001 - a FormModal
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.data_changed()
+                self.notify(t("ui.edit.saved"))
+
+        self.app.push_screen(form, done)
+
     def _visited(self, outcome: str | None) -> None:
         if outcome == "next":  # saved with "save and next door"
             self.action_walk(1)
@@ -157,6 +221,10 @@ def finding_lines(f: dict, reveal: bool) -> list:
         if outcome:
             parts += ["  ", (name("ui.proposal", outcome), "bold" if outcome == "pending" else "bold reverse")]
     for e in f.get("history", ()):
+        if e.get("corrected"):
+            parts += [f"\n    └ {(e.get('changed') or '')[:10]} ", (t("ui.corrected_by", by=e.get("by", "")), "bold"),
+                      " ", corrections(e, f["role"])]
+            continue
         line = [f"\n    └ {(e.get('changed') or '')[:10]} ", (name("status", e.get("status")), "bold")]
         if e.get("proposal"):
             line += [" · ", name("ui.proposal", e["proposal"])]
@@ -176,12 +244,19 @@ def history(h: dict, reveal: bool) -> Content:
     if not visits:
         parts += ["\n", t("ui.household.no_visits")]
     for v in visits:
-        parts += ["\n", (_when(v.get("at")), "bold"), "  ", name("mode", v.get("mode")), " · ",
-                  name("outcome", v.get("outcome"))]
+        style = "dim strike" if v.get("void") else ""
+        parts += ["\n", (_when(v.get("at")), f"bold {style}".strip()), "  ",
+                  (f"{name('mode', v.get('mode'))} · {name('outcome', v.get('outcome'))}", style)]
         if v.get("worker"):
             parts += ["  ", (v["worker"], "dim")]
+        if v.get("void"):
+            parts += ["  ", (t("ui.void"), "bold reverse")]
         if v.get("note"):
-            parts += ["\n  ", v["note"]]
+            parts += ["\n  ", (v["note"], style)]
+        for e in v.get("history", ()):
+            if e.get("corrected"):
+                parts += [f"\n  └ {(e.get('changed') or '')[:10]} ", (t("ui.corrected_by", by=e.get("by", "")), "bold"),
+                          " ", corrections(e)]
         for f in v["findings"]:
             parts += finding_lines(f, reveal)
     return Content.assemble(*parts)
