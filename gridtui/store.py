@@ -443,21 +443,30 @@ class Store:
 
     def record_visit(self, visit: dict) -> str:
         """Validate and save one door-knock with its findings; returns the visit id."""
-        clean = model.validate_visit(visit, self.today())
-        self.require("household", clean["household"])
-        at = visit.get("at") or self.now_iso()
-        vid = self._new_id("V")
-        findings = clean.pop("findings")
-        events = [self.new_event("visit", vid, "create", {**clean, "at": at, "worker": self.author})]
-        for f in findings:
-            fid = self._new_id("F")
-            data = {**f, "visit": vid, "household": clean["household"], "at": at, "status": "open"}
-            events.append(self.new_event("finding", fid, "create", data))
-            if (f["role"], f["category"]) == model.WISH_CATEGORY:
-                wish = {"household": clean["household"], "finding": fid, "title": f["asked"], "state": "wish"}
-                events.append(self.new_event("wish", self._new_id("M"), "create", {**wish, "at": at}))
+        return self.record_visits([visit])[0]
+
+    def record_visits(self, visits: list[dict]) -> list[str]:
+        """Several door-knocks saved at once (a whole stairwell given the same notice): all or none,
+        in one durable write; returns the visit ids in order."""
+        today, at_now = self.today(), self.now_iso()
+        events, vids = [], []
+        for visit in visits:
+            clean = model.validate_visit(visit, today)
+            self.require("household", clean["household"])
+            at = visit.get("at") or at_now
+            vid = self._new_id("V")
+            vids.append(vid)
+            findings = clean.pop("findings")
+            events.append(self.new_event("visit", vid, "create", {**clean, "at": at, "worker": self.author}))
+            for f in findings:
+                fid = self._new_id("F")
+                data = {**f, "visit": vid, "household": clean["household"], "at": at, "status": "open"}
+                events.append(self.new_event("finding", fid, "create", data))
+                if (f["role"], f["category"]) == model.WISH_CATEGORY:
+                    wish = {"household": clean["household"], "finding": fid, "title": f["asked"], "state": "wish"}
+                    events.append(self.new_event("wish", self._new_id("M"), "create", {**wish, "at": at}))
         self.append(events)
-        return vid
+        return vids
 
     def undo(self, events: list[dict]) -> list[dict]:
         """Put back what ``events`` (changes this device just made) replaced, as new changes: nothing

@@ -514,3 +514,11 @@ def proposals(state: State, grid: str | None = None, pending_only: bool = True) 
         })
     rows.sort(key=lambda r: (r["at"] or "", r["id"]))
     return rows
+
+
+def stairwell(state: State, bid: str, unit: int | None = None) -> list[str]:
+    """The households of a building (or of one unit of it) that live there, in walk order: the
+    doors a notice is left at."""
+    homes = index(state).households_by_building.get(bid, [])
+    return [h["id"] for h in sorted(homes, key=_sort_room)
+            if not h.get("moved_out") and (unit is None or h.get("unit") == unit)]

@@ -134,31 +134,57 @@ def parse_finding(spec: str, due: str | None) -> dict:
 
 
 @visit.command("add")
-@click.option("--household", required=True)
+@click.option("--household")
+@click.option("--building")
+@click.option("--unit", type=int)
 @click.option("--outcome", required=True, type=Word(vocab.outcome, "outcome"))
 @click.option("--mode", default="door", show_default=True, type=Word(vocab.mode, "mode"))
 @click.option("--finding", "findings", multiple=True, metavar="cli.metavar.finding")
 @click.option("--due")
 @click.option("--note", default="")
 @click.pass_obj
-def visit_add(obj: Ctx, household: str, outcome: str, mode: str, findings: tuple[str, ...],
-              due: str | None, note: str) -> None:
-    """Record one visit, with the same checks as the form in the app."""
+def visit_add(obj: Ctx, household: str | None, building: str | None, unit: int | None, outcome: str, mode: str,
+              findings: tuple[str, ...], due: str | None, note: str) -> None:
+    """Record one visit, or one for every household of a building (or of one unit of it), with the
+    same checks as the form in the app."""
     with friendly_errors():
+        if (household is None) == (building is None):
+            raise model.ValidationError("cli.household_or_building")
+        if unit is not None and building is None:
+            raise model.ValidationError("cli.unit_needs_building")
         if due:
             model.parse_date(due)
         parsed = [parse_finding(s, due) for s in findings]
         store = obj.open_store()
         try:
-            household = ids.resolve(household, store.state.entities["household"], t("kind.household"),
-                                    t("ids.hint.households"))
-            vid = store.record_visit(
-                {"household": household, "outcome": outcome, "mode": mode, "note": note, "findings": parsed}
-            )
-            vid = ids.short_ids(store.state.entities["visit"])[vid]
+            state = store.state
+            if household is not None:
+                homes = [ids.resolve(household, state.entities["household"], t("kind.household"),
+                                     t("ids.hint.households"))]
+            else:
+                bid = _building(state, building)
+                homes = views.stairwell(state, bid, unit)
+                if not homes:
+                    raise model.ValidationError("cli.no_households_there")
+            vids = store.record_visits([{"household": hid, "outcome": outcome, "mode": mode, "note": note,
+                                         "findings": parsed} for hid in homes])
+            shown = ids.short_ids(state.entities["visit"])
         finally:
             store.close()
-    click.echo(t("cli.visit_saved", id=vid, n=len(parsed)))
+    if len(vids) == 1:
+        click.echo(t("cli.visit_saved", id=shown[vids[0]], n=len(parsed)))
+    else:
+        click.echo(t("cli.visits_saved", n=len(vids), findings=len(parsed) * len(vids),
+                     first=shown[vids[0]], last=shown[vids[-1]]))
+
+
+def _building(state, text: str) -> str:  # noqa: ANN001 - events.State
+    """A building by the name the households list shows (幸福里小区1栋), its own name if unique, or its id."""
+    named = [bid for bid, b in state.entities["building"].items()
+             if text.strip() in (views.building_label(state, bid), b.get("name"))]
+    if len(named) == 1:
+        return named[0]
+    return ids.resolve(text, state.entities["building"], t("kind.building"), t("ids.hint.buildings"))
 
 
 @visit.command("edit")

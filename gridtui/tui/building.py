@@ -16,6 +16,9 @@ COLUMNS = ("unit", "floor", "room", "head", "last", "outcome", "open", "tags")
 
 class BuildingScreen(GridScreen):
     BINDINGS = [
+        Binding("v", "visit", "ui.key.visit"),
+        Binding("space", "mark", "ui.key.mark"),
+        Binding("a", "mark_unit", "ui.key.mark_unit"),
         Binding("u", "toggle_unvisited", "ui.key.unvisited"),
         Binding("f", "followups", "ui.key.building_followups"),
         Binding("escape", "app.pop_screen", "ui.key.back"),
@@ -28,6 +31,7 @@ class BuildingScreen(GridScreen):
         self.unvisited = False
         self.rows: list[dict] = []
         self.shown: list[dict] = []
+        self.marked: set[str] = set()  # households chosen for one visit each, the same (a stairwell's notice)
 
     def compose_body(self) -> ComposeResult:
         yield GridTable(id="households", cursor_type="row")
@@ -43,8 +47,10 @@ class BuildingScreen(GridScreen):
             dim = "dim" if r["moved_out"] else ""
             tags = t("ui.list_sep").join(filter(None, [name("fact", "moved_out") if r["moved_out"] else "",
                                                         tags_text(r["tags"])]))
+            room = f"✔{r['room']}" if r["id"] in self.marked else r["room"]
             rows.append([
-                cell(r["unit"], dim), cell(r["floor"], dim), cell(r["room"], dim), cell(head_text(r["head"]), dim),
+                cell(r["unit"], dim), cell(r["floor"], dim), cell(room, "bold reverse" if r["id"] in self.marked else dim),
+                cell(head_text(r["head"]), dim),
                 cell(r["last_visit"] or t("ui.never"), dim if r["visited"] else "bold"),
                 cell(name("outcome", r["last_outcome"]), dim),
                 num(r["open"], "bold" if r["open"] else dim), cell(tags, dim),
@@ -56,7 +62,44 @@ class BuildingScreen(GridScreen):
         title: list = [(self.label, "bold"), "  ", t("ui.building.count", visited=visited, total=len(living))]
         if self.unvisited:
             title += ["  ", (t("ui.building.only_unvisited", n=len(self.shown)), "reverse")]
+        if self.marked:
+            title += ["  ", (t("ui.building.marked", n=len(self.marked)), "bold reverse")]
         self.set_title(*title)
+
+    def action_mark(self) -> None:
+        row = self.current()
+        if row is None or row["moved_out"]:
+            return
+        self.marked ^= {row["id"]}
+        self.show_rows()
+        self.query_one("#households", DataTable).action_cursor_down()  # on to the next door, as file managers do
+
+    def action_mark_unit(self) -> None:
+        """Mark every lived-in household of the cursor's unit, or unmark them all if they are marked."""
+        row = self.current()
+        if row is None:
+            return
+        unit = {r["id"] for r in self.rows if r["unit"] == row["unit"] and not r["moved_out"]}
+        self.marked = self.marked - unit if unit <= self.marked else self.marked | unit
+        self.show_rows()
+
+    def action_visit(self) -> None:
+        """A visit of the household under the cursor, or one each for all the marked ones."""
+        from .visit import VisitScreen
+
+        group = [r["id"] for r in self.rows if r["id"] in self.marked]
+        row = self.current()
+        hid = group[0] if group else (row["id"] if row else None)
+        if hid is None:
+            return
+        detail = views.household_detail(self.store.state, hid, self.store.today())
+
+        def done(outcome: str | None) -> None:
+            if outcome and group:
+                self.marked = set()
+                self.data_changed()
+
+        self.app.push_screen(VisitScreen(hid, detail, group=group if len(group) > 1 else None), done)
 
     def current(self) -> dict | None:
         return self.row_under_cursor("households", self.shown)

@@ -144,11 +144,12 @@ class VisitScreen(GridScreen):
         Binding("up", "app.focus_previous", show=False),
     ]
 
-    def __init__(self, hid: str, detail: dict, has_next: bool = False) -> None:
+    def __init__(self, hid: str, detail: dict, has_next: bool = False, group: list[str] | None = None) -> None:
         super().__init__()
         self.hid = hid
         self.detail = detail
-        self.has_next = has_next
+        self.has_next = has_next and not group
+        self.group = group  # several households, one visit each with what this form holds
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="form"):
@@ -162,9 +163,13 @@ class VisitScreen(GridScreen):
 
     def on_mount(self) -> None:
         h = self.detail
-        self.set_title((t("ui.title.visit"), "bold"), "  ", h.get("building_name", ""), " ",
-                       t("ui.household.place", unit=h.get("unit") or "-", floor=h.get("floor") or "-",
-                         room=h.get("room") or "-"), "  ", head_text(h.get("head", "")))
+        if self.group:
+            self.set_title((t("ui.title.visit"), "bold"), "  ", h.get("building_name", ""), "  ",
+                           (t("ui.visit.group", n=len(self.group)), "bold reverse"))
+        else:
+            self.set_title((t("ui.title.visit"), "bold"), "  ", h.get("building_name", ""), " ",
+                           t("ui.household.place", unit=h.get("unit") or "-", floor=h.get("floor") or "-",
+                             room=h.get("room") or "-"), "  ", head_text(h.get("head", "")))
         self.query_one("#mode").focus()
 
     def findings(self) -> list[FindingForm]:
@@ -216,13 +221,17 @@ class VisitScreen(GridScreen):
         return True
 
     def action_save(self, next_door: bool = False) -> None:
+        value = self.value()
         try:
-            self.store.record_visit(self.value())
+            if self.group:
+                self.store.record_visits([{**value, "household": hid} for hid in self.group])
+            else:
+                self.store.record_visit(value)
         except (model.ValidationError, OSError) as err:
             self.query_one("#error", Static).update(Content(error_text(err)))  # may quote what was typed
             return
         self.dismiss("next" if next_door else "saved")
-        self.app.notify(t("ui.visit.saved"))
+        self.app.notify(t("ui.visit.saved_group", n=len(self.group)) if self.group else t("ui.visit.saved"))
 
     def action_cancel(self) -> None:
         if not self.is_dirty():
