@@ -318,3 +318,27 @@ def validate_finding_correction(finding: dict, changes: dict, today: dt.date) ->
     if not out:
         raise ValidationError("err.nothing_corrected")
     return out
+
+
+def validate_new_household(h: dict) -> dict:
+    """A household a worker found at a door that the roster lacks: room and head needed, the rest optional."""
+    room = clean_text(h.get("room"), "room")
+    head = clean_text(h.get("head"), "name")
+    if not room or not head:
+        raise ValidationError("err.new_household_needs")
+    out: dict = {"room": room, "head": head, "tags": []}
+    for k, lo, hi in (("unit", 0, 999), ("people", 0, 50)):
+        text = str(h.get(k) if h.get(k) is not None else "").strip()
+        if text:
+            if not text.isdigit() or not lo <= int(text) <= hi:
+                raise ValidationError("err.bad_number_field", field=k, value=text)
+            out[k] = int(text)
+    out.setdefault("unit", 1)
+    digits = room[:-2] if room[:-2].isdigit() else ""
+    out["floor"] = int(digits) if digits else None
+    phone = str(h.get("phone") or "").strip()
+    if phone:
+        if not is_phone(phone):
+            raise ValidationError("err.bad_phone")
+        out["phone"] = phone
+    return out

@@ -380,6 +380,8 @@ def _fact(field: str, value: object) -> str:
 
 def proposal_changes(r: dict) -> str:
     """人数 3→4 · 电话 139****1111→138****0000: what would change, phones masked."""
+    if r["proposed"].get("new"):
+        return t("proposal.new_household")
     return " · ".join(f"{i18n.name('fact', k)} {_fact(k, r['now'].get(k))}→{_fact(k, v)}"
                       for k, v in r["proposed"].items())
 

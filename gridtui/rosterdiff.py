@@ -146,7 +146,8 @@ def diff(state: State, roster: dict) -> Diff:
         if fields:
             out.changed.append({"id": hid, "fields": fields, "data": {f: theirs[f] for f in fields}})
     for hid, h in ents["household"].items():
-        if hid not in seen and not h.get("moved_out") and hid not in out.moved_out:
+        # A door a worker proposed is in no roster yet: the office decides on it (office proposals).
+        if hid not in seen and not h.get("moved_out") and not h.get("proposed") and hid not in out.moved_out:
             out.moved_out.append(hid)
     out.moved_out.sort()
     _flag(state, out)

@@ -27,8 +27,8 @@ _ID_RE = re.compile(r"[\w.:-]{1,64}")
 # Devices: the app's are 8 hex digits; demo and office devices have names of their own.
 _DEVICE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 # What a worker's device makes a record id from: the kind's letter, its device id, its own clock.
-ID_PREFIX = {"visit": "V", "finding": "F", "wish": "M"}
-_OWN_ID_RE = re.compile(r"([VFM])([A-Za-z0-9_-]{1,32})-([0-9a-f]{1,32})")
+ID_PREFIX = {"visit": "V", "finding": "F", "wish": "M", "household": "H"}
+_OWN_ID_RE = re.compile(r"([VFMH])([A-Za-z0-9_-]{1,32})-([0-9a-f]{1,32})")
 OFFICE_DEVICE = "office"
 MAX_COUNTER = 1 << 32
 MAX_MS = 1 << 46  # year 4199: a bigger stamp is not a clock reading
@@ -122,6 +122,7 @@ _PROPOSAL: dict[str, Check] = {
     "people": integer(0, 50),
     "phone": lambda v: type(v) is str and model.is_phone(v),
     "moved_out": is_bool,
+    "new": lambda v: v is True,  # the finding's household is one the worker found at a door
 }
 
 
@@ -197,15 +198,18 @@ SCHEMAS: dict[tuple[str, str], tuple[dict[str, Check], frozenset[str]]] = {
         "room": text(L["room"]), "head": text(L["name"]), "phone": text(L["phone"]),
         "id_number": text(L["phone"]), "people": optional(integer(0, 99)), "tags": tag_list,
         "moved_out": is_bool,
+        "proposed": is_bool,  # found at a door by a worker, waiting for the office (true), or confirmed
     }, frozenset({"building", "room"})),
     # A roster update or an accepted proposal, from the office only: the facts, never the address.
     ("household", "set"): ({
         "floor": optional(integer(-9, 999)), "head": text(L["name"]), "phone": text(L["phone"]),
         "id_number": text(L["phone"]), "people": optional(integer(0, 99)), "tags": tag_list,
-        "moved_out": is_bool, "changed": is_stamp,
+        "moved_out": is_bool, "proposed": is_bool, "changed": is_stamp,
     }, frozenset({"changed"})),
 }
-WORKER_KINDS = frozenset({"visit", "finding", "wish"})
+WORKER_KINDS = frozenset({"visit", "finding", "wish", "household"})
+# A worker creates a household only as a proposal (a door the roster lacks), and never changes one.
+WORKER_CREATE_ONLY = frozenset({"household"})
 # Fields of a change only the office writes: a worker's file holding one is refused whole.
 OFFICE_FIELDS = frozenset({"proposal"})
 

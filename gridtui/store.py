@@ -542,6 +542,41 @@ class Store:
         self.append(events)
         return events
 
+    def propose_household(self, building: str, fields: dict, asked: str = "") -> str:
+        """A door the roster lacks, found on the round: a household proposed to the office (it shows
+        as waiting until the office accepts it), met there, with the 数据员 finding that says so."""
+        self.require("building", building)
+        clean = model.validate_new_household(fields)
+        hid, at = self._new_id("H"), self.now_iso()
+        vid, fid = self._new_id("V"), self._new_id("F")
+        finding = model.validate_finding({"role": "data", "category": "moved_in",
+                                          "asked": asked or i18n.t("proposal.asked_new")})
+        self.append([
+            self.new_event("household", hid, "create", {**clean, "building": building, "proposed": True}),
+            self.new_event("visit", vid, "create", {"household": hid, "mode": "door", "outcome": "met", "note": "",
+                                                    "at": at, "worker": self.author}),
+            self.new_event("finding", fid, "create", {**finding, "proposed": {"new": True}, "visit": vid,
+                                                      "household": hid, "at": at, "status": "open"}),
+        ])
+        return hid
+
+    def propose_moved_out(self, hid: str, asked: str = "") -> str:
+        """Neighbours say a household has gone: not a door-knock, so recorded as "other" and vacant,
+        with the 数据员 finding proposing it moved out; returns the finding's id."""
+        self.require("household", hid)
+        at = self.now_iso()
+        vid, fid = self._new_id("V"), self._new_id("F")
+        finding = model.validate_finding({"role": "data", "category": "moved_out",
+                                          "asked": asked or i18n.t("proposal.asked_moved_out"),
+                                          "proposed": {"moved_out": True}})
+        self.append([
+            self.new_event("visit", vid, "create", {"household": hid, "mode": "other", "outcome": "vacant",
+                                                    "note": "", "at": at, "worker": self.author}),
+            self.new_event("finding", fid, "create", {**finding, "visit": vid, "household": hid, "at": at,
+                                                      "status": "open"}),
+        ])
+        return fid
+
     def unsynced_visits(self) -> int:
         """Visits recorded on this device that the office has not acknowledged yet (the header asks
         on every screen switch: counted again only when the log or the acknowledgement changed)."""

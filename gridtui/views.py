@@ -218,6 +218,7 @@ def _household_row(ix: Index, h: dict, start: dt.date) -> dict:
         "head": h.get("head", ""),
         "tags": list(h.get("tags") or ()),
         "moved_out": bool(h.get("moved_out")),
+        "proposed": bool(h.get("proposed")),  # found at a door, waiting for the office
         "last_visit": last["at"][:10] if last else None,
         "last_outcome": last["outcome"] if last else None,
         "visited": _visited_since(ix, h["id"], start),

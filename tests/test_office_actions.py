@@ -152,3 +152,66 @@ def test_a_worker_cannot_decide_their_own_proposal(site):
     merged = site.merge()
     assert [x.reason for x in merged.skipped] == ["sync.office_field"]
     assert office_record(site, "finding", fid).get("proposal") is None
+
+
+# --- doors the roster lacks, households that left ------------------------------------------------------
+
+
+def test_a_household_found_at_a_door_is_proposed_merged_and_confirmed(site):
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        hid = s.propose_household("B01", {"unit": "1", "room": "601", "head": "新来的", "phone": "13700001234",
+                                          "people": "2"})
+        s.record_visit({"household": hid, "outcome": "met", "findings": [
+            {"role": "service", "category": "repair", "asked": "门锁坏了"}]})  # on the round at once
+    site.sync("W01")
+    assert site.merge().skipped == []
+    h = office_record(site, "household", hid)
+    assert (h["room"], h["proposed"], h["floor"]) == ("601", True, 6)
+    (row,) = json.loads(ok(cli(site.office, "office", "proposals", "--format", "json")).output)
+    assert row["household"] == hid and row["proposed"] == {"new": True}
+    assert "花名册上没有" in ok(cli(site.office, "office", "proposals")).output
+    ok(cli(site.office, "office", "proposals", "accept", row["id"]))
+    assert office_record(site, "household", hid)["proposed"] is False
+    site.publish()
+    site.sync("W01")
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        assert s.state.entities["household"][hid]["proposed"] is False
+
+
+def test_a_proposed_household_rejected_leaves_the_rounds(site):
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        hid = s.propose_household("B01", {"room": "302", "head": "刘芳"})  # a duplicate of H02
+    site.sync("W01")
+    assert site.merge().skipped == []
+    (row,) = json.loads(ok(cli(site.office, "office", "proposals", "--format", "json")).output)
+    ok(cli(site.office, "office", "proposals", "reject", row["id"], "--note", "与 H02 重复"))
+    assert office_record(site, "household", hid)["moved_out"] is True
+
+
+def test_a_worker_may_propose_households_only_in_their_own_grid_and_never_change_one(site):
+    from gridtui.events import make_event
+    from test_sync import now_ms
+
+    dev = site.devices["W01"]
+    base = {"building": "B02", "room": "901", "head": "某人", "proposed": True}  # B02 is G02's
+    foreign = make_event([now_ms(), 0], dev, "W01", "household", f"H{dev}-1", "create", base)
+    site.put(f"W01/{dev}.json", site.seal("W01", dev, [foreign]))
+    assert [x.reason for x in site.merge().skipped] == ["sync.outside_grid"]
+    for data in ({**base, "building": "B01", "proposed": False}, {**base, "building": "B01", "moved_out": True}):
+        e = make_event([now_ms(), 1], dev, "W01", "household", f"H{dev}-2", "create", data)
+        site.put(f"W01/{dev}.json", site.seal("W01", dev, [e]))
+        assert [x.reason for x in site.merge().skipped] == ["sync.forbidden_kind"]
+    change = make_event([now_ms(), 2], dev, "W01", "household", "H01", "set", {"head": "别人", "changed": "2026-11-25T10:00:00+08:00"})
+    site.put(f"W01/{dev}.json", site.seal("W01", dev, [change]))
+    assert [x.reason for x in site.merge().skipped] == ["sync.forbidden_kind"]
+
+
+def test_moved_out_proposed_from_the_building_screen_is_accepted_by_the_office(site):
+    with Store.open(real_store(site.homes["W01"]), unlock=unlock) as s:
+        fid = s.propose_moved_out("H01")
+    site.sync("W01")
+    assert site.merge().skipped == []
+    (row,) = json.loads(ok(cli(site.office, "office", "proposals", "--format", "json")).output)
+    assert row["finding"] == fid and row["proposed"] == {"moved_out": True}
+    ok(cli(site.office, "office", "proposals", "accept", row["id"]))
+    assert office_record(site, "household", "H01")["moved_out"] is True

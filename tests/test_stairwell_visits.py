@@ -113,3 +113,28 @@ def test_visits_json_of_a_stairwell_round_trip_through_history(home):
     for hid in ("H200", "H201", "H202"):
         (v,) = json.loads(cli(home, "history", hid, "--format", "json").output)["visits"]
         assert v["outcome"] == "met" and v["short"].startswith("V")
+
+
+async def test_a_door_the_roster_lacks_and_a_household_gone_are_proposed_from_the_building_screen(home):
+    with Store.open(real_store(home), unlock=unlock) as store:
+        async with started(store) as (app, pilot, keys):
+            await keys("enter")
+            await on_screen(pilot, "BuildingScreen")
+            await keys("N")
+            await on_screen(pilot, "FormModal")
+            await keys("tab")  # the unit is the cursor's: 1
+            await pilot.press(*"701")
+            await keys("tab")
+            await pilot.press(*"新住户")
+            await keys("ctrl+s")
+            await on_screen(pilot, "BuildingScreen")
+            row = app.screen.current()
+            assert (row["room"], row["proposed"]) == ("701", True)  # the cursor is on the new door
+            assert any(r[2] == "701" and "待审" in r[7] for r in rows(app, "households"))
+            await keys("home", "m")
+            await on_screen(pilot, "ConfirmModal")
+            await keys("y")
+            await on_screen(pilot, "BuildingScreen")
+        found = {f["household"]: f for f in store.state.entities["finding"].values()}
+    assert found[row["id"]]["proposed"] == {"new": True}
+    assert found["H100"]["proposed"] == {"moved_out": True}  # the first door, proposed as gone

@@ -475,7 +475,10 @@ def decide_proposal(home: Path, fid: str, accept: bool, note: str = "", unlock: 
         now = store.now_iso()
         status = "resolved" if accept else "closed"
         events = []
-        if accept:
+        if f["proposed"].get("new"):  # a household found at a door: confirmed, or taken off the rounds
+            outcome = {"proposed": False} if accept else {"proposed": False, "moved_out": True}
+            events.append(store.new_event("household", f["household"], "set", {**outcome, "changed": now}))
+        elif accept:
             events.append(store.new_event("household", f["household"], "set", {**f["proposed"], "changed": now}))
         change = model.validate_status_change(status, note, None, None)
         events.append(store.new_event("finding", fid, "set", {

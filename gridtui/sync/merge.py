@@ -168,7 +168,8 @@ def _opens(obj: dict, key: str, office: Office) -> bool:
 
 def event_problem(e: object, worker: str, device: str) -> str | None:
     """Why one event may not come from ``worker``'s ``device`` at all (an i18n key), or None."""
-    if type(e) is dict and e.get("kind") in KINDS and e["kind"] not in WORKER_KINDS:
+    if type(e) is dict and e.get("kind") in KINDS and (
+            e["kind"] not in WORKER_KINDS or (e["kind"] in rules.WORKER_CREATE_ONLY and e.get("op") != "create")):
         return "sync.forbidden_kind"
     if rules.problem(e) is not None:
         return "sync.bad_event"
@@ -178,7 +179,25 @@ def event_problem(e: object, worker: str, device: str) -> str | None:
         return "sync.wrong_author"
     if e["op"] == "set" and not rules.OFFICE_FIELDS.isdisjoint(e["data"]):  # type: ignore[index]
         return "sync.office_field"
+    if e["kind"] in rules.WORKER_CREATE_ONLY and (e["data"].get("proposed") is not True  # type: ignore[index]
+                                                  or e["data"].get("moved_out")):  # type: ignore[index]
+        return "sync.forbidden_kind"  # a worker's household is a proposal, nothing more
     return None
+
+
+def _home(e: dict, records: Mapping[str, Mapping[str, dict]], default: object = None) -> object:
+    """The household an event is about: its own id for a household, else the one it links to."""
+    if e["kind"] == "household":
+        return e["eid"]
+    if e["op"] == "create":
+        return e["data"]["household"]
+    return records.get(e["kind"], {}).get(e["eid"], {}).get("household", default)
+
+
+def _proposed_here(events: Iterable[dict], buildings: Mapping[str, dict], grid: str) -> set[str]:
+    """Households these events propose in buildings of ``grid``: part of the grid from then on."""
+    return {e["eid"] for e in events if e["kind"] == "household" and e["op"] == "create"
+            and buildings.get(e["data"].get("building"), {}).get("grid") == grid}
 
 
 def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
@@ -187,8 +206,7 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
     if whole is None:
         return skipped  # type: ignore[return-value]
     who, device = whole["worker"], whole["device"]
-    mine = office.grid_households.get(workers[who].grid, set())
-    fresh, outside = [], []
+    grid = workers[who].grid
     for e in whole["events"]:
         bad = event_problem(e, who, device)
         if bad:
@@ -196,12 +214,14 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
             why = (rules.problem(e) or "").partition(":")
             return Skipped(inc.name, bad, {"worker": who, "id": eid[:64] if isinstance(eid, str) else "?",
                                            "why": why[2] or why[0]})
+    mine = office.grid_households.get(grid, set()) | _proposed_here(whole["events"], office.records.get("building", {}), grid)
+    fresh, outside = [], []
+    for e in whole["events"]:
         held = office.known.get(e["id"])
         if held is None:
             # Outside the grid by the office's own records: known now, so such a file is not kept
             # in memory until the judging (a 96 MB file of foreign households costs its parse only).
-            home = e["data"]["household"] if e["op"] == "create" else \
-                office.records.get(e["kind"], {}).get(e["eid"], {}).get("household", mine)
+            home = _home(e, office.records, mine)
             if home is not mine and home not in mine:
                 outside.append(e["eid"])
             elif not outside:
@@ -231,8 +251,10 @@ class _Batch:
 
 
 def _judge(c: _Candidate, office: Office, batch: _Batch, workers: Mapping[str, WorkerInfo]) -> Skipped | None:
-    mine = office.grid_households.get(workers[c.worker].grid, set())
+    grid = workers[c.worker].grid
     records = office.records
+    proposed = [{"kind": k, "op": "create", "eid": eid, "data": d} for (k, eid), d in batch.data.items() if k == "household"]
+    mine = office.grid_households.get(grid, set()) | _proposed_here(proposed, records.get("building", {}), grid)
 
     def record(kind: str, eid: str) -> dict | None:
         return records.get(kind, {}).get(eid) or batch.data.get((kind, eid))
@@ -242,7 +264,7 @@ def _judge(c: _Candidate, office: Office, batch: _Batch, workers: Mapping[str, W
         kind, eid, data = e["kind"], e["eid"], e["data"]
         why = None
         if e["op"] == "create":
-            home = data["household"]
+            home = _home(e, records)
             if not rules.own_id(kind, c.device, eid):
                 why = "sync.foreign_id"
             elif eid in records.get(kind, {}) or len(batch.creates[(kind, eid)]) > 1:

@@ -19,6 +19,8 @@ class BuildingScreen(GridScreen):
         Binding("v", "visit", "ui.key.visit"),
         Binding("space", "mark", "ui.key.mark"),
         Binding("a", "mark_unit", "ui.key.mark_unit"),
+        Binding("N", "new_household", "ui.key.new_household"),
+        Binding("m", "moved_out", "ui.key.moved_out"),
         Binding("u", "toggle_unvisited", "ui.key.unvisited"),
         Binding("f", "followups", "ui.key.building_followups"),
         Binding("escape", "app.pop_screen", "ui.key.back"),
@@ -46,6 +48,7 @@ class BuildingScreen(GridScreen):
         for r in self.shown:
             dim = "dim" if r["moved_out"] else ""
             tags = t("ui.list_sep").join(filter(None, [name("fact", "moved_out") if r["moved_out"] else "",
+                                                        t("ui.pending") if r.get("proposed") else "",
                                                         tags_text(r["tags"])]))
             room = f"✔{r['room']}" if r["id"] in self.marked else r["room"]
             rows.append([
@@ -82,6 +85,42 @@ class BuildingScreen(GridScreen):
         unit = {r["id"] for r in self.rows if r["unit"] == row["unit"] and not r["moved_out"]}
         self.marked = self.marked - unit if unit <= self.marked else self.marked | unit
         self.show_rows()
+
+    def action_new_household(self) -> None:
+        """A door the roster lacks: propose it to the office, and it is on the round at once."""
+        from .base import FormModal
+
+        fields = [("unit", t("ui.col.h.unit"), "text"), ("room", t("ui.col.h.room"), "text"),
+                  ("head", t("ui.f.head"), "text"), ("phone", t("ui.f.phone"), "text"),
+                  ("people", t("ui.f.people"), "text")]
+        row = self.current()
+        made: list[str] = []
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.aim("households", made[-1])
+                self.data_changed()
+                self.notify(t("ui.new_household.saved"))
+
+        self.app.push_screen(FormModal(t("ui.new_household.title", building=self.label), fields,
+                                       lambda data: made.append(self.store.propose_household(self.bid, data)),
+                                       {"unit": row["unit"] if row else 1}), done)
+
+    def action_moved_out(self) -> None:
+        from .base import ConfirmModal
+
+        row = self.current()
+        if row is None or row["moved_out"]:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.store.propose_moved_out(row["id"])
+                self.data_changed()
+                self.notify(t("ui.moved_out.saved"))
+
+        self.app.push_screen(ConfirmModal(t("ui.moved_out.ask", room=f"{row['unit'] or ''}-{row['room']}",
+                                            head=head_text(row["head"]))), answered)
 
     def action_visit(self) -> None:
         """A visit of the household under the cursor, or one each for all the marked ones."""
