@@ -42,6 +42,12 @@ def is_device(v: object) -> bool:
     return type(v) is str and _DEVICE_RE.fullmatch(v) is not None
 
 
+def device_made(kind: str, eid: object) -> bool:
+    """Whether ``eid`` is shaped like an id some device made for ``kind`` (whichever device)."""
+    m = _OWN_ID_RE.fullmatch(eid) if type(eid) is str else None
+    return m is not None and m.group(1) == ID_PREFIX.get(kind)
+
+
 def own_id(kind: str, device: str, eid: str) -> bool:
     """Whether ``eid`` is in ``device``'s own namespace for ``kind`` (how the app names records)."""
     m = _OWN_ID_RE.fullmatch(eid)

@@ -59,8 +59,9 @@ BASE_OFFICE = Office(KNOWN, fold(BASE).entities, GRID_HH, box_private=BOX_PRIVAT
 
 
 def run_merge(known: dict, files: list[Incoming]):
-    office = BASE_OFFICE if known is KNOWN else Office(known, fold(known.values()).entities, GRID_HH,
-                                                       box_private=BOX_PRIVATE)
+    # The grids' households as the office computes them from what it holds (doors workers proposed too).
+    office = BASE_OFFICE if known is KNOWN else Office(known, fold(known.values()).entities,
+                                                       _grid_households(known.values()), box_private=BOX_PRIVATE)
     return merge(office, files, WORKERS, NOW)
 
 
@@ -103,8 +104,29 @@ def device_log(draw, dev: str) -> tuple[list[dict], list[set[int]]]:
     events: list[dict] = []
     deps: list[set[int]] = []
     created: dict[str, int] = {}  # finding id → index of its create
+    proposed: dict[str, int] = {}  # household found at a door → index of its create
+    visits: dict[str, int] = {}  # this device's visits → index of their create
+    building = {"G01": "B01", "G02": "B02"}[grid]
     for _ in range(draw(st.integers(0, 5))):
-        action = draw(st.sampled_from(("visit", "visit+finding", "status")))
+        action = draw(st.sampled_from(("visit", "visit+finding", "status", "household", "correct")))
+        if action == "household":
+            stamp = tick()
+            hid = f"H{dev}-{stamp[0]:x}{stamp[1]:x}"
+            events.append(make_event(stamp, dev, worker, "household", hid, "create",
+                                     {"building": building, "room": f"9{len(events):02d}", "head": "新住户",
+                                      "proposed": True}))
+            deps.append(set())
+            proposed[hid] = len(events) - 1
+            continue
+        if action == "correct":
+            if not visits:
+                continue
+            vid = draw(st.sampled_from(sorted(visits)))
+            data = {"corrected": True, "note": draw(st.sampled_from(NOTES[1:])), "changed": "2026-11-26T10:00:00+08:00"}
+            prev = fold(BASE + events).writer_ids("visit", vid, data)
+            events.append(make_event(tick(), dev, worker, "visit", vid, "set", data, prev=prev))
+            deps.append({visits[vid]})
+            continue
         if action == "status":
             targets = BASE_FINDINGS.get(grid, []) + sorted(created)
             if not targets:
@@ -116,14 +138,15 @@ def device_log(draw, dev: str) -> tuple[list[dict], list[set[int]]]:
             events.append(make_event(tick(), dev, worker, "finding", fid, "set", data, prev=prev))
             deps.append({created[fid]} if fid in created else set())
             continue
-        home = draw(st.sampled_from(homes))
+        home = draw(st.sampled_from(homes + sorted(proposed)))
         stamp = tick()
         vid = f"V{dev}-{stamp[0]:x}{stamp[1]:x}"
         at = "2026-11-25T10:00:00+08:00"
         events.append(make_event(stamp, dev, worker, "visit", vid, "create",
                                  {"household": home, "mode": "door", "outcome": "met",
                                   "note": draw(st.sampled_from(NOTES)), "at": at, "worker": worker}))
-        deps.append(set())
+        deps.append({proposed[home]} if home in proposed else set())  # a visit to a new door comes with it
+        visits[vid] = len(events) - 1
         if action == "visit+finding":
             stamp = tick()
             fid = f"F{dev}-{stamp[0]:x}{stamp[1]:x}"
@@ -299,7 +322,8 @@ def test_a_forged_duplicate_id_gives_the_same_result_in_any_order(logs, data):
                               "outcome": "met", "note": "", "at": CREATED, "worker": DEVICES[dev]})]
     victim = data.draw(st.sampled_from(events))
     forged = copy.deepcopy(victim)
-    text = "asked" if victim["kind"] == "finding" and victim["op"] == "create" else "note"
+    text = ("asked" if victim["kind"] == "finding" and victim["op"] == "create" else
+            "head" if victim["kind"] == "household" else "note")
     forged["data"][text] = "伪造" if victim["data"].get(text) != "伪造" else "另一个"
     honest = seal_file(dev, events, f"{DEVICES[dev]}/{dev}.json")
     evil = seal_file(dev, [forged], f"{DEVICES[dev]}/{dev}.sync-conflict-20261125-101010-ABCDEFG.json")

@@ -222,7 +222,9 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
             # Outside the grid by the office's own records: known now, so such a file is not kept
             # in memory until the judging (a 96 MB file of foreign households costs its parse only).
             home = _home(e, office.records, mine)
-            if home is not mine and home not in mine:
+            # A door another file of this merge may propose is left to the judging, which sees them all.
+            later = rules.device_made("household", home) and home not in office.records.get("household", {})
+            if home is not mine and home not in mine and not later:
                 outside.append(e["eid"])
             elif not outside:
                 fresh.append(e)
