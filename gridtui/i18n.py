@@ -959,6 +959,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ui.moved_out.saved": ("已提议迁出，待办公室审核。", "Moved out proposed, waiting for the office."),
     "ui.pending": ("待审", "waiting"),
     "fact.new": ("新住户", "new household"),
+    "fact.tags": ("标签", "Tags"),
+    "ui.ph.tags": ("不变（改的话写全部标签：独居老人、低保）", "unchanged (to change, all tags: elderly_alone, low_income)"),
     "cli.col.group": ("组", "Group"),
     "cli.col.value": ("相同的", "Shared"),
     "cli.col.flag": ("提示", "Note"),

@@ -43,7 +43,7 @@ SATISFACTION: tuple[str, ...] = ("satisfied", "basically", "dissatisfied")
 WISH_STATES: tuple[str, ...] = ("wish", "claimed", "fulfilled")
 
 # Household facts a `data` finding may propose to change, and what the office may decide.
-PROPOSABLE_FACTS: tuple[str, ...] = ("people", "phone", "moved_out")
+PROPOSABLE_FACTS: tuple[str, ...] = ("people", "phone", "tags", "moved_out")
 PROPOSAL_OUTCOMES: tuple[str, ...] = ("accepted", "rejected")
 # What a correction may change of a saved record: what was seen and said, never whose door or when.
 CORRECTABLE: dict[str, frozenset[str]] = {
@@ -184,6 +184,10 @@ def validate_proposal(p: dict) -> dict:
             if not is_phone(s):
                 raise ValidationError("err.bad_phone")
             out[k] = s
+        elif k == "tags":  # the household's tags as they should be (codes; gridtui.vocab reads names)
+            if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) and x in TAGS for x in v):
+                raise ValidationError("err.bad_fact", value=k)
+            out[k] = sorted(set(v))
         else:
             out[k] = bool(v)
     return out

@@ -374,7 +374,7 @@ def _fact(field: str, value: object) -> str:
     if field == "moved_out":
         return t("ui.yes") if value else t("ui.no")
     if field == "tags" and isinstance(value, list):
-        return tag_names(value)
+        return tag_names(value) or "-"
     return "-" if value in (None, "") else str(value)
 
 

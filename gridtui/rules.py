@@ -128,6 +128,7 @@ _PROPOSAL: dict[str, Check] = {
     "people": integer(0, 50),
     "phone": lambda v: type(v) is str and model.is_phone(v),
     "moved_out": is_bool,
+    "tags": tag_list,
     "new": lambda v: v is True,  # the finding's household is one the worker found at a door
 }
 

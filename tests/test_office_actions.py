@@ -215,3 +215,11 @@ def test_moved_out_proposed_from_the_building_screen_is_accepted_by_the_office(s
     assert row["finding"] == fid and row["proposed"] == {"moved_out": True}
     ok(cli(site.office, "office", "proposals", "accept", row["id"]))
     assert office_record(site, "household", "H01")["moved_out"] is True
+
+
+def test_a_tags_proposal_accepted_sets_the_households_tags(site):
+    _propose(site, "H02", tags=["elderly_alone", "low_income"])
+    (row,) = json.loads(ok(cli(site.office, "office", "proposals", "--format", "json")).output)
+    assert "标签 -→独居老人、低保" in ok(cli(site.office, "office", "proposals")).output
+    ok(cli(site.office, "office", "proposals", "accept", row["id"]))
+    assert office_record(site, "household", "H02")["tags"] == ["elderly_alone", "low_income"]

@@ -199,6 +199,11 @@ def _proposal(p: dict, reveal: bool) -> str:
             v = _phone(v, reveal)
         elif k == "moved_out":
             v = t("ui.yes") if v else t("ui.no")
+        elif k == "tags":
+            v = tags_text(v) or "-"
+        elif k == "new":
+            out.append(t("proposal.new_household"))
+            continue
         out.append(f"{name('fact', k)} {v}")
     return " · ".join(out)
 

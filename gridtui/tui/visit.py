@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from .. import model
+from .. import model, vocab
 from ..i18n import cat_name, name, t
 from .base import ConfirmModal, GridScreen
 from .widgets import ChoiceBar, error_text, field, head_text
@@ -89,6 +89,7 @@ class FindingForm(Vertical):
                                                      max_length=2))
             yield _row(name("fact", "phone"), field(t("ui.ph.unchanged"), classes="phone",
                                                     restrict=r"[0-9 +-]*", max_length=20))
+            yield _row(name("fact", "tags"), field(t("ui.ph.tags"), classes="tags"))
             yield _row(name("fact", "moved_out"), ChoiceBar([(False, t("ui.no")), (True, t("ui.yes"))],
                                                             classes="moved_out"))
 
@@ -123,11 +124,21 @@ class FindingForm(Vertical):
                 proposed["people"] = self._text("people").strip()
             if self._text("phone").strip():
                 proposed["phone"] = self._text("phone").strip()
+            if self._text("tags").strip():
+                proposed["tags"] = self._text("tags")  # as typed: names are read on save (read_tags)
             if self.query_one(".moved_out", ChoiceBar).value:
                 proposed["moved_out"] = True
             if proposed:
                 f["proposed"] = proposed
         return f
+
+
+def read_tags(visit: dict) -> dict:
+    """The tags a data finding proposes, typed as names (独居老人、低保), as codes; unknown ones refused."""
+    for f in visit["findings"]:
+        if isinstance((f.get("proposed") or {}).get("tags"), str):
+            f["proposed"]["tags"] = vocab.tags(f["proposed"]["tags"])
+    return visit
 
 
 class VisitScreen(GridScreen):
@@ -221,8 +232,8 @@ class VisitScreen(GridScreen):
         return True
 
     def action_save(self, next_door: bool = False) -> None:
-        value = self.value()
         try:
+            value = read_tags(self.value())
             if self.group:
                 self.store.record_visits([{**value, "household": hid} for hid in self.group])
             else:
