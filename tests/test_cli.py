@@ -1,5 +1,6 @@
 """The command line: households, visit add and its errors, and no Textual on headless paths."""
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from conftest import TEST_PIN, unlock
 from gridtui.keys import parse as parse_key
 from gridtui.cli import main
 from gridtui.home import real_store
-from gridtui.store import Store
+from gridtui.store import Store, local_now
 
 
 def run(home, *args):
@@ -37,14 +38,15 @@ def test_households_json_and_unvisited_filter(worker_home):
 
 
 def test_visit_add_records_findings_under_two_roles(worker_home):
+    due = (local_now().date() + dt.timedelta(days=7)).isoformat()  # a follow-up date must not be past
     res = run(worker_home, "visit", "add", "--household", "H02", "--outcome", "met",
-              "--finding", "safety/ebike_charging:楼道飞线充电", "--finding", "4:想要一副老花镜", "--due", "2026-12-01")
+              "--finding", "safety/ebike_charging:楼道飞线充电", "--finding", "4:想要一副老花镜", "--due", due)
     assert res.exit_code == 0, res.output
     s = Store.open(real_store(worker_home), unlock=unlock)
     findings = [f for f in s.state.entities["finding"].values() if f["household"] == "H02"]
     s.close()
     assert sorted((f["role"], f["category"], f["due"]) for f in findings) == [
-        ("safety", "ebike_charging", "2026-12-01"), ("service", "other", "2026-12-01")]
+        ("safety", "ebike_charging", due), ("service", "other", due)]
 
 
 @pytest.mark.parametrize(

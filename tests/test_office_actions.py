@@ -223,3 +223,15 @@ def test_a_tags_proposal_accepted_sets_the_households_tags(site):
     assert "标签 -→独居老人、低保" in ok(cli(site.office, "office", "proposals")).output
     ok(cli(site.office, "office", "proposals", "accept", row["id"]))
     assert office_record(site, "household", "H02")["tags"] == ["elderly_alone", "low_income"]
+
+
+def test_a_worker_proposes_from_the_command_line(site):
+    res = ok(cli(site.homes["W01"], "visit", "add", "--household", "H02", "--outcome", "met",
+                 "--propose", "people=5", "--propose", "tags=独居老人"))
+    assert "1 条发现" in res.output
+    bad = cli(site.homes["W01"], "visit", "add", "--household", "H02", "--outcome", "met", "--propose", "age=5")
+    assert bad.exit_code == 2 and "people（人数）" in bad.output
+    site.sync("W01")
+    assert site.merge().skipped == []
+    rows = json.loads(ok(cli(site.office, "office", "proposals", "--format", "json")).output)
+    assert [r["proposed"] for r in rows] == [{"people": 5, "tags": ["elderly_alone"]}]

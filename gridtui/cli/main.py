@@ -133,6 +133,29 @@ def parse_finding(spec: str, due: str | None) -> dict:
     return {"role": role, "category": vocab.category(role, category), "asked": text, "due": due}
 
 
+def add_proposal(findings: list[dict], specs: tuple[str, ...], due: str | None) -> None:
+    """--propose FACT=VALUE (people=4, phone=…, tags=独居老人、低保, moved_out=yes) on the visit's data
+    finding, or on a new one when it has none."""
+    proposed: dict = {}
+    for spec in specs:
+        fact, sep, value = spec.partition("=")
+        fact = fact.strip()
+        if not sep or fact not in model.PROPOSABLE_FACTS:
+            raise model.ValidationError("cli.bad_propose", value=spec,
+                                        valid="、".join(f"{f}（{i18n.name('fact', f)}）" for f in model.PROPOSABLE_FACTS))
+        if fact == "tags":
+            proposed[fact] = vocab.tags(value)
+        elif fact == "moved_out":
+            proposed[fact] = value.strip().lower() in ("yes", "y", "true", "1", "是")
+        else:
+            proposed[fact] = value.strip()
+    data = next((f for f in findings if f["role"] == "data"), None)
+    if data is None:
+        data = {"role": "data", "category": "other", "asked": t("proposal.asked_cli"), "due": due}
+        findings.append(data)
+    data["proposed"] = proposed
+
+
 @visit.command("add")
 @click.option("--household")
 @click.option("--building")
@@ -142,9 +165,10 @@ def parse_finding(spec: str, due: str | None) -> dict:
 @click.option("--finding", "findings", multiple=True, metavar="cli.metavar.finding")
 @click.option("--due")
 @click.option("--note", default="")
+@click.option("--propose", "proposals", multiple=True, metavar="cli.metavar.propose")
 @click.pass_obj
 def visit_add(obj: Ctx, household: str | None, building: str | None, unit: int | None, outcome: str, mode: str,
-              findings: tuple[str, ...], due: str | None, note: str) -> None:
+              findings: tuple[str, ...], due: str | None, note: str, proposals: tuple[str, ...]) -> None:
     """Record one visit, or one for every household of a building (or of one unit of it), with the
     same checks as the form in the app."""
     with friendly_errors():
@@ -155,6 +179,8 @@ def visit_add(obj: Ctx, household: str | None, building: str | None, unit: int |
         if due:
             model.parse_date(due)
         parsed = [parse_finding(s, due) for s in findings]
+        if proposals:
+            add_proposal(parsed, proposals, due)
         store = obj.open_store()
         try:
             state = store.state
@@ -168,7 +194,7 @@ def visit_add(obj: Ctx, household: str | None, building: str | None, unit: int |
                     raise model.ValidationError("cli.no_households_there")
             vids = store.record_visits([{"household": hid, "outcome": outcome, "mode": mode, "note": note,
                                          "findings": parsed} for hid in homes])
-            shown = ids.short_ids(state.entities["visit"])
+            shown = ids.short_ids(store.state.entities["visit"])  # a save may fold anew: a new state
         finally:
             store.close()
     if len(vids) == 1:
