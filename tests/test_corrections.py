@@ -156,3 +156,24 @@ async def test_the_worker_corrects_a_visit_from_the_household_screen(site):
             await on_screen(pilot, "HouseholdScreen")
             assert "楼道有杂物很危险" in text_of(app.screen.query_one("#history"))
     assert worker_history(site)["visits"][0]["mode"] == "phone"
+
+
+def test_two_corrections_that_did_not_see_each_other_are_a_conflict_like_any_other():
+    from gridtui.events import fold, make_event
+    from gridtui.office.commands import clashes
+    from gridtui.roster import roster_events
+    from conftest import small_roster
+
+    base = roster_events(small_roster())
+    at = "2026-11-26T10:00:00+08:00"
+    seen = fold(base).writer_ids("finding", "F1", ["asked"])  # both saw the roster's finding, not each other
+    laptop = make_event([1_795_000_000_000, 0], "d1", "W01", "finding", "F1", "set",
+                        {"corrected": True, "asked": "燃气管道老化漏气", "changed": at}, prev=seen)
+    office = make_event([1_795_000_000_500, 0], "office", "office", "finding", "F1", "set",
+                        {"corrected": True, "asked": "燃气表老化", "changed": at}, prev=seen)
+    state = fold(base + [laptop, office])
+    (c,) = clashes(state.conflicts)
+    assert (c.eid, c.field, c.kept["id"], c.other["id"]) == ("F1", "asked", office["id"], laptop["id"])
+    assert state.entities["finding"]["F1"]["asked"] == "燃气表老化"
+    history = state.entities["finding"]["F1"]["history"]
+    assert [h["was"]["asked"] for h in history if h.get("corrected")] == ["燃气管老化", "燃气管道老化漏气"]

@@ -278,7 +278,7 @@ class MergeReport:
 
 
 # Bookkeeping fields that change with every edit; a clash on them alone is not worth a line.
-_QUIET_FIELDS = frozenset({"changed", "at"})
+_QUIET_FIELDS = frozenset({"changed", "at", "corrected"})
 
 
 def clashes(conflicts) -> list[Conflict]:  # noqa: ANN001 - iterable of Conflict
