@@ -70,7 +70,7 @@ async def settle(pilot, *keys, until=None):
 
 async def gridtui_steps(folder):
     store = Store.open(folder)
-    app = GridApp(store)
+    app = GridApp(store, settle_memory=True)  # as gridtui.entry opens it
     out = {k: [] for k in ("noop", "search_first", "search_next", "open_building", "save_visit", "next_door")}
     sizes = {}
     async with app.run_test(size=(80, 24)) as pilot:

