@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from . import rules
 from .events import State, make_event
 
 OFFICE_DEVICE = "office"
@@ -25,6 +26,86 @@ _FIELDS = {
 
 class RosterError(ValueError):
     pass
+
+
+# --- what a roster must hold before anything is built from it -------------------------------------
+
+_PARTS = ("compounds", "grids", "workers", "buildings", "households", "visits", "wishes")
+_KIND = {"compounds": "compound", "grids": "grid", "workers": "worker", "buildings": "building",
+         "households": "household"}
+# Record → (field, the part its value must name).
+_LINKS = {"buildings": (("compound", "compounds"), ("grid", "grids")), "households": (("building", "buildings"),),
+          "workers": (("grid", "grids"),)}
+
+Problem = tuple[str, dict]  # an i18n key (roster.*) and its arguments
+
+
+def problem(data: dict) -> Problem | None:
+    """The first thing that stops ``data`` from being a roster, or None. A file is handed in by a
+    person and may hold anything: every part a list of records, ids valid and unique, links to
+    records that exist, each field as the app would write it (:func:`gridtui.rules.data_problem`),
+    and the history in the shape :func:`roster_events` reads."""
+    ids: dict[str, set[str]] = {}
+    for part in _PARTS:
+        records = data.get(part, [])
+        if type(records) is not list or not all(type(r) is dict for r in records):
+            return "roster.bad_part", {"part": part}
+        seen = ids[part] = set()
+        for r in records:
+            rid = r.get("id")
+            if not rules.is_id(rid):
+                return "roster.bad_record", {"what": part, "id": str(rid)[:20] if rid is not None else "?", "field": "id"}
+            if rid in seen:
+                return "roster.repeated_id", {"what": part, "id": rid}
+            seen.add(rid)
+    for part, kind in _KIND.items():
+        for r in data.get(part, []):
+            for field, target in _LINKS.get(part, ()):
+                if r.get(field) not in ids[target]:
+                    return "roster.bad_link", {"what": part, "id": r["id"], "target": target,
+                                               "ref": str(r.get(field))[:20]}
+            why = rules.data_problem(kind, "create", {f: r[f] for f in _FIELDS[kind] if f in r} or {"name": ""})
+            if why is not None:
+                return "roster.bad_record", {"what": part, "id": r["id"], "field": why.partition(":")[2] or why}
+    return _history_problem(data, ids)
+
+
+def _history_problem(data: dict, ids: dict[str, set[str]]) -> Problem | None:
+    """Visits with their findings and status history, and wishes: what :func:`_drafts` reads."""
+    def bad(part: str, rid: object, field: str) -> Problem:
+        return "roster.bad_record", {"what": part, "id": str(rid)[:20], "field": field}
+
+    findings: set[str] = set()
+    for v in data.get("visits", []):
+        if v.get("household") not in ids["households"]:
+            return "roster.bad_link", {"what": "visits", "id": v["id"], "target": "households",
+                                       "ref": str(v.get("household"))[:20]}
+        for field, ok in (("at", rules.is_stamp(v.get("at"))), ("worker", rules.is_id(v.get("worker"))),
+                          ("findings", type(v.get("findings", [])) is list)):
+            if not ok:
+                return bad("visits", v["id"], field)
+        for f in v.get("findings", []):
+            if type(f) is not dict or not rules.is_id(f.get("id")) or f["id"] in findings:
+                return bad("visits", v["id"], "findings")
+            findings.add(f["id"])
+            if f.get("due") is not None and not rules.is_date(f.get("due")):
+                return bad("findings", f["id"], "due")
+            if not _history_ok(f.get("history", [])):
+                return bad("findings", f["id"], "history")
+    for w in data.get("wishes", []):
+        if w.get("household") not in ids["households"] or w.get("finding") not in findings:
+            return "roster.bad_link", {"what": "wishes", "id": w["id"], "target": "findings",
+                                       "ref": str(w.get("finding"))[:20]}
+        if not _history_ok(w.get("history", []), by_required=False):
+            return bad("wishes", w["id"], "history")
+    return None
+
+
+def _history_ok(history: object, by_required: bool = True) -> bool:
+    return type(history) is list and all(
+        type(h) is dict and rules.is_stamp(h.get("at")) and (rules.is_id(h.get("by")) or
+                                                            (not by_required and "by" not in h))
+        for h in history)
 
 
 def _shift(iso: str | None, days: int) -> str | None:

@@ -239,12 +239,22 @@ def problem(e: object) -> str | None:
         return "bad_event_id"
     if "train" in e and e["train"] is not True:
         return "bad_train"
-    schema = SCHEMAS.get((e.get("kind"), e.get("op")))  # type: ignore[arg-type]
-    if schema is None:
+    if (e.get("kind"), e.get("op")) not in SCHEMAS:
         return "bad_kind"
     if type(data) is not dict or not data:
         return "bad_data"
-    fields, required = schema
+    prev = e.get("prev")
+    if prev is not None:
+        if e["op"] != "set" or type(prev) is not dict or not all(
+                f in data and type(i) is str and len(i) <= 80 for f, i in prev.items()):
+            return "bad_prev"
+    return data_problem(e["kind"], e["op"], data)
+
+
+def data_problem(kind: str, op: str, data: dict) -> str | None:
+    """What is wrong with the fields a record of ``kind`` gets by ``op`` (an event's ``data``, or a
+    roster's record): the same check wherever the fields come from."""
+    fields, required = SCHEMAS[(kind, op)]
     for f, v in data.items():
         check = fields.get(f)
         if check is None:
@@ -253,12 +263,7 @@ def problem(e: object) -> str | None:
             return f"value:{f}"
     if not required.issubset(data):  # a change names its status too: history and reports read it
         return "missing:" + sorted(required - set(data))[0]
-    prev = e.get("prev")
-    if prev is not None:
-        if e["op"] != "set" or type(prev) is not dict or not all(
-                f in data and type(i) is str and len(i) <= 80 for f, i in prev.items()):
-            return "bad_prev"
-    return _meaning(e["kind"], e["op"], data)
+    return _meaning(kind, op, data)
 
 
 def _meaning(kind: str, op: str, d: dict) -> str | None:

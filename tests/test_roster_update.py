@@ -3,6 +3,7 @@ reach the workers, never deletes, and refuses files that are not rosters; duplic
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -200,3 +201,41 @@ def test_no_duplicates_is_said_plainly(site):
 def office_households_of(home) -> dict[str, dict]:
     with Store.open(office_store(home), unlock=unlock) as s:
         return {hid: dict(h) for hid, h in s.state.entities["household"].items()}
+
+
+def _spoil(how):
+    from gridtui.demo import load_demo_data
+
+    data = copy.deepcopy(load_demo_data())
+    how(data)
+    return data
+
+
+HOSTILE_ROSTERS = {
+    "a household that is not a record": lambda d: d["households"].append("oops"),
+    "households not a list": lambda d: d.update(households={"H1": {}}),
+    "a building without an id": lambda d: d["buildings"][0].pop("id"),
+    "a building of no compound": lambda d: d["buildings"][0].update(compound="X999"),
+    "a household of no building": lambda d: d["households"][0].pop("building"),
+    "a repeated household id": lambda d: d["households"].append(dict(d["households"][0])),
+    "a name 5,000 characters long": lambda d: d["households"][0].update(head="张" * 5000),
+    "escape codes in a name": lambda d: d["households"][0].update(head="张\x1b[31m三"),
+    "people as words": lambda d: d["households"][0].update(people="many"),
+    "an unknown tag": lambda d: d["households"][0].update(tags=["nope"]),
+    "a visit at no time": lambda d: d["visits"][0].update(at="yesterday"),
+    "a visit to nobody": lambda d: d["visits"][0].update(household="H9999"),
+    "a status change by nobody": lambda d: next(f for v in d["visits"] for f in v["findings"]
+                                                if f["history"])["history"][0].pop("by"),
+    "a wish of no finding": lambda d: d["wishes"][0].update(finding="F999999"),
+}
+
+
+@pytest.mark.parametrize("how", HOSTILE_ROSTERS.values(), ids=HOSTILE_ROSTERS.keys())
+def test_a_broken_or_hostile_roster_is_one_sentence_and_builds_or_changes_nothing(site, tmp_path, how):
+    path = tmp_path / "roster.json"
+    path.write_text(json.dumps(_spoil(how), ensure_ascii=False), encoding="utf-8")
+    res = cli(tmp_path / "new-office", "office", "init", "--roster", path)
+    assert "花名册" in _one_error(res) and not Store.exists(office_store(tmp_path / "new-office"))
+    count = office_event_count(site)
+    assert "花名册" in _one_error(cli(site.office, "office", "roster", "import", path, "--apply"))
+    assert office_event_count(site) == count

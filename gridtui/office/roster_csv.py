@@ -24,8 +24,9 @@ import re
 from pathlib import Path
 
 from ..errors import UserError
-from .. import model, vocab
+from .. import i18n, model, vocab
 from ..i18n import t
+from ..roster import problem as roster_problem
 from ..rosterdiff import plain
 
 HEADERS = {
@@ -51,7 +52,19 @@ class RosterFileError(UserError):
 
 
 def load_roster(path: Path) -> dict:
-    path = Path(path)
+    """The roster in a file a person hands in (JSON, CSV or Excel), checked whole before anything is
+    built from it: a broken or hostile file is one sentence, never a half-made store."""
+    data = _load(Path(path))
+    found = roster_problem(data)
+    if found is not None:
+        key, args = found
+        named = {k: i18n.name("roster.part", v) if k in ("what", "target", "part") else
+                 i18n.name("ui.f", v) if k == "field" else v for k, v in args.items()}
+        raise RosterFileError(key, path=path, **named)
+    return data
+
+
+def _load(path: Path) -> dict:
     if not path.is_file():
         raise RosterFileError("roster.missing", path=path)
     suffix = path.suffix.lower()
