@@ -283,7 +283,7 @@ async def test_the_app_locks_when_left_open_and_names_need_the_pin_again(worker_
     from conftest import TEST_PIN, unlock
     from gridtui.store import Store
     from gridtui.tui.app import GridApp
-    from test_tui import on_screen, text_of, until
+    from test_tui import on_screen, text_of
 
     with Store.open(real_store(worker_home), unlock=unlock) as s:
         app = GridApp(s, lock_minutes=0.01)  # 0.6 s idle, checked every 0.3 s

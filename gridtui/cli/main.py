@@ -5,7 +5,6 @@ provides: the command line never imports the TUI, nor the TUI the command line."
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 

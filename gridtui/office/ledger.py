@@ -12,7 +12,6 @@ office.json put back (holding a revoked key, a disabled worker as enabled) is re
 
 from __future__ import annotations
 
-import secrets
 
 from tinydb import Query, TinyDB
 

@@ -128,6 +128,26 @@ def close_filter(screen: Screen) -> bool:
     return True
 
 
+class FilteredList(GridScreen):
+    """A list screen with the ``/`` text filter (follow-ups, wishes): typing refilters, Enter goes
+    to the list, Esc clears the filter before it leaves the screen."""
+
+    def action_filter(self) -> None:
+        open_filter(self)
+
+    def action_back(self) -> None:
+        if not close_filter(self):
+            self.app.pop_screen()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.refresh_data()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(DataTable).focus()
+
+
 class ConfirmModal(ModalScreen[bool]):
     """A yes/no question; y answers yes, n or Esc answers no."""
 

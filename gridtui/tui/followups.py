@@ -9,14 +9,14 @@ from textual.widgets import DataTable, Input, Static
 
 from .. import model, views
 from ..i18n import cat_name, name, t
-from .base import FormModal, GridScreen, close_filter, filter_row, open_filter
+from .base import FilteredList, FormModal, filter_row
 from .widgets import GridTable, WARN, cell, head_text, num, room_text, tags_text
 
 FINDING_COLUMNS = ("where", "role", "category", "due", "status", "asked")
 DUE_COLUMNS = ("where", "head", "last", "since", "interval", "tags")
 
 
-class FollowupsScreen(GridScreen):
+class FollowupsScreen(FilteredList):
     BINDINGS = [
         Binding("0", "role(0)", "ui.key.role_filter", key_display="0-7"),
         *(Binding(str(n), f"role({n})", show=False) for n in range(1, len(model.ROLES) + 1)),
@@ -120,21 +120,6 @@ class FollowupsScreen(GridScreen):
         if action in ("status", "role") and self.due_mode:
             return False
         return True
-
-    def action_filter(self) -> None:
-        open_filter(self)
-
-    def action_back(self) -> None:
-        if not close_filter(self):
-            self.app.pop_screen()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.refresh_data()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#followups").focus()
 
     def action_role(self, number: int) -> None:
         self.role = model.role_by_number(number) if number else None

@@ -9,7 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label
 
 from .. import views
-from ..i18n import name, t
+from ..i18n import t
 from .base import GridScreen
 from .widgets import GridTable, cell, field, head_text, room_text, tags_text
 

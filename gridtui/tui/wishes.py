@@ -8,13 +8,13 @@ from textual.widgets import DataTable, Input
 
 from .. import views
 from ..i18n import name, t
-from .base import FormModal, GridScreen, close_filter, filter_row, open_filter
+from .base import FilteredList, FormModal, filter_row
 from .widgets import GridTable, cell, head_text, room_text
 
 COLUMNS = ("where", "head", "title", "state", "claimed_by")
 
 
-class WishesScreen(GridScreen):
+class WishesScreen(FilteredList):
     BINDINGS = [
         Binding("c", "claim", "ui.key.claim"),
         Binding("d", "fulfil", "ui.key.fulfil"),
@@ -43,21 +43,6 @@ class WishesScreen(GridScreen):
 
     def current(self) -> dict | None:
         return self.row_under_cursor("wishes", self.rows)
-
-    def action_filter(self) -> None:
-        open_filter(self)
-
-    def action_back(self) -> None:
-        if not close_filter(self):
-            self.app.pop_screen()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.refresh_data()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#wishes").focus()
 
     def action_claim(self) -> None:
         row = self.current()
