@@ -40,6 +40,7 @@ class Index:
     visits_by_household: dict[str, list[dict]] = field(default_factory=dict)
     findings_by_household: dict[str, list[dict]] = field(default_factory=dict)
     households_by_building: dict[str, list[dict]] = field(default_factory=dict)
+    void_by_household: dict[str, list[dict]] = field(default_factory=dict)  # visits recorded by mistake
     indexed: dict[str, int] = field(default_factory=dict)  # records of each kind taken in so far
 
     def take(self, state: State) -> None:
@@ -56,6 +57,7 @@ class Index:
 
     def _add_visit(self, v: dict, visits: dict) -> None:  # noqa: ARG002 - the same shape as _add_finding
         if v.get("void"):
+            self.void_by_household.setdefault(v["household"], []).append(v)
             return
         lst = self.visits_by_household.setdefault(v["household"], [])
         lst.append(v)
@@ -109,8 +111,8 @@ def index(state: State) -> Index:
     ix.indexed["household"] = len(ents["household"])
     visits = ents["visit"]
     for v in visits.values():
-        if not v.get("void"):
-            ix.visits_by_household.setdefault(v["household"], []).append(v)
+        lists = ix.void_by_household if v.get("void") else ix.visits_by_household
+        lists.setdefault(v["household"], []).append(v)
     for lst in ix.visits_by_household.values():
         lst.sort(key=lambda v: v["at"], reverse=True)
     for f in ents["finding"].values():
@@ -264,8 +266,8 @@ def household_detail(state: State, hid: str, today: dt.date) -> dict:
     for f in findings:
         by_visit.setdefault(f.get("visit", ""), []).append(_finding_row(state, f, today))
     # Voided visits too, marked: the household's history is where a mistake and its undoing show.
-    void = [v for v in state.entities["visit"].values() if v.get("void") and v.get("household") == hid]
-    shown = sorted([*ix.visits_by_household.get(hid, []), *void], key=lambda v: v["at"], reverse=True)
+    shown = sorted([*ix.visits_by_household.get(hid, []), *ix.void_by_household.get(hid, [])],
+                   key=lambda v: v["at"], reverse=True)
     h["visits"] = [
         {**{k: v[k] for k in ("id", "at", "mode", "outcome", "note", "worker") if k in v},
          "void": bool(v.get("void")), "history": [dict(x) for x in v.get("history", ())],

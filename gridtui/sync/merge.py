@@ -194,10 +194,14 @@ def _home(e: dict, records: Mapping[str, Mapping[str, dict]], default: object = 
     return records.get(e["kind"], {}).get(e["eid"], {}).get("household", default)
 
 
-def _proposed_here(events: Iterable[dict], buildings: Mapping[str, dict], grid: str) -> set[str]:
-    """Households these events propose in buildings of ``grid``: part of the grid from then on."""
-    return {e["eid"] for e in events if e["kind"] == "household" and e["op"] == "create"
-            and buildings.get(e["data"].get("building"), {}).get("grid") == grid}
+def _in_grid(households: Mapping[str, set[str]], grid: str, proposed: Iterable[tuple[str, dict]],
+             buildings: Mapping[str, dict]) -> set[str]:
+    """The grid's households, with those proposed (id, data) in buildings of the grid: doors a
+    worker found are part of the grid from then on. The office's own set is not copied when
+    nothing is proposed (the common case, and the one a 200-file merge meets 200 times)."""
+    mine = households.get(grid, set())
+    new = {hid for hid, data in proposed if buildings.get(data.get("building"), {}).get("grid") == grid}
+    return mine | new if new else mine
 
 
 def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
@@ -214,7 +218,9 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
             why = (rules.problem(e) or "").partition(":")
             return Skipped(inc.name, bad, {"worker": who, "id": eid[:64] if isinstance(eid, str) else "?",
                                            "why": why[2] or why[0]})
-    mine = office.grid_households.get(grid, set()) | _proposed_here(whole["events"], office.records.get("building", {}), grid)
+    mine = _in_grid(office.grid_households, grid, ((e["eid"], e["data"]) for e in whole["events"]
+                                                   if e["kind"] == "household" and e["op"] == "create"),
+                    office.records.get("building", {}))
     fresh, outside = [], []
     for e in whole["events"]:
         held = office.known.get(e["id"])
@@ -223,8 +229,8 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
             # in memory until the judging (a 96 MB file of foreign households costs its parse only).
             home = _home(e, office.records, mine)
             # A door another file of this merge may propose is left to the judging, which sees them all.
-            later = rules.device_made("household", home) and home not in office.records.get("household", {})
-            if home is not mine and home not in mine and not later:
+            if home is not mine and home not in mine and not (
+                    rules.device_made("household", home) and home not in office.records.get("household", {})):
                 outside.append(e["eid"])
             elif not outside:
                 fresh.append(e)
@@ -243,6 +249,7 @@ class _Batch:
         self.creates: dict[tuple[str, str], set[str]] = {}
         self.data: dict[tuple[str, str], dict] = {}
         self.ids: dict[str, tuple[str, str]] = {}
+        self.proposed: list[tuple[str, dict]] = []  # households workers found at doors: (id, data)
         for c in files:
             for e in c.fresh:
                 key = (e["kind"], e["eid"])
@@ -250,13 +257,14 @@ class _Batch:
                 if e["op"] == "create":
                     self.creates.setdefault(key, set()).add(e["id"])
                     self.data[key] = e["data"]
+                    if e["kind"] == "household":
+                        self.proposed.append((e["eid"], e["data"]))
 
 
 def _judge(c: _Candidate, office: Office, batch: _Batch, workers: Mapping[str, WorkerInfo]) -> Skipped | None:
     grid = workers[c.worker].grid
     records = office.records
-    proposed = [{"kind": k, "op": "create", "eid": eid, "data": d} for (k, eid), d in batch.data.items() if k == "household"]
-    mine = office.grid_households.get(grid, set()) | _proposed_here(proposed, records.get("building", {}), grid)
+    mine = _in_grid(office.grid_households, grid, batch.proposed, records.get("building", {}))
 
     def record(kind: str, eid: str) -> dict | None:
         return records.get(kind, {}).get(eid) or batch.data.get((kind, eid))
