@@ -9,6 +9,7 @@ import datetime as dt
 from click.testing import CliRunner
 
 from gridtui import views
+from gridtui.tui.widgets import GridTable, fill_table
 from test_tui import (NOW, SIZE, STORE_KW, TODAY, Keys, cursor_row, folder, make_app, on_screen,  # noqa: F401
                       prepared, rows, screen_text, shows, started, store, text_of, until)
 
@@ -445,3 +446,23 @@ async def test_the_footer_at_60_columns_cuts_between_characters_and_keeps_help(s
         bar = app.screen.query_one("#keybar").render().plain.rstrip()
         assert cell_width(bar) <= 60 and bar.endswith("? 帮助  ^p 命令"), bar
         assert "…" in bar  # what did not fit is marked as cut, not sliced through a character
+
+
+async def test_a_table_is_laid_out_by_the_call_that_fills_it_and_a_longer_title_takes_two_lines(store):
+    # DataTable measures new rows when idle: the first frame showed an empty table, and a second
+    # layout drew the whole screen again (twice the bytes over a slow SSH link).
+    async with started(store) as (app, pilot, keys):
+        table = app.screen.query_one(GridTable)
+        fill_table(table, [("a", "甲"), ("b", "乙")], [["幸福里", "2-302"]] * 30, 0, 80)
+        assert table.virtual_size.height == 31  # header + rows, before any idle
+        assert table.virtual_size.width == sum(c.get_render_width(table) for c in table.columns.values())
+        # The title is not laid out again while it keeps its height; when it needs two lines, it is.
+        app.screen.set_title("短标题")
+        await pilot.pause()
+        assert app.screen.query_one("#title").size.height == 1
+        app.screen.set_title("很长的标题" * 12)
+        await pilot.pause()
+        assert app.screen.query_one("#title").size.height == 2
+        app.screen.set_title("短标题")
+        await pilot.pause()
+        assert app.screen.query_one("#title").size.height == 1

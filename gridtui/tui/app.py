@@ -60,12 +60,15 @@ class GridApp(App):
     ]
 
     LOCK_CHECK_SECONDS = 5.0
+    WARM_SEARCH_AFTER_S = 1.0
+    WARM_CHUNK = 64  # names between two chances for the main thread to run
 
     def __init__(self, store: Store, cycle: str = "month", home: Path | None = None, lock_minutes: float = 5,
                  settle_memory: bool = False, **kw) -> None:
         super().__init__(**kw)
         self.home = home
         self.settle_memory = settle_memory  # the real app (not a test harness running many): see settle()
+        self._warming = False
         # Only a store behind a PIN locks (training data is made up); 0 never locks.
         self.lock_minutes = lock_minutes if store.encrypted and not store.training else 0
         self.locked = False
@@ -122,6 +125,37 @@ class GridApp(App):
 
     def on_ready(self) -> None:
         self.settle()
+        if self.settle_memory:
+            self.set_timer(self.WARM_SEARCH_AFTER_S, self.warm_search)
+
+    def warm_search(self) -> None:
+        """Work out the residents' pinyin initials in the background, once, so that search matches
+        them from the first key. The real app starts this a moment after it is ready (the first
+        screen is drawn by then, and a worker rarely searches in the first second); search starts it
+        at once if that has not happened yet."""
+        if not self._warming:
+            self._warming = True
+            self._warm()
+
+    # Not worth the app: without initials, search still finds rooms, names and phones.
+    @work(thread=True, group="warm", exit_on_error=False)
+    def _warm(self) -> None:
+        from .. import search
+
+        names = [h.get("head") or "" for h in list(self.store.state.entities["household"].values())]
+        todo = [n for n in dict.fromkeys(names) if n and not search.known_initials(n)]
+        for i in range(0, len(todo), self.WARM_CHUNK):
+            search.warm(todo[i:i + self.WARM_CHUNK])
+            time.sleep(0)  # let a keystroke on the main thread have the interpreter first
+        if todo:
+            self.call_from_thread(self._search_warmed)
+
+    def _search_warmed(self) -> None:
+        from .search import SearchScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, SearchScreen):
+                screen.refresh_data()
 
     def on_mount(self) -> None:
         if self.lock_minutes:

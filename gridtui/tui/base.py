@@ -44,7 +44,13 @@ class GridScreen(Screen):
         return iter(())
 
     def set_title(self, *parts: str | tuple[str, str]) -> None:
-        self.query_one("#title", Static).update(Content.assemble(*parts))
+        title = self.query_one("#title", Static)
+        content = Content.assemble(*parts)
+        # A new layout of the whole screen costs more than the search that changed the title (it
+        # is retitled on every key): only when the title now takes another number of lines.
+        lines = 1 + (content.cell_length > (title.size.width or self.app.size.width - 2))
+        title.update(content, layout=lines != getattr(title, "_lines", 0))
+        title._lines = lines  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
         self.query_one(TopBar).refresh_bar()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -35,19 +34,7 @@ class SearchScreen(GridScreen):
 
     def on_mount(self) -> None:
         self.query_one("#query", Input).focus()
-        self._warm()
-
-    @work(thread=True, exclusive=True, group="warm")
-    def _warm(self) -> None:
-        """Pinyin initials of every resident, worked out while the worker starts typing (rooms,
-        names and phones match meanwhile); then the results are shown again with them."""
-        from .. import search
-
-        names = [h.get("head") or "" for h in list(self.store.state.entities["household"].values())]
-        if all(search.known_initials(n) or not n for n in names):
-            return
-        search.warm(names)
-        self.app.call_from_thread(self.refresh_data)
+        self.app.warm_search()  # type: ignore[attr-defined]
 
     def refresh_data(self) -> None:
         text = self.query_one("#query", Input).value

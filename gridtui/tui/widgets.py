@@ -8,6 +8,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -95,6 +96,8 @@ def fill_table(table: DataTable, columns: Sequence[tuple[str, str]], rows: list[
     if cut:
         rows = [_cut_row(r, cut) for r in rows]
     table.add_rows(rows)
+    if isinstance(table, GridTable):
+        table.settle()
     if rows:
         table.move_cursor(row=min(max(keep or 0, 0), len(rows) - 1), animate=False, scroll=True)
 
@@ -197,6 +200,28 @@ class GridTable(DataTable):
 
     def action_last(self) -> None:
         self.move_cursor(row=max(self.row_count - 1, 0), animate=False)
+
+    def _fixed(self) -> bool:
+        return not any(c.auto_width for c in self.columns.values()) and not any(
+            r.auto_height or r.label for r in self.rows.values())
+
+    def _update_dimensions(self, new_rows) -> None:  # noqa: ANN001 - DataTable's own signature
+        # fill_table gives every column its width, and no row grows in height, so DataTable's
+        # measuring of every new cell (a third of a search keystroke) finds nothing to change.
+        if not self._fixed():
+            super()._update_dimensions(new_rows)
+            return
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(sum(c.get_render_width(self) for c in self.columns.values())
+                                 + self._row_label_column_width, self._total_row_height + header)
+
+    def settle(self) -> None:
+        """Size the table now rather than when idle: DataTable would draw the first frame with
+        no rows' height, then lay out and draw everything again (twice the bytes over SSH)."""
+        if self._require_update_dimensions and not self._updated_cells and self._fixed():
+            self._require_update_dimensions = False
+            self._new_rows.clear()
+            self._update_dimensions(())
 
 
 MIN_SIZE = (60, 16)  # below this the footer and the forms no longer fit
