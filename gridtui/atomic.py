@@ -83,3 +83,36 @@ def private(path: Path, mode: int = 0o600) -> None:
     """Owner-only permissions on something gridtui made (a no-op where the OS has no such modes)."""
     if sys.platform != "win32":
         os.chmod(path, mode)
+
+
+def append_durable(path: Path, data: bytes, at: int) -> int:
+    """Write ``data`` at byte ``at`` of the file (creating it), durably; returns the new end.
+
+    Whatever lies past ``at`` — the torn tail of a write that was cut short — is cut off first, so a
+    record is never written behind garbage. If the write fails (a full disk), the file is cut back
+    to ``at``: what was there stays, nothing half-written is left for a reader to trip over.
+    """
+    path = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    created = not path.exists()
+    fd = os.open(path, flags, 0o600)
+    try:
+        try:
+            if os.fstat(fd).st_size != at:
+                os.ftruncate(fd, at)
+            os.lseek(fd, at, os.SEEK_SET)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except BaseException:
+            try:
+                os.ftruncate(fd, at)
+            except OSError:
+                pass  # the reader drops a torn tail anyway
+            raise
+    finally:
+        os.close(fd)
+    if created:
+        fsync_dir(path.parent)  # the new name itself must survive a power cut
+    return at + len(data)

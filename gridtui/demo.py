@@ -48,7 +48,7 @@ def open_training(home: Path, worker: str = DEFAULT_WORKER, *, reset: bool = Fal
         raise UnknownWorker(worker, sorted(workers))
     if folder.exists():
         with StoreLock(folder):  # never pull the data out from under a running copy
-            for p in folder.glob("*.json"):
+            for p in [*folder.glob("*.json"), *folder.glob("events-*.log")]:
                 p.unlink()
     today = today or dt.date.today()
     shift = (today - dt.date.fromisoformat(data["as_of"])).days

@@ -1,4 +1,8 @@
-"""A TinyDB storage that cannot be left half-written, and that can keep its file encrypted.
+"""TinyDB storages that cannot be left half-written, and that can keep their files encrypted.
+
+:class:`AtomicJSONStorage` is for small files rewritten whole (a store's identity, configs);
+:class:`LogStorage` for the event log, which only ever grows: a save appends its new documents
+and costs one durable append, however long the log.
 
 TinyDB's own ``JSONStorage`` rewrites its file in place (seek 0, write, truncate): a crash in the
 middle leaves a truncated file, and an empty file silently opens as an empty database. This storage
@@ -12,12 +16,14 @@ so that files cannot be swapped within a store; a file that does not authenticat
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from pathlib import Path
 
 from tinydb.storages import Storage
 
 from . import crypto
-from .atomic import write_atomic
+from .atomic import append_durable, write_atomic
 
 
 class DamagedFile(Exception):
@@ -101,3 +107,167 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         self._cache = None
+
+
+# --- the append-only log ------------------------------------------------------------------------
+
+# Sealed logs begin like every sealed file (crypto.is_sealed tells them from plain ones).
+_PLAIN_HEAD = b"gridtui-log/1\n"
+_SEALED_HEAD = crypto.MAGIC + b"log\n"
+_FRAME = struct.Struct("<II")  # the payload's length and its CRC-32, before every record
+MAX_RECORD = 64 * 1024 * 1024  # a batch of events is a few MB at most; more is not a length
+
+
+class LogStorage(Storage):
+    """A TinyDB storage that appends: each write adds one record holding the documents that are new
+    since the last one. A file of such records is a log::
+
+        gridtui-enc/1\nlog\n                header (gridtui-log/1\n: plain, for training data)
+        <u32 length> <u32 crc32> payload    one record per write; payload = JSON of
+        ...                                 {table: {doc_id: document}}, sealed with AES-GCM under
+                                            the file's name and the record's number
+
+    A write cut short (kill -9, power cut, full disk) leaves a torn last record: too short for its
+    length, or failing its checksum. It is dropped when the file is read and cut off by the next
+    write; any other record that does not check out means the file is damaged, and no record
+    after a bad one is ever taken. The number in each record's seal means records cannot be
+    reordered or repeated, the name that they cannot be moved to another file. Dropping whole
+    records from the end can only be seen from outside: the store's manifest counts them.
+
+    Documents are never changed or removed once written: the store's log only grows. A write that
+    drops a document is refused; ``TinyDB.update`` would not be saved, and is not used on a log.
+    """
+
+    def __init__(self, path: str | Path, cipher: crypto.Cipher | None = None, **_ignored: object) -> None:
+        self.path = Path(path)
+        self.cipher = cipher
+        self._name = self.path.name.encode("utf-8")
+        self._data: dict | None = None
+        self._written: dict[str, dict] = {}  # per table: the documents on disk (TinyDB's old dict)
+        self._head = _SEALED_HEAD if cipher is not None else _PLAIN_HEAD
+        self._end = 0  # where the last good record ends: the next one goes there
+        self._records = 0
+        self.torn = 0  # bytes of a torn last record dropped when read
+
+    @property
+    def end(self) -> int:
+        self.read()
+        return self._end
+
+    def read(self) -> dict | None:
+        if self._data is None:
+            self._data = self._load()
+            self._written = dict(self._data or {})
+        return self._data
+
+    def _aad(self, index: int) -> bytes:
+        return self._name + b"#" + str(index).encode("ascii")
+
+    def _load(self) -> dict | None:
+        self._end, self._records, self.torn = 0, 0, 0
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if len(raw) < len(self._head) and self._head.startswith(raw):
+            self.torn = len(raw)  # created, and cut short before its header was whole
+            return None
+        if not raw.startswith(self._head):
+            if raw.startswith(_SEALED_HEAD):
+                raise DamagedFile(self.path, "encrypted, and no key was given")
+            raise DamagedFile(self.path, "not encrypted" if raw.startswith(_PLAIN_HEAD) else "not a gridtui log")
+        data: dict = {}
+        pos, size = len(self._head), len(raw)
+        while pos < size:
+            if pos + _FRAME.size > size:
+                break  # torn: not even the frame was written whole
+            if not raw[pos:].strip(b"\0"):
+                break  # torn: the file was made longer, its bytes never came (zeros after a power cut)
+            length, crc = _FRAME.unpack_from(raw, pos)
+            body_end = pos + _FRAME.size + length
+            if body_end > size:
+                break  # torn: the record was cut short
+            if length > MAX_RECORD:
+                raise DamagedFile(self.path, f"a damaged record at byte {pos}")
+            payload = raw[pos + _FRAME.size : body_end]
+            if zlib.crc32(payload) != crc:
+                if body_end == size:
+                    break  # torn: the last record, written but not whole
+                raise DamagedFile(self.path, f"a damaged record at byte {pos}")
+            self._merge_record(data, self._open_record(payload, self._records), pos)
+            self._records += 1
+            pos = body_end
+        self._end = pos
+        self.torn = size - pos
+        return data
+
+    def _open_record(self, payload: bytes, index: int) -> dict:
+        if self.cipher is not None:
+            try:
+                payload = self.cipher.open(payload, self._aad(index))
+            except crypto.Tampered as exc:
+                raise DamagedFile(self.path, str(exc)) from None
+        try:
+            docs = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise DamagedFile(self.path, str(exc)) from None
+        if not isinstance(docs, dict) or not all(isinstance(v, dict) for v in docs.values()):
+            raise DamagedFile(self.path, "a record that is not tables of documents")
+        return docs
+
+    def _merge_record(self, data: dict, docs: dict, pos: int) -> None:
+        for table, new in docs.items():
+            have = data.setdefault(table, {})
+            if not have:
+                have.update(new)
+                continue
+            if any(k in have for k in new):
+                raise DamagedFile(self.path, f"a record at byte {pos} repeats a document")
+            have.update(new)
+
+    def write(self, data: dict) -> None:
+        self.read()
+        delta: dict[str, dict] = {}
+        for table, docs in data.items():
+            old = self._written.get(table, {})
+            added = {k: v for k, v in docs.items() if k not in old} if len(docs) != len(old) else {}
+            if len(docs) != len(old) + len(added):
+                raise ValueError(f"{self.path.name}: an event log only grows; documents cannot be removed")
+            if added:
+                delta[table] = added
+        if not delta:
+            self._data = data
+            return
+        payload = json.dumps(delta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if self.cipher is not None:
+            payload = self.cipher.seal(payload, self._aad(self._records))
+        record = _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
+        if self._end == 0:
+            record = self._head + record
+        try:
+            self._end = append_durable(self.path, record, self._end)
+        except BaseException:
+            self._data = None  # TinyDB changed the dict we handed out; the disk has the old content
+            raise
+        self._records += 1
+        self._data = data
+        self._written = dict(data)
+
+    def close(self) -> None:
+        self._data = None
+        self._written = {}
+
+
+def rewrite_log(path: Path, data: dict, cipher: crypto.Cipher | None) -> None:
+    """A log's documents as a new log of one record, replacing the file atomically (encrypting a
+    plain store, masking what an old one held)."""
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if cipher is not None:
+        payload = cipher.seal(payload, Path(path).name.encode("utf-8") + b"#0")
+    head = _SEALED_HEAD if cipher is not None else _PLAIN_HEAD
+    write_atomic(path, head + _FRAME.pack(len(payload), zlib.crc32(payload)) + payload)
+
+
+def log_is_plain(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(_PLAIN_HEAD)) == _PLAIN_HEAD

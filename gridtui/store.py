@@ -4,21 +4,25 @@ Layout of a store folder::
 
     meta.json            TinyDB: this store's identity (device id, worker, grid, training flag) and
                          its manifest: how many events each segment holds, the newest stamp
-    events-00001.json    TinyDB segments of the event log, at most SEGMENT_SIZE events each
+    events-00001.log     TinyDB segments of the event log, at most SEGMENT_SIZE events each, each
+                         an append-only log (gridtui.storage.LogStorage): a save appends a record
+    events-00001.json    a segment written by an older gridtui (rewritten whole): read, never written
     lock, lock.owner     the single-writer lock (see gridtui.lock)
 
-The manifest is written after every append (and meta.json is sealed like the rest), so a segment
-deleted or put back from an older copy is noticed when the store is opened: the store opens with
-what is left, says what is gone, and remembers it (``meta["loss"]``) until a sync or merge has
-fetched back what the shared folder still holds.
+The manifest (meta.json is sealed like the rest) is written when a segment is started, when the
+store is closed and when a sync or merge asks (:meth:`Store.flush`), not on every save: a save
+costs one durable append. A segment deleted or put back from an older copy is noticed when the
+store is opened: the store opens with what is left, says what is gone, and remembers it
+(``meta["loss"]``) until a sync or merge has fetched back what the shared folder still holds.
+A segment longer than the manifest says was written after it, which is fine.
 
 Every event in a store has passed :func:`gridtui.rules.problem`. A store written by an older
 version is checked once when opened; events that break today's rules are set aside (quarantined:
 kept on disk, listed by ``gridtui quarantine``, left out of the fold), never crashing anything.
 
-TinyDB rewrites a whole file on every write, so one big file would make each save cost O(all
-events). Appending to the newest segment keeps a save O(SEGMENT_SIZE) however long the history
-grows; older segments are never written again.
+TinyDB hands its storage the whole table on every write, so a save still costs O(SEGMENT_SIZE) in
+memory (no more on disk); segments keep that small however long the history grows, and older
+segments are never written again.
 
 Callers get copies, never TinyDB's cached documents or the store's own state objects to mutate.
 """
@@ -42,7 +46,7 @@ from .atomic import ensure_private_dir
 from .errors import UserError
 from .events import MAX_AHEAD_MS, Clock, State, fold, fold_more, make_event, share_strings
 from .lock import StoreLock
-from .storage import AtomicJSONStorage, DamagedFile
+from .storage import AtomicJSONStorage, DamagedFile, LogStorage
 
 SEGMENT_SIZE = 2000
 _META_ID = 1
@@ -110,6 +114,7 @@ class Store:
         self._counts: list[int] = []  # events per segment, as on disk
         self._sizes: list[int] = []  # bytes per segment file, as on disk
         self._tail_count = 0  # events in the newest segment
+        self._manifest_due = False  # appended since the manifest was last written
         self._meta_handle: TinyDB | None = None
         self.readonly = False
         self._unsynced_key: tuple | None = None  # what unsynced_visits last counted over
@@ -220,7 +225,16 @@ class Store:
             self._meta_handle = self.db("meta.json")
         return self._meta_handle
 
+    def flush(self) -> None:
+        """Record in the manifest what the segments hold now (saves do not, to cost one write)."""
+        if self._manifest_due and not self.readonly:
+            self._write_manifest()
+
     def close(self) -> None:
+        try:
+            self.flush()
+        except OSError:
+            pass  # a full disk: the manifest stays behind the log, which is only ever read as fine
         for db in self._segments:
             db.close()
         self._segments = []
@@ -241,14 +255,15 @@ class Store:
 
     def db(self, name: str, counted: bool = False) -> TinyDB:
         """A TinyDB file in this store's folder, sealed like the rest of the store."""
-        return TinyDB(self.folder / name, storage=AtomicJSONStorage, cipher=self.cipher, counted=counted)
+        storage = LogStorage if name.endswith(".log") else AtomicJSONStorage
+        return TinyDB(self.folder / name, storage=storage, cipher=self.cipher, counted=counted)
 
     def load(self) -> None:
         with gc_paused():
             self._load_events()
 
     def _load_events(self) -> None:
-        paths = sorted(self.folder.glob("events-*.json"))
+        paths = segment_paths(self.folder)
         self._segment_names = [p.name for p in paths]
         self._segments = [self.db(p.name) for p in paths]
         events: list[dict] = []
@@ -310,6 +325,7 @@ class Store:
             Store.on_loss(self)
 
     def _write_manifest(self, **changes: object) -> None:
+        self._manifest_due = False
         old = self.meta.get("manifest") or {}
         last = max(tuple(self.clock.last), tuple(old.get("last", (0, 0))))
         manifest = {"names": list(self._segment_names), "counts": list(self._counts), "sizes": list(self._sizes),
@@ -387,33 +403,39 @@ class Store:
             return
         if self.readonly:
             raise RuntimeError("a store opened read-only is never written")
-        start = 0
+        start, started = 0, False
         while start < len(events):
-            db = self._writable_segment()
+            db, new = self._writable_segment()
+            started |= new
             batch = events[start : start + SEGMENT_SIZE - self._tail_count]
             db.insert_multiple(batch)
             self._tail_count += len(batch)
             self._counts[-1] = self._tail_count
-            self._sizes[-1] = os.stat(self.folder / self._segment_names[-1]).st_size
+            self._sizes[-1] = db.storage.end
             if self._tail_count >= SEGMENT_SIZE:
                 db.storage.close()
             start += len(batch)
         self._events.extend(events)
         self.state = fold_more(self.state, events, lambda: self._events)
-        # After the segments: a crash in between leaves more on disk than the manifest says, which
-        # is fine; only less is a loss.
-        self._write_manifest()
+        self._manifest_due = True
+        if started:
+            # After the segments: a crash in between leaves more on disk than the manifest says,
+            # which is fine; only less is a loss. A new segment's name must be in it at once.
+            self._write_manifest()
 
-    def _writable_segment(self) -> TinyDB:
-        if not self._segments or self._tail_count >= SEGMENT_SIZE:
+    def _writable_segment(self) -> tuple[TinyDB, bool]:
+        """The segment to append to, and whether it is a new one. A segment an older gridtui wrote
+        is left as it is: new events go to a log after it."""
+        if not self._segments or self._tail_count >= SEGMENT_SIZE or not self._segment_names[-1].endswith(".log"):
             last = int(self._segment_names[-1][7:12]) if self._segment_names else 0
-            name = f"events-{last + 1:05d}.json"
+            name = f"events-{last + 1:05d}.log"
             self._segments.append(self.db(name))
             self._segment_names.append(name)
             self._counts.append(0)
             self._sizes.append(0)
             self._tail_count = 0
-        return self._segments[-1]
+            return self._segments[-1], True
+        return self._segments[-1], False
 
     def new_event(self, kind: str, eid: str, op: str, data: dict) -> dict:
         """A new event of this device's, checked by the same rules the office merge applies."""
@@ -596,6 +618,11 @@ class Store:
         if not acked:
             return sum(1 for _ in mine)
         return sum(1 for e in mine if e["t"] > acked)
+
+
+def segment_paths(folder: Path) -> list[Path]:
+    """The event log's segment files in order: old whole-file ones (.json) and logs (.log)."""
+    return sorted([*Path(folder).glob("events-*.json"), *Path(folder).glob("events-*.log")], key=lambda p: p.name)
 
 
 def _check(e: dict) -> dict:

@@ -189,7 +189,7 @@ Transform = Callable[[str, bytes], bytes]  # (file name, plain bytes) → plain 
 
 
 def data_files(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).glob("*.json") if p.name not in _NOT_DATA)
+    return sorted([*(p for p in Path(folder).glob("*.json") if p.name not in _NOT_DATA), *Path(folder).glob("*.log")])
 
 
 def protect(folder: Path, pin: str, transform: Transform | None = None) -> crypto.Cipher:
@@ -219,7 +219,16 @@ def finish_protecting(folder: Path, cipher: crypto.Cipher, transform: Transform 
 
 
 def _seal_plain_files(folder: Path, cipher: crypto.Cipher, transform: Transform | None) -> None:
+    from .storage import LogStorage, log_is_plain, rewrite_log
+
     for path in data_files(folder):
+        if path.suffix == ".log":  # sealed record by record: rewritten as one sealed record
+            if log_is_plain(path):
+                data = LogStorage(path).read() or {}
+                if transform:
+                    data = json.loads(transform(path.name, json.dumps(data, ensure_ascii=False).encode("utf-8")))
+                rewrite_log(path, data, cipher)
+            continue
         raw = path.read_bytes()
         if crypto.is_sealed(raw):
             continue

@@ -337,13 +337,13 @@ def test_a_store_from_before_encryption_is_encrypted_on_first_open(tmp_path):
     Store.create(real_store(home), {"worker": "W01", "grid": "G01"}, roster_events(roster, grid="G01")).close()
     save_config(home, {"key": "abc", "shared": str(shared), "lang": "zh"})
     folder = real_store(home)
-    assert full_id.encode() in (folder / "events-00001.json").read_bytes()
+    assert full_id.encode() in (folder / "events-00001.log").read_bytes()
 
     res = run(home, "households")  # the new PIN comes from GRIDTUI_PIN
     assert res.exit_code == 0 and "H01" in res.stdout, res.output
 
     assert (folder / vault.KEY_FILE).is_file() and not vault.is_migrating(folder)
-    for name in ("meta.json", "events-00001.json"):
+    for name in ("meta.json", "events-00001.log"):
         raw = (folder / name).read_bytes()
         assert raw.startswith(b"gridtui-enc/1"), name
         assert "张建华".encode() not in raw and full_id.encode() not in raw

@@ -370,7 +370,7 @@ def test_a_deleted_segment_is_reported_and_the_next_merge_reads_every_file_again
     assert site.merge().skipped == []
     folder = office_store(site.office)
     # Make sure the newest segment holds merged worker events, then lose it.
-    newest = sorted(folder.glob("events-*.json"))[-1]
+    newest = sorted(folder.glob("events-*.log"))[-1]
     with Store.open(folder, unlock=unlock) as s:
         n_before = s.event_count
     newest.unlink()
@@ -394,7 +394,7 @@ def test_a_worker_who_lost_a_segment_gets_unsynced_visits_back_from_their_own_fi
     folder = real_store(home)
     with Store.open(folder, unlock=unlock) as s:
         s.append([])  # nothing; the manifest is already there
-    for seg in sorted(folder.glob("events-*.json"))[1:]:
+    for seg in sorted(folder.glob("events-*.log"))[1:]:
         seg.unlink()
     res = cli(home, "households")
     assert "本机数据少了" in res.stderr

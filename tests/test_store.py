@@ -34,29 +34,72 @@ def test_events_survive_reopen_across_segments(tmp_path, monkeypatch):
     s = Store.create(tmp_path / "s", {"worker": "W01"}, _events(7))
     s.append(_events(6, start=7))
     s.close()
-    assert len(list((tmp_path / "s").glob("events-*.json"))) == 3
+    assert len(list((tmp_path / "s").glob("events-*.log"))) == 3
     s = Store.open(tmp_path / "s")
     assert _ids(s) == {e["id"] for e in _events(13)}
     assert len(s.state.entities["household"]) == 13
     s.close()
 
 
-def test_a_write_interrupted_before_the_rename_leaves_every_saved_event(tmp_path, monkeypatch):
+@pytest.mark.parametrize("cut", ["fsync", "half_written"])
+def test_a_write_cut_short_leaves_every_saved_event_and_the_next_save_goes_on(tmp_path, monkeypatch, cut):
     s = Store.create(tmp_path / "s", {"worker": "W01"}, _events(10))
     saved = _ids(s)
+    seg = store_mod.segment_paths(tmp_path / "s")[-1]
+    size = seg.stat().st_size
+    real_write = os.write
 
     def power_cut(*_a):
         raise OSError(errno.EIO, "power cut")
 
-    monkeypatch.setattr(os, "replace", power_cut)
+    def disk_full(fd, data):
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if cut == "fsync":
+        monkeypatch.setattr(os, "fsync", power_cut)
+    else:
+        monkeypatch.setattr(os, "write", disk_full)
     with pytest.raises(OSError):
         s.append(_events(1, start=10))
     assert _ids(s) == saved  # nothing half-applied in memory either
     monkeypatch.undo()
+    assert seg.stat().st_size == size  # what was half-written is cut off again
+    s.append(_events(1, start=11))  # and the store goes on
     s.close()
-    reopened = Store.open(tmp_path / "s")
-    assert _ids(reopened) == saved
-    reopened.close()
+    with Store.open(tmp_path / "s") as reopened:
+        assert _ids(reopened) == saved | {e["id"] for e in _events(1, start=11)}
+
+
+def test_a_torn_last_record_is_dropped_and_the_next_save_cuts_it_off(tmp_path):
+    """What kill -9 or a power cut in the middle of an append leaves: the record is dropped, never
+    one before it, and the next append goes where the last good record ends."""
+    folder = tmp_path / "s"
+    Store.create(folder, {"worker": "W01"}, _events(3)).close()
+    seg = store_mod.segment_paths(folder)[-1]
+    good = seg.read_bytes()
+    torn_body = bytes(good[len(good) // 2 :])
+    for torn in (b"\x10", b"\xff\x00\x00\x00\x12\x34", good[-200:], torn_body, bytes(300)):  # frame, body, zeros
+        seg.write_bytes(good + torn)
+        with Store.open(folder) as s:
+            assert _ids(s) == {e["id"] for e in _events(3)} and s.loss is None
+    seg.write_bytes(good + good[-40:])
+    with Store.open(folder) as s:
+        s.append(_events(1, start=3))
+    with Store.open(folder) as s:
+        assert _ids(s) == {e["id"] for e in _events(4)}
+    assert seg.stat().st_size < len(good) + 40 + 400  # the garbage went, the new record came
+
+
+def test_a_save_appends_and_never_rewrites_what_is_written(tmp_path):
+    folder = tmp_path / "s"
+    s = Store.create(folder, {"worker": "W01"}, _events(50))
+    seg = store_mod.segment_paths(folder)[-1]
+    before = seg.read_bytes()
+    s.append(_events(1, start=50))
+    after = seg.read_bytes()
+    assert after.startswith(before) and len(after) - len(before) < 1000
+    s.close()
 
 
 def test_a_process_killed_while_saving_leaves_a_store_that_opens_with_all_acknowledged_events(tmp_path):
@@ -94,9 +137,12 @@ def test_a_process_killed_while_saving_leaves_a_store_that_opens_with_all_acknow
 
 def test_a_damaged_segment_is_an_error_not_an_empty_store(tmp_path):
     s = Store.create(tmp_path / "s", {"worker": "W01"}, _events(3))
+    s.append(_events(2, start=3))  # a second record after the first
     s.close()
-    seg = tmp_path / "s" / "events-00001.json"
-    seg.write_bytes(seg.read_bytes()[:-20])
+    seg = store_mod.segment_paths(tmp_path / "s")[-1]
+    raw = bytearray(seg.read_bytes())
+    raw[40] ^= 0x01  # inside the first record: not a torn tail, the file is damaged
+    seg.write_bytes(bytes(raw))
     with pytest.raises(DamagedFile):
         Store.open(tmp_path / "s")
     lock = StoreLock(tmp_path / "s")
@@ -107,8 +153,8 @@ def test_a_damaged_segment_is_an_error_not_an_empty_store(tmp_path):
 def test_store_files_are_utf8_and_private(tmp_path):
     s = Store.create(tmp_path / "s", {"worker": "W01"}, _events(1))
     s.close()
-    seg = tmp_path / "s" / "events-00001.json"
-    assert "住户0" in seg.read_text(encoding="utf-8")
+    seg = tmp_path / "s" / "events-00001.log"
+    assert "住户0".encode("utf-8") in seg.read_bytes()
     if os.name == "posix":
         assert seg.stat().st_mode & 0o077 == 0
 
@@ -157,7 +203,7 @@ def test_an_encrypted_store_holds_no_plain_text_and_opens_only_with_its_pin(tmp_
 
     folder = tmp_path / "s"
     Store.create(folder, {"worker": "W01"}, _events(3), pin=TEST_PIN).close()
-    for name in ("meta.json", "events-00001.json"):
+    for name in ("meta.json", "events-00001.log"):
         raw = (folder / name).read_bytes()
         assert raw.startswith(b"gridtui-enc/1") and "住户0".encode() not in raw and b"W01" not in raw
     with pytest.raises(vault.Locked):
@@ -177,12 +223,32 @@ def test_an_altered_or_swapped_encrypted_file_is_damaged_not_empty(tmp_path):
     altered, swapped = tmp_path / "altered", tmp_path / "swapped"
     for folder in (altered, swapped):
         Store.create(folder, {"worker": "W01"}, _events(3), pin=TEST_PIN).close()
-    seg = altered / "events-00001.json"
+    with Store.open(altered, unlock=unlock) as s:
+        s.append(_events(1, start=3))
+    seg = altered / "events-00001.log"
     raw = bytearray(seg.read_bytes())
-    raw[-1] ^= 1
+    raw[60] ^= 1  # in the first of two records
     seg.write_bytes(bytes(raw))
     # A sealed file put in place of another of the same store (same key) does not open either.
-    (swapped / "meta.json").write_bytes((swapped / "events-00001.json").read_bytes())
+    (swapped / "meta.json").write_bytes((swapped / "events-00001.log").read_bytes())
     for folder in (altered, swapped):
         with pytest.raises(DamagedFile):
             Store.open(folder, unlock=unlock)
+
+
+def test_a_store_written_by_an_older_gridtui_keeps_its_segments_and_goes_on_in_a_log(tmp_path):
+    from tinydb import TinyDB
+
+    from gridtui.storage import AtomicJSONStorage
+
+    folder = tmp_path / "s"
+    Store.create(folder, {"worker": "W01"}).close()
+    old = TinyDB(folder / "events-00001.json", storage=AtomicJSONStorage)  # whole-file JSON, as before
+    old.insert_multiple(_events(3))
+    old.close()
+    with Store.open(folder) as s:
+        assert _ids(s) == {e["id"] for e in _events(3)}
+        s.append(_events(2, start=3))
+    assert sorted(p.name for p in store_mod.segment_paths(folder)) == ["events-00001.json", "events-00002.log"]
+    with Store.open(folder) as s:
+        assert _ids(s) == {e["id"] for e in _events(5)} and s.loss is None

@@ -766,14 +766,10 @@ def _prepare_interrupted(site):
 
 def test_a_merge_interrupted_while_writing_events_loses_nothing_and_reruns(site, monkeypatch):
     held = _prepare_interrupted(site)
-    real_write = storage_mod.write_atomic
+    def disk_full(path, *_a):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    def disk_full(path, data):
-        if Path(path).name.startswith("events-"):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(path, data)
-
-    monkeypatch.setattr(storage_mod, "write_atomic", disk_full)
+    monkeypatch.setattr(storage_mod, "append_durable", disk_full)
     with pytest.raises(OSError):
         site.merge()
     res = site.merge_cli()  # the command says so in one sentence

@@ -645,7 +645,7 @@ async def test_a_store_that_lost_a_segment_says_so_when_the_app_opens(folder, mo
     monkeypatch.setattr(store_mod, "SEGMENT_SIZE", 5)
     with Store.open(folder, **STORE_KW) as s:
         s.record_visit({"household": "H0001", "outcome": "met", "findings": []})  # into a segment of its own
-    newest = sorted(folder.glob("events-*.json"))[-1]
+    newest = sorted(folder.glob("events-*.log"))[-1]
     newest.unlink()
     with Store.open(folder, **STORE_KW) as s:
         async with started(s) as (app, pilot, keys):

@@ -25,7 +25,7 @@ def _store(tmp_path, pin=TEST_PIN, **meta):
 def test_every_data_file_is_sealed_and_opens_with_the_pin(tmp_path):
     folder = _store(tmp_path)
     files = vault.data_files(folder)
-    assert {p.name for p in files} >= {"meta.json", "events-00001.json"}
+    assert {p.name for p in files} >= {"meta.json", "events-00001.log"}
     for p in files:
         assert crypto.is_sealed(p.read_bytes()), p.name
         assert "张建华".encode() not in p.read_bytes()
@@ -102,12 +102,32 @@ def test_short_pins_are_refused(tmp_path):
 
 def test_an_altered_store_file_is_refused_not_read(tmp_path):
     folder = _store(tmp_path)
-    path = folder / "events-00001.json"
+    for name in ("meta.json", "events-00001.log"):
+        path = folder / name
+        good = path.read_bytes()
+        raw = bytearray(good)
+        raw[len(raw) // 2] ^= 0x01
+        if name.endswith(".log"):  # a log's record with its checksum put right: only the seal can tell
+            import struct
+            import zlib
+
+            head = len(crypto.MAGIC) + 4
+            payload = bytes(raw[head + 8:])
+            raw[head + 4:head + 8] = struct.pack("<I", zlib.crc32(payload))
+        path.write_bytes(bytes(raw))
+        with pytest.raises(DamagedFile):
+            Store.open(folder, unlock=unlock)
+        path.write_bytes(good)
+
+
+def test_a_last_record_that_is_not_whole_is_dropped_and_said_lost(tmp_path):
+    folder = _store(tmp_path)
+    path = folder / "events-00001.log"
     raw = bytearray(path.read_bytes())
-    raw[len(raw) // 2] ^= 0x01
+    raw[len(raw) // 2] ^= 0x01  # as a torn write leaves it: its checksum fails
     path.write_bytes(bytes(raw))
-    with pytest.raises(DamagedFile):
-        Store.open(folder, unlock=unlock)
+    with Store.open(folder, unlock=unlock) as s:
+        assert s.loss and s.loss["files"] == ["events-00001.log"] and s.event_count == 0
 
 
 def test_files_cannot_be_swapped_within_a_store(tmp_path, monkeypatch):
@@ -115,7 +135,7 @@ def test_files_cannot_be_swapped_within_a_store(tmp_path, monkeypatch):
 
     monkeypatch.setattr(gridtui.store, "SEGMENT_SIZE", 5)
     folder = _store(tmp_path)
-    first, second = folder / "events-00001.json", folder / "events-00002.json"
+    first, second = folder / "events-00001.log", folder / "events-00002.log"
     second.write_bytes(first.read_bytes())  # a sealed file, but bound to another name
     with pytest.raises(DamagedFile):
         Store.open(folder, unlock=unlock)
