@@ -214,8 +214,13 @@ class Store:
 
     def update_meta(self, **changes: object) -> None:
         meta = {**self.meta, **changes}
+        current = self._manifest_due and "manifest" not in changes
+        if current:  # meta.json is written anyway: bring the manifest up to date with it
+            meta["manifest"] = self._manifest()
         if not self.readonly:
             self._meta_db().table("meta").update(meta, doc_ids=[_META_ID])
+            if current:
+                self._manifest_due = False
         self.meta = meta
 
     def _meta_db(self) -> TinyDB:
@@ -324,13 +329,15 @@ class Store:
             self._loss_told = True
             Store.on_loss(self)
 
-    def _write_manifest(self, **changes: object) -> None:
-        self._manifest_due = False
+    def _manifest(self, **changes: object) -> dict:
         old = self.meta.get("manifest") or {}
         last = max(tuple(self.clock.last), tuple(old.get("last", (0, 0))))
-        manifest = {"names": list(self._segment_names), "counts": list(self._counts), "sizes": list(self._sizes),
-                    "last": list(last), "ledger": old.get("ledger", 0), **changes}
-        self.update_meta(manifest=manifest)
+        return {"names": list(self._segment_names), "counts": list(self._counts), "sizes": list(self._sizes),
+                "last": list(last), "ledger": old.get("ledger", 0), **changes}
+
+    def _write_manifest(self, **changes: object) -> None:
+        self.update_meta(manifest=self._manifest(**changes))
+        self._manifest_due = False
 
     def clear_loss(self) -> None:
         """What was lost has been fetched back (or cannot be): stop saying so."""
@@ -342,7 +349,7 @@ class Store:
         """The office ledger was written: remember its generation, so an older copy is refused."""
         old = self.meta.get("manifest") or {}
         if old.get("ledger", 0) < generation:
-            self.update_meta(manifest={**old, "ledger": generation})
+            self._write_manifest(ledger=generation)
 
     def _set_aside(self, events: list[dict]) -> list[dict]:
         """Leave out what breaks today's rules: checked once per rules version, then by id."""
