@@ -233,10 +233,47 @@ def fold(events: Iterable[dict], state: State | None = None) -> State:
 
 
 def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterable[dict]]) -> State:
-    """Apply new events; refold from scratch only if one sorts before what is already applied."""
+    """Apply new events (``all_events`` gives every event held, these included).
+
+    New events that sort after everything applied are applied in turn. Ones that sort earlier (a
+    merge brings every worker's week at once) change only the records they name: those records
+    alone are folded again from all their events, and spliced in. What a record becomes depends
+    only on its own events, so this gives what a fold of everything would, at the cost of one pass
+    over the log instead of a fold of it.
+    """
     ordered = sorted(events, key=sort_key)
-    if state.last_key is None or not ordered or sort_key(ordered[0]) > state.last_key:
+    if not ordered:
+        return state
+    if state.last_key is None or sort_key(ordered[0]) > state.last_key:
         for e in ordered:
             state.apply(e)
         return state
-    return fold(all_events())
+    keys = {(e["kind"], e["eid"]) for e in ordered}
+    part = fold(e for e in all_events() if (e["kind"], e["eid"]) in keys)
+    _splice(state, part, keys)
+    state.count += len(ordered)
+    for e in ordered:
+        state.changes[e["kind"]] = state.changes.get(e["kind"], 0) + 1
+    state.last_key = max(state.last_key, sort_key(ordered[-1]))
+    return state
+
+
+def _splice(state: State, part: State, keys: set[tuple[str, str]]) -> None:
+    """Put ``part``'s version of these records into ``state``, with everything the fold keeps of them."""
+    for kind, eid in keys:
+        table = state.entities.setdefault(kind, {})
+        ent = part.entities.get(kind, {}).get(eid)
+        if ent is None:
+            table.pop(eid, None)
+        else:
+            table[eid] = ent
+        for mine, theirs in ((state.creators, part.creators), (state.overrides, part.overrides),
+                             (state.pending, part.pending)):
+            if (kind, eid) in theirs:
+                mine[(kind, eid)] = theirs[(kind, eid)]
+            else:
+                mine.pop((kind, eid), None)
+    if state.superseded or part.superseded:
+        state.superseded = {k: v for k, v in state.superseded.items() if k[:2] not in keys}
+        state.superseded.update(part.superseded)
+    state.conflicts = [c for c in state.conflicts if (c.kind, c.eid) not in keys] + part.conflicts
