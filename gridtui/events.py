@@ -248,13 +248,24 @@ def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterabl
         for e in ordered:
             state.apply(e)
         return state
-    keys = {(e["kind"], e["eid"]) for e in ordered}
-    part = fold(e for e in all_events() if (e["kind"], e["eid"]) in keys)
-    _splice(state, part, keys)
-    state.count += len(ordered)
+    last = max(state.last_key, sort_key(ordered[-1]))
+    # A record the state has never met has all its events here: applied in order, as a fold would.
+    creators, overrides = state.creators, state.overrides
+    new = {key for key in {(e["kind"], e["eid"]) for e in ordered} if key not in creators and key not in overrides}
+    late = []
     for e in ordered:
-        state.changes[e["kind"]] = state.changes.get(e["kind"], 0) + 1
-    state.last_key = max(state.last_key, sort_key(ordered[-1]))
+        if (e["kind"], e["eid"]) in new:
+            state.apply(e)
+        else:
+            late.append(e)
+    if late:
+        keys = {(e["kind"], e["eid"]) for e in late}
+        part = fold(e for e in all_events() if (e["kind"], e["eid"]) in keys)
+        _splice(state, part, keys)
+        state.count += len(late)
+        for e in late:
+            state.changes[e["kind"]] = state.changes.get(e["kind"], 0) + 1
+    state.last_key = last
     return state
 
 

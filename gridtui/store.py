@@ -410,6 +410,15 @@ class Store:
             return
         if self.readonly:
             raise RuntimeError("a store opened read-only is never written")
+        with gc_paused():  # a merge appends 100k events: the collector rescanning the state costs more
+            started = self._append(events)
+        if started:
+            # After the segments: a crash in between leaves more on disk than the manifest says,
+            # which is fine; only less is a loss. A new segment's name must be in it at once.
+            self._write_manifest()
+
+    def _append(self, events: list[dict]) -> bool:
+        """Write and fold in; whether a new segment was started."""
         start, started = 0, False
         while start < len(events):
             db, new = self._writable_segment()
@@ -425,10 +434,7 @@ class Store:
         self._events.extend(events)
         self.state = fold_more(self.state, events, lambda: self._events)
         self._manifest_due = True
-        if started:
-            # After the segments: a crash in between leaves more on disk than the manifest says,
-            # which is fine; only less is a loss. A new segment's name must be in it at once.
-            self._write_manifest()
+        return started
 
     def _writable_segment(self) -> tuple[TinyDB, bool]:
         """The segment to append to, and whether it is a new one. A segment an older gridtui wrote

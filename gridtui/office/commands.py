@@ -247,19 +247,23 @@ def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tupl
         office_key = base64.b64encode(office_box(store)[1]).decode()  # laptops seal what they send to it
         out = []
         by_grid, acked = events_by_grid(store), acks(store)
+        dumped: dict[str | None, tuple[bytes, int]] = {}  # per grid: its events written out once for all its workers
         for w in sorted(workers.values(), key=lambda w: w.id):
             if not w.enabled:
                 _withdraw(shared, w, store.now_iso())
                 continue
-            # Workers need names and phones at the door, never full ID numbers: the office keeps those.
-            events = [privacy.for_field(e) for e in by_grid.get(w.grid, [])]
-            data = envelope.seal_to_worker(w.id, store.now_iso(), events, w.key, ack=acked.get(w.id, {}),
+            if w.grid not in dumped:
+                # Workers need names and phones at the door, never full ID numbers: the office keeps those.
+                events = [privacy.for_field(e) for e in by_grid.get(w.grid, [])]
+                dumped[w.grid] = (envelope.dump_events(events), len(events))
+            listed, n = dumped[w.grid]
+            data = envelope.seal_to_worker(w.id, store.now_iso(), listed, w.key, ack=acked.get(w.id, {}),
                                            office_key=office_key)
             folder.write(shared, folder.to_worker(shared, w.id), data)
             for old in w.retired:  # a laptop left with a replaced key is told so, not left guessing
                 folder.write(shared, folder.key_notice(shared, w.id, old),
                              envelope.seal_to_worker(w.id, store.now_iso(), [], old, status="rekeyed"))
-            out.append((w.id, len(events)))
+            out.append((w.id, n))
         return out
 
 

@@ -65,11 +65,18 @@ def seal(worker: str, device: str, created: str, events: list[dict], key: str, *
     return _dump({**head, "nonce": _b64e(nonce), "sealed": _b64e(sealed)})
 
 
-def seal_to_worker(worker: str, created: str, events: list[dict], key: str, **extra: object) -> bytes:
-    """A /3 file from the office to ``worker``: sealed under a key derived from theirs for this direction."""
+def dump_events(events: list[dict]) -> bytes:
+    """Events as the payload holds them: publish writes a grid's once for all its workers."""
+    return json.dumps(events, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def seal_to_worker(worker: str, created: str, events: list[dict] | bytes, key: str, **extra: object) -> bytes:
+    """A /3 file from the office to ``worker``: sealed under a key derived from theirs for this direction.
+    ``events`` may come as :func:`dump_events` made them."""
     head = {"format": FORMAT, "worker": worker, "device": "office", "created": created}
-    nonce, sealed = crypto.Cipher(crypto.to_worker_key(key)).seal_raw(_dump({"events": events, **extra}),
-                                                                      canonical(head))
+    listed = events if isinstance(events, bytes) else dump_events(events)
+    payload = b'{"events":' + listed + (b"," + _dump(extra)[1:] if extra else b"}")
+    nonce, sealed = crypto.Cipher(crypto.to_worker_key(key)).seal_raw(payload, canonical(head))
     return _dump({**head, "nonce": _b64e(nonce), "sealed": _b64e(sealed)})
 
 
