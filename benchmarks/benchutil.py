@@ -18,3 +18,49 @@ def peak_kb():
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 """
+
+
+# --- the table every benchmark prints ---------------------------------------------------------------
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+
+
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The options every benchmark takes: --quick (smaller sizes, the whole script in about a minute)
+    and --json (the figures as a list of objects instead of the table)."""
+    ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes: the whole script in about a minute")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON, not as a table")
+    return ap
+
+
+class Figures:
+    """Figures beside their floors, each measured in the same run, and the goal each is held to."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def add(self, figure: str, value: float, unit: str, floor: float | None = None, goal: str = "") -> None:
+        ratio = value / floor if floor else None
+        self.rows.append({"figure": figure, "unit": unit, "value": round(value, 3),
+                          "floor": None if floor is None else round(floor, 3),
+                          "ratio": None if ratio is None else round(ratio, 2), "goal": goal})
+
+    def note(self, text: str) -> None:
+        print(text, file=sys.stderr)
+
+    def show(self, as_json: bool) -> None:
+        if as_json:
+            print(json.dumps(self.rows, ensure_ascii=False, indent=1))
+            return
+        head = ("figure", "floor", "value", "ratio", "goal")
+        cells = [head] + [(r["figure"], "" if r["floor"] is None else f"{r['floor']:g} {r['unit']}",
+                           f"{r['value']:g} {r['unit']}", "" if r["ratio"] is None else f"{r['ratio']:.2f}×",
+                           r["goal"]) for r in self.rows]
+        widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+        for n, c in enumerate(cells):
+            print(" | ".join(x.ljust(w) if i in (0, 4) else x.rjust(w) for i, (x, w) in enumerate(zip(c, widths))))
+            if n == 0:
+                print("-+-".join("-" * w for w in widths))
