@@ -13,7 +13,6 @@ floor and ≤ 400 MB; re-merge ≤ 1 s; publish ≤ 2× its floor.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
