@@ -1,17 +1,17 @@
 """Office report speed: `office report` and `office needs` end to end on a ~200k-event office store.
 
-    python benchmarks/bench_report.py [--events 200000] [--runs 3] [--profile]
+    python benchmarks/bench_report.py [--quick] [--json] [--events 200000] [--runs 3] [--profile]
 
 Builds a community of 20 grids, 200 buildings and 20,000 households with demogen (plus filler
 visits to reach --events), writes it with Store.create, then runs each command as a fresh
 `python -m gridtui.cli` process: the time is the process's wall time (interpreter start-up and
-loading the store included), the peak RSS is that process's own (os.wait4). Target on a 2-core
-box: ≤ 3 s each. --profile adds a cProfile of one `office report` run, by phase and by function.
+loading the store included), the peak RSS is that process's own. Beside each, in turn with it, its
+floor: a process that unlocks the store's key and reads, decrypts and parses every segment. Goal
+(issue 15): ≤ 2× the floor. --profile adds a cProfile of one `office report` run, by phase and by function.
 """
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import datetime as dt
 import os
@@ -32,7 +32,8 @@ from gridtui.home import office_store  # noqa: E402
 from gridtui.roster import roster_events  # noqa: E402
 from gridtui.store import Store  # noqa: E402
 from gridtui import vault  # noqa: E402
-from benchutil import BENCH_PIN, PEAK  # noqa: E402
+from benchutil import BENCH_PIN, PEAK, Figures, arguments  # noqa: E402
+from gridtui.store import segment_paths  # noqa: E402
 
 PERIOD = ["--since", "2026-08-20", "--until", "2026-11-20"]
 COMMANDS = [
@@ -81,12 +82,35 @@ main()
 """
 
 
-def run(home: Path, args: list[str]) -> tuple[float, float, int]:
+# The floor: what any command reading the store cannot avoid — unlock its key, read, decrypt and
+# parse every segment — as a process of its own, like the commands.
+_FLOOR_CHILD = PEAK + """
+import sys
+from pathlib import Path
+from gridtui import vault
+from gridtui.home import office_store
+from gridtui.storage import AtomicJSONStorage, LogStorage
+from gridtui.store import segment_paths
+folder = office_store(Path(sys.argv[1]))
+cipher = vault.unlock(folder, sys.argv[2])
+n = 0
+for p in segment_paths(folder):
+    n += len(((LogStorage if p.suffix == ".log" else AtomicJSONStorage)(p, cipher).read() or {}).get("_default", {}))
+sys.stderr.write(f"\\nPEAK_KB {peak_kb()}\\n")
+print(n)
+"""
+
+
+def floor(home: Path) -> tuple[float, float, int]:
+    return run(home, [], code=_FLOOR_CHILD, argv=[str(home), BENCH_PIN])
+
+
+def run(home: Path, args: list[str], code: str = _CLI_CHILD, argv: list[str] | None = None) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds and peak RSS (KB) of one CLI process; its output is checked, not shown."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRIDTUI_PIN": BENCH_PIN}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", _CLI_CHILD, "--home", str(home), *args],
+        proc = subprocess.Popen([sys.executable, "-c", code, *(argv if argv is not None else ["--home", str(home), *args])],
                                 stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
@@ -154,27 +178,31 @@ def profile(home: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--events", type=int, default=200_000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap = arguments(__doc__)
+    ap.add_argument("--events", type=int, help="events in the office store (default 200,000; quick 50,000)")
+    ap.add_argument("--runs", type=int, help="runs of each command and of the floor, in turn (default 3; quick 2)")
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
+    events, runs = args.events or (50_000 if args.quick else 200_000), args.runs or (2 if args.quick else 3)
+    out = Figures()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         t0 = time.perf_counter()
-        n = build(home, args.events)
-        size = sum(p.stat().st_size for p in office_store(home).glob("events-*.json"))
-        print(f"built an office store of {n:,} events ({size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
-        print(f"{'command':<44}{'wall (median)':>14}{'CPU':>8}{'peak RSS':>10}")
-        print("-" * 76)
-        for name, argv in COMMANDS:
-            results = [run(home, argv) for _ in range(args.runs)]
-            wall = statistics.median(r[0] for r in results)
-            cpu = statistics.median(r[1] for r in results)
-            rss = max(r[2] for r in results)
-            print(f"{name:<44}{wall:>12.2f} s{cpu:>6.2f} s{rss / 1024:>7.0f} MB")
+        n = build(home, events)
+        size = sum(p.stat().st_size for p in segment_paths(office_store(home)))
+        out.note(f"built an office store of {n:,} events ({size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+        for name, argv in COMMANDS[:2] + COMMANDS[4:5] if args.quick else COMMANDS:
+            results, floors = [], []
+            for _ in range(runs):  # A/B/A/B
+                results.append(run(home, argv))
+                floors.append(floor(home))
+            wall, base = statistics.median(r[0] for r in results), statistics.median(f[0] for f in floors)
+            out.add(f"{name} ({n:,} events)", wall, "s", base, "≤ 2× floor")
+            out.add(f"{name}: peak memory", max(r[2] for r in results) / 1024, "MB",
+                    max(f[2] for f in floors) / 1024)
         if args.profile:
             profile(home)
+    out.show(args.json)
 
 
 if __name__ == "__main__":

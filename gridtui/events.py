@@ -227,9 +227,42 @@ def share_strings(events: Iterable[dict]) -> None:
 def fold(events: Iterable[dict], state: State | None = None) -> State:
     """Fold events into state. Same set of events, same state, whatever the order given."""
     state = state or State()
-    for e in sorted(events, key=sort_key):
-        state.apply(e)
+    apply_in_order(state, sorted(events, key=sort_key))
     return state
+
+
+def apply_in_order(state: State, ordered: list[dict]) -> None:
+    """:meth:`State.apply` of each event in turn (``ordered`` sorts after what the state holds).
+
+    Most events of a log create a record nothing has touched yet; those are applied here directly
+    (as ``apply`` would: a new entity from the event's fields), which halves the cost of opening a
+    large store. Everything else goes through ``apply``.
+    """
+    if not ordered:
+        return
+    creators, overrides, entities, apply = state.creators, state.overrides, state.entities, state.apply
+    fast: dict[str, int] = {}
+    for e in ordered:
+        kind, eid = e["kind"], e["eid"]
+        key = (kind, eid)
+        if e["op"] != "create" or key in creators or key in overrides:
+            apply(e)
+            continue
+        ent = {"id": eid, "_created": e["t"], "_by": e["by"]}
+        if kind in HISTORIED:
+            ent["history"] = []
+        ent.update(e["data"])
+        table = entities.get(kind)
+        if table is None:
+            table = entities[kind] = {}
+        table[eid] = ent
+        creators[key] = e
+        fast[kind] = fast.get(kind, 0) + 1
+    for kind, n in fast.items():
+        state.count += n
+        state.changes[kind] = state.changes.get(kind, 0) + n
+    last = sort_key(ordered[-1])
+    state.last_key = last if state.last_key is None or last > state.last_key else state.last_key
 
 
 def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterable[dict]]) -> State:
@@ -245,19 +278,14 @@ def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterabl
     if not ordered:
         return state
     if state.last_key is None or sort_key(ordered[0]) > state.last_key:
-        for e in ordered:
-            state.apply(e)
+        apply_in_order(state, ordered)
         return state
     last = max(state.last_key, sort_key(ordered[-1]))
     # A record the state has never met has all its events here: applied in order, as a fold would.
     creators, overrides = state.creators, state.overrides
     new = {key for key in {(e["kind"], e["eid"]) for e in ordered} if key not in creators and key not in overrides}
-    late = []
-    for e in ordered:
-        if (e["kind"], e["eid"]) in new:
-            state.apply(e)
-        else:
-            late.append(e)
+    late = [e for e in ordered if (e["kind"], e["eid"]) not in new]
+    apply_in_order(state, [e for e in ordered if (e["kind"], e["eid"]) in new])
     if late:
         keys = {(e["kind"], e["eid"]) for e in late}
         part = fold(e for e in all_events() if (e["kind"], e["eid"]) in keys)
