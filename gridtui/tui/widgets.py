@@ -246,7 +246,7 @@ class TopBar(Static):
             at = store.meta.get("last_sync")
             parts += ["  ", (t("ui.unsynced", n=n), "bold" if n else ""), " · ",
                       t("ui.synced_at", at=at[5:16].replace("T", " ")) if at else t("ui.never_synced")]
-        self.update(Content.assemble(*parts))
+        self.update(Content.assemble(*parts), layout=False)  # one line, always (the stylesheet's height)
 
 
 class ChoiceBar(Widget, can_focus=True):
