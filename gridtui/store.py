@@ -46,7 +46,7 @@ from .atomic import ensure_private_dir
 from .errors import UserError
 from .events import MAX_AHEAD_MS, Clock, State, fold, fold_more, make_event, share_strings
 from .lock import StoreLock
-from .storage import AtomicJSONStorage, DamagedFile, LogStorage
+from .storage import AtomicJSONStorage, DamagedFile, LogStorage, LogTable
 
 SEGMENT_SIZE = 2000
 _META_ID = 1
@@ -260,8 +260,11 @@ class Store:
 
     def db(self, name: str, counted: bool = False) -> TinyDB:
         """A TinyDB file in this store's folder, sealed like the rest of the store."""
-        storage = LogStorage if name.endswith(".log") else AtomicJSONStorage
-        return TinyDB(self.folder / name, storage=storage, cipher=self.cipher, counted=counted)
+        if name.endswith(".log"):
+            db = TinyDB(self.folder / name, storage=LogStorage, cipher=self.cipher)
+            db.table_class = LogTable
+            return db
+        return TinyDB(self.folder / name, storage=AtomicJSONStorage, cipher=self.cipher, counted=counted)
 
     def load(self) -> None:
         with gc_paused():
