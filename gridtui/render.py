@@ -60,15 +60,17 @@ def report_table(res: dict, never: bool, vulnerable: bool) -> str:
                                          pct(r["coverage"]), str(r["vulnerable"])])))
     out += ["", t("report.findings_heading")]
     out.append(table([t(f"report.col.{c}") for c in ("scope", "opened", "closed", "closure_rate", "median_days",
-                                                      "overdue", "wishes_claimed", "wishes_fulfilled")],
+                                                      "overdue", "satisfaction_rate", "wishes_claimed",
+                                                      "wishes_fulfilled")],
                      sections(lambda r: [scope_label(r), str(r["opened"]), str(r["closed"]), pct(r["closure_rate"]),
-                                         days(r["median_days"]), str(r["overdue"]), str(r["wishes_claimed"]),
-                                         str(r["wishes_fulfilled"])])))
+                                         days(r["median_days"]), str(r["overdue"]), pct(r["satisfaction_rate"]),
+                                         str(r["wishes_claimed"]), str(r["wishes_fulfilled"])])))
     out += ["", t("report.roles_heading", scope=scope_label(total))]
     out.append(table([t(f"report.col.{c}") for c in ("role", "opened", "closed", "closure_rate", "median_days",
-                                                      "overdue")],
+                                                      "overdue", "satisfaction_rate")],
                      [[i18n.name("role", role), str(f["opened"]), str(f["closed"]), pct(f["closure_rate"]),
-                       days(f["median_days"]), str(f["overdue"])] for role, f in total["by_role"].items()]))
+                       days(f["median_days"]), str(f["overdue"]), pct(f["satisfaction_rate"])]
+                      for role, f in total["by_role"].items()]))
     if never:
         out += ["", t("report.never_heading", n=len(res["never_visited"]))]
         out.append(table([t(f"report.col.{c}") for c in ("id", "grid", "building", "unit_room", "head", "last_visit")],
@@ -83,7 +85,7 @@ def report_table(res: dict, never: bool, vulnerable: bool) -> str:
                            h["head"], truncate(t("ui.list_sep").join(i18n.name("tag", x) for x in h["tags"]), 10),
                            f"{'-' if h['days_since'] is None else h['days_since']}/{h['interval_days']}"]
                           for h in res["vulnerable"]]) if res["vulnerable"] else t("report.none"))
-    notes = [t(f"report.note.{k}") for k in ("coverage", "closure", "median", "overdue")]
+    notes = [t(f"report.note.{k}") for k in ("coverage", "closure", "median", "overdue", "satisfaction")]
     intervals = t("ui.list_sep").join(t("report.note.interval", tag=i18n.name("tag", tag), days=d)
                                       for tag, d in res["intervals"].items())
     notes += [t("report.note.vulnerable", intervals=intervals), t("report.note.worker")]
@@ -449,3 +451,24 @@ def history_json(detail: dict, short: dict[str, str]) -> str:
                "findings": [{**f, "short": short.get(f["id"], f["id"])} for f in v["findings"]]}
               for v in detail["visits"]]
     return json.dumps({"household": detail["id"], "visits": visits}, ensure_ascii=False, indent=1)
+
+
+REFERRAL_KEYS = ("unit", "referred", "closed", "median_days", "worst_days", "open_overdue", "rated",
+                 "satisfaction_rate")
+
+
+def referrals_table(rows: list[dict], since: str, until: str) -> str:
+    out = [t("referrals.title", since=since, until=until), ""]
+    if not rows:
+        return "\n".join(out + [t("referrals.none")])
+    out.append(table([t(f"referrals.col.{k}") for k in REFERRAL_KEYS],
+                     [[truncate(r["unit"], 20), str(r["referred"]), str(r["closed"]), days(r["median_days"]),
+                       days(r["worst_days"]), str(r["open_overdue"]), str(r["rated"]), pct(r["satisfaction_rate"])]
+                      for r in rows]))
+    out += ["", t("referrals.legend")]
+    return "\n".join(out)
+
+
+def referrals_csv(rows: list[dict]) -> str:
+    keys = [*REFERRAL_KEYS, "satisfied", "basically", "dissatisfied"]
+    return csv_text([t(f"referrals.col.{k}") for k in keys], [[r[k] for k in keys] for r in rows])

@@ -18,6 +18,8 @@ Definitions (the CLI's help and the README say the same):
 - **overdue**: findings recorded on or before ``until``, still open or referred at its end, whose due
   date is before ``until`` (the same rule as ``office findings --overdue`` on that day).
 - **wishes claimed / fulfilled**: micro-wishes with a change to that state in the period.
+- **satisfaction rate (满意率)**: of the findings given a satisfaction at the return visit in the
+  period (its last one in the period counts), the share 满意 or 基本满意; ``None`` when none was.
 - **vulnerable (关爱对象超期未访)**: households with a care tag (``model.TAGS`` with ``care`` and an
   interval), or any tag given in ``intervals``, whose last visit on or before ``until`` is more than
   the tightest of their tags' intervals before ``until``, or that were never visited — the rule of
@@ -118,12 +120,13 @@ class _Acc:
     """Running counts for one scope (the community, a grid, a worker) or one role within it."""
 
     __slots__ = ("households", "visited", "visits", "opened", "done_of_opened", "closed", "days", "overdue",
-                 "wishes_claimed", "wishes_fulfilled", "vulnerable", "roles")
+                 "wishes_claimed", "wishes_fulfilled", "vulnerable", "roles", "rated", "satisfied")
 
     def __init__(self, roles: bool = True) -> None:
         self.households = self.visited = self.visits = 0
         self.opened = self.done_of_opened = self.closed = self.overdue = 0
         self.wishes_claimed = self.wishes_fulfilled = self.vulnerable = 0
+        self.rated = self.satisfied = 0
         self.days: list[int] = []
         self.roles = {r: _Acc(roles=False) for r in model.ROLES} if roles else None
 
@@ -134,6 +137,8 @@ class _Acc:
             "closure_rate": _rate(self.done_of_opened, self.opened),
             "median_days": _median(self.days),
             "overdue": self.overdue,
+            "rated": self.rated,
+            "satisfaction_rate": _rate(self.satisfied, self.rated),
         }
 
     def row(self, level: str, id_: str | None, name: str, grid: str | None) -> dict:
@@ -329,6 +334,7 @@ def _add_finding(f: dict, lo: str, hi: str, scopes: tuple, wacc: _Acc | None) ->
     is_open = status in model.OPEN_STATUSES
     overdue = is_open and bool(f.get("due")) and f["due"][:10] < hi
     in_period = opened >= lo
+    rated = satisfaction_in(f, lo, hi)
     closed_in_period = done_day is not None and lo <= done_day <= hi
     days = (dt.date.fromisoformat(done_day) - dt.date.fromisoformat(opened)).days if closed_in_period else None
     for acc in accs:
@@ -342,6 +348,21 @@ def _add_finding(f: dict, lo: str, hi: str, scopes: tuple, wacc: _Acc | None) ->
                 a.closed += 1
                 a.days.append(days)
             a.overdue += overdue
+            if rated:
+                a.rated += 1
+                a.satisfied += rated in SATISFIED
+
+
+SATISFIED = frozenset({"satisfied", "basically"})  # 满意 and 基本满意 count toward 满意率
+
+
+def satisfaction_in(f: dict, lo: str, hi: str) -> str | None:
+    """The satisfaction the resident gave at a return visit in the period (the last one given)."""
+    got = None
+    for h in f.get("history", ()):
+        if h.get("satisfaction") and lo <= _change_day(h) <= hi:
+            got = h["satisfaction"]
+    return got
 
 
 # --- what residents ask for ---------------------------------------------------------------------
@@ -421,7 +442,8 @@ def needs(state: State, since: dt.date, until: dt.date, grid: str | None = None,
 # --- flat forms for CSV -------------------------------------------------------------------------
 
 ROW_KEYS = ("level", "id", "name", "grid", "households", "visits", "visited", "coverage", "vulnerable", "opened",
-            "closed", "closure_rate", "median_days", "overdue", "wishes_claimed", "wishes_fulfilled")
+            "closed", "closure_rate", "median_days", "overdue", "rated", "satisfaction_rate", "wishes_claimed",
+            "wishes_fulfilled")
 
 
 def summary_rows(result: dict) -> list[dict]:
@@ -439,4 +461,64 @@ def summary_rows(result: dict) -> list[dict]:
         for role in model.ROLES:
             flat[f"closed.{role}"] = r["by_role"][role]["closed"]
         out.append(flat)
+    return out
+
+
+# --- referral units: the community "whistles", departments report (吹哨报到) ----------------------
+
+
+def referrals(state: State, since: dt.date, until: dt.date, units: Iterable[str] = ()) -> list[dict]:
+    """How each unit findings were referred to (转办) handled them: one row per unit, the office's
+    list of ``units`` first met with nothing (a unit referred nothing is still scored).
+
+    A **referral** is a change to ``referred`` dated in the period, naming the unit. It is
+    **closed** when a change to resolved or closed follows it by ``until``; **days** run from the
+    referral's date to that change. **Open past due**: not closed by ``until``, the finding still
+    with that unit then, and its follow-up date before ``until``. **Satisfaction**: what the
+    resident said at the return visit that closed it (满意率 as in :func:`summary`).
+
+    Rows: ``unit, referred, closed, median_days, worst_days, open_overdue, rated, satisfied,
+    basically, dissatisfied, satisfaction_rate``; most referred first.
+    """
+    check_period(since, until)
+    lo, hi = since.isoformat(), until.isoformat()
+    rows: dict[str, dict] = {}
+
+    def row(unit: str) -> dict:
+        if unit not in rows:
+            rows[unit] = {"unit": unit, "referred": 0, "closed": 0, "days": [], "open_overdue": 0,
+                          **{s: 0 for s in model.SATISFACTION}}
+        return rows[unit]
+
+    for unit in units:
+        row(unit)
+    visits = state.entities["visit"]
+    for f in state.entities["finding"].values():
+        if not views.counts(f, visits):
+            continue
+        history = f.get("history", ())
+        for i, h in enumerate(history):
+            if h.get("status") != "referred" or not h.get("to") or not lo <= _change_day(h) <= hi:
+                continue
+            r = row(h["to"])
+            r["referred"] += 1
+            start = _change_day(h)
+            end = next((later for later in history[i + 1:] if later.get("status") in DONE_STATUSES
+                        and _change_day(later) <= hi), None)
+            if end is not None:
+                r["closed"] += 1
+                r["days"].append((dt.date.fromisoformat(_change_day(end)) - dt.date.fromisoformat(start)).days)
+                if end.get("satisfaction") in r:
+                    r[end["satisfaction"]] += 1
+            else:
+                still = [x for x in history[i + 1:] if x.get("status") and _change_day(x) <= hi]
+                if not still and f.get("due") and f["due"][:10] < hi:
+                    r["open_overdue"] += 1
+    out = []
+    for r in rows.values():
+        days = r.pop("days")
+        rated = sum(r[s] for s in model.SATISFACTION)
+        out.append({**r, "median_days": _median(days), "worst_days": max(days) if days else None, "rated": rated,
+                    "satisfaction_rate": _rate(sum(r[s] for s in SATISFIED), rated)})
+    out.sort(key=lambda r: (-r["referred"], r["unit"]))
     return out

@@ -46,8 +46,8 @@ def _visit(vid, hid, worker, at, outcome="met", findings=()):
 
 def _finding(fid, role, category, asked, due=None, history=()):
     return {"id": fid, "role": role, "category": category, "asked": asked, "action": "", "triage": "routine",
-            "due": due, "history": [{"at": f"2026-{at}:00+08:00", "by": by, "status": s, "note": ""}
-                                    for at, by, s in history]}
+            "due": due, "history": [{"at": f"2026-{at}:00+08:00", "by": by, "status": s, "note": "", **extra}
+                                    for at, by, s, *more in history for extra in [more[0] if more else {}]]}
 
 
 def roster():
@@ -89,17 +89,20 @@ def roster():
             _visit("V01", "H01", "W01", "10-31T17:00"),
             _visit("V02", "H01", "W01", "11-01T09:00", findings=[
                 _finding("F01", "safety", "gas", "燃气管老化", due="2026-11-10",
-                         history=[("11-04T10:00", "W01", "resolved")])]),
+                         history=[("11-04T10:00", "W01", "resolved", {"satisfaction": "dissatisfied"})])]),
             _visit("V09", "H07", "W02", "11-02T09:30", findings=[
                 _finding("F06", "safety", "ebike_charging", "电动车在楼道充电",
-                         history=[("11-02T16:00", "W02", "resolved"), ("11-08T10:00", "office", "closed")])]),
+                         history=[("11-02T16:00", "W02", "resolved"),
+                                  ("11-08T10:00", "office", "closed", {"satisfaction": "satisfied"})])]),
             _visit("V07", "H05", "W01", "11-03T09:00", outcome="vacant"),
             _visit("V03", "H02", "W01", "11-05T10:00", findings=[
-                _finding("F02", "safety", "ebike_charging", "楼道内电动车飞线充电", due="2026-11-15"),
+                _finding("F02", "safety", "ebike_charging", "楼道内电动车飞线充电", due="2026-11-15",
+                         history=[("11-06T09:00", "office", "referred", {"to": "幸福里物业公司"})]),
                 _finding("F03", "service", "repair", "水龙头漏水", history=[("11-06T10:00", "W01", "resolved")])]),
             _visit("V04", "H03", "W04", "11-10T10:00", findings=[
                 _finding("F04", "safety", "ebike_charging", "楼道内电动车飞线充电",
-                         history=[("11-11T10:00", "W04", "referred"), ("11-20T17:00", "office", "closed")])]),
+                         history=[("11-11T10:00", "W04", "referred", {"to": "街道城管中队"}),
+                                  ("11-20T17:00", "office", "closed", {"satisfaction": "basically"})])]),
             _visit("V10", "H07", "W02", "11-12T09:30", findings=[
                 _finding("F07", "safety", "ebike_charging", "楼道内电动车飞线充电", due="2026-11-30")]),
             _visit("V11", "H08", "W02", "11-15T09:30", outcome="no_answer"),
@@ -214,11 +217,17 @@ def test_closure_rate_median_and_overdue(office_home):
 def test_by_role(office_home):
     by_role = report_json(office_home, *PERIOD)["total"]["by_role"]
     assert list(by_role) == ["data", "info", "publicity", "service", "mediation", "supervision", "safety"]
-    assert by_role["safety"] == {"opened": 5, "closed": 3, "closure_rate": 0.6, "median_days": 3.0, "overdue": 1}
-    assert by_role["service"] == {"opened": 3, "closed": 2, "closure_rate": 0.6667, "median_days": 2.0, "overdue": 0}
-    assert by_role["mediation"] == {"opened": 1, "closed": 1, "closure_rate": 0.0, "median_days": 2.0, "overdue": 1}
-    assert by_role["info"] == {"opened": 0, "closed": 0, "closure_rate": None, "median_days": None, "overdue": 1}
-    assert by_role["publicity"] == {"opened": 0, "closed": 1, "closure_rate": None, "median_days": 14.0, "overdue": 0}
+    none = {"rated": 0, "satisfaction_rate": None}
+    # F01 不满意 (11-04), F06 满意 (11-08), F04 基本满意 (11-20): two of three count toward 满意率
+    assert by_role["safety"] == {"opened": 5, "closed": 3, "closure_rate": 0.6, "median_days": 3.0, "overdue": 1,
+                                 "rated": 3, "satisfaction_rate": 0.6667}
+    assert by_role["service"] == {"opened": 3, "closed": 2, "closure_rate": 0.6667, "median_days": 2.0, "overdue": 0,
+                                  **none}
+    assert by_role["mediation"] == {"opened": 1, "closed": 1, "closure_rate": 0.0, "median_days": 2.0, "overdue": 1,
+                                    **none}
+    assert by_role["info"] == {"opened": 0, "closed": 0, "closure_rate": None, "median_days": None, "overdue": 1, **none}
+    assert by_role["publicity"] == {"opened": 0, "closed": 1, "closure_rate": None, "median_days": 14.0, "overdue": 0,
+                                    **none}
 
 
 def test_wishes_claimed_and_fulfilled(office_home):
@@ -386,12 +395,12 @@ def test_report_csv_round_trip(office_home, tmp_path):
     assert from_file == from_stdout
     header, *body = from_file
     roles = ["数据员", "信息员", "宣传员", "服务员", "调解员", "监督员", "安全员"]
-    assert header[:16] == ["层级", "编号", "名称", "网格", "户数", "走访次数", "已访户", "覆盖率", "关爱超期", "新增", "办结",
-                           "办结率", "中位天数", "超期", "心愿认领", "心愿实现"]
-    assert header[16:] == [f"新增·{r}" for r in roles] + [f"办结·{r}" for r in roles]
+    assert header[:18] == ["层级", "编号", "名称", "网格", "户数", "走访次数", "已访户", "覆盖率", "关爱超期", "新增", "办结",
+                           "办结率", "中位天数", "超期", "回访评价", "满意率", "心愿认领", "心愿实现"]
+    assert header[18:] == [f"新增·{r}" for r in roles] + [f"办结·{r}" for r in roles]
     level = {"community": "社区", "grid": "网格", "worker": "网格员"}
     keys = ["id", "name", "grid", "households", "visits", "visited", "coverage", "vulnerable", "opened", "closed",
-            "closure_rate", "median_days", "overdue", "wishes_claimed", "wishes_fulfilled"]
+            "closure_rate", "median_days", "overdue", "rated", "satisfaction_rate", "wishes_claimed", "wishes_fulfilled"]
     expected = []
     for r in [res["total"], *res["grids"], *res["workers"]]:
         row = [level[r["level"]]] + ["" if r[k] is None else str(r[k]) for k in keys]

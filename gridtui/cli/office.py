@@ -283,10 +283,77 @@ def office_close(obj: Ctx, finding_id: str, satisfaction: str | None, note: str)
 @click.option("--to", "unit", required=True)
 @click.option("--note", default="")
 @click.option("--reopen", is_flag=True)
+@click.option("--add-unit", is_flag=True)
 @click.pass_obj
-def office_refer(obj: Ctx, finding_id: str, unit: str, note: str, reopen: bool) -> None:
-    """Refer a finding to a unit; it reaches the worker with the next publish."""
-    _move_finding(obj, finding_id, "referred", note, to=unit, reopen=reopen)
+def office_refer(obj: Ctx, finding_id: str, unit: str, note: str, reopen: bool, add_unit: bool) -> None:
+    """Refer a finding to a unit of the office's list (office units); it reaches the worker with the next publish."""
+    def new_unit(name: str) -> bool:
+        # A person at the terminal is asked (a typo would start a unit of its own on the scorecard);
+        # a script goes on as it always did, and the unit is on the list from then on.
+        return add_unit or not sys.stdin.isatty() or click.confirm(t("units.ask_new", unit=name), default=False)
+
+    _move_finding(obj, finding_id, "referred", note, to=unit, reopen=reopen, new_unit=new_unit)
+
+
+@office.group("units", cls=GridGroup)
+def office_units() -> None:
+    """The units findings are referred to (街道劳动保障所, 物业公司 …): the scorecard is kept per unit."""
+
+
+@office_units.command("add")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def office_units_add(obj: Ctx, names: tuple[str, ...]) -> None:
+    """Put units on the list."""
+    from ..office.commands import add_units
+
+    with friendly_errors():
+        added = add_units(obj.home, list(names), unlock=obj.pins.unlock)
+    click.echo(t("units.added", n=len(added), names=t("ui.list_sep").join(added)) if added else t("units.none_new"))
+
+
+@office_units.command("list")
+@fmt_option
+@click.pass_obj
+def office_units_list(obj: Ctx, fmt: str) -> None:
+    """List the units."""
+    from ..office.commands import units
+
+    with friendly_errors():
+        names = units(obj.home, unlock=obj.pins.unlock)
+    if fmt == "json":
+        click.echo(json.dumps(names, ensure_ascii=False, indent=1))
+    else:
+        click.echo("\n".join(names) if names else t("units.empty"))
+
+
+@office.command("referrals")
+@click.option("--since", metavar="YYYY-MM-DD")
+@click.option("--until", metavar="YYYY-MM-DD")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def office_referrals(obj: Ctx, since: str | None, until: str | None, fmt: str, output: Path | None) -> None:
+    """How each unit handled what was referred to it (吹哨报到): referred, closed, days to close, open past due, 满意率.
+
+    \b
+    A referral is a change to 已转办 in the period. Closed: resolved or closed after it, by --until;
+      days from the referral to that. Open past due: still with the unit at --until, its
+      follow-up date before it. 满意率: 满意 or 基本满意, of the return visits that closed them.
+    """
+    from ..office.commands import referrals
+
+    with friendly_errors():
+        start, end = _report_period(since, until)
+        rows = referrals(obj.home, start, end, unlock=obj.pins.unlock)
+    if fmt == "json":
+        text = json.dumps({"since": start.isoformat(), "until": end.isoformat(), "units": rows}, ensure_ascii=False,
+                          indent=1)
+    elif fmt == "csv":
+        text = render.referrals_csv(rows)
+    else:
+        text = render.referrals_table(rows, start.isoformat(), end.isoformat())
+    _report_emit(text, output, csv=fmt == "csv")
 
 
 @office.group("wish", cls=GridGroup)
@@ -405,6 +472,7 @@ def office_report(obj: Ctx, since: str | None, until: str | None, grid: str | No
       resolved or closed at the end of --until.
     Median days: recorded → first resolved/closed, over the findings closed in it.
     Overdue: open or referred at the end of the period with a due date before it.
+    Satisfied: the share of return visits rated in the period that were satisfied or basically satisfied.
     Care due: care households not visited within their tag's interval by --until.
 
     CSV has one table: the rows, or with --never-visited / --vulnerable that list.

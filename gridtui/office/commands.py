@@ -405,12 +405,15 @@ DONE = ("resolved", "closed")
 
 def change_finding(home: Path, fid: str, status: str, note: str = "", to: str | None = None,
                    satisfaction: str | None = None, reopen: bool = False,
-                   unlock: Unlock | None = None) -> tuple[str, bool]:
+                   unlock: Unlock | None = None, new_unit: Callable[[str], bool] | None = None) -> tuple[str, bool]:
     """Move a finding on, named by its id, a start of it or its short id.
 
     Returns the short id and whether anything changed: a finding already in that status (resolved
     twice, say) gets no second history line. A finding that is done is referred again only with
     ``reopen``: sending a closed case to a department is a decision, not a slip of the finger.
+    Given ``new_unit``, a referral goes only to a unit of the office's list; a name not on it is put
+    on it if ``new_unit(name)`` says so, else refused (the scorecard counts by name: a typo would
+    start a unit of its own).
     """
     with open_office(home, unlock) as store:
         found = store.state.entities["finding"]
@@ -421,8 +424,21 @@ def change_finding(home: Path, fid: str, status: str, note: str = "", to: str | 
             return shown, False
         if current in DONE and status not in DONE and not reopen:
             raise OfficeError("office.needs_reopen", id=shown, status=i18n.name("status", current))
+        if status == "referred" and new_unit is not None:
+            _listed_unit(store, model.clean_text(to, "unit"), new_unit)
         store.set_finding_status(fid, status, note, satisfaction=satisfaction, to=to)
         return shown, True
+
+
+def _listed_unit(store: Store, unit: str, new_unit: Callable[[str], bool]) -> None:
+    with Ledger.open(store) as ledger:
+        known = ledger.units()
+        if not unit or unit in known:
+            return
+        if not new_unit(unit):
+            raise OfficeError("units.unknown", unit=unit,
+                              known=i18n.t("ui.list_sep").join(known) or i18n.t("units.empty"))
+        ledger.add_units([unit], store.now_iso())
 
 
 def change_wish(home: Path, wid: str, state: str, claimed_by: str | None = None, note: str = "",
@@ -489,3 +505,29 @@ def decide_proposal(home: Path, fid: str, accept: bool, note: str = "", unlock: 
             **change, "proposal": "accepted" if accept else "rejected", "changed": now}))
         store.append(events)
         return shown
+
+
+# --- referral units ------------------------------------------------------------------------------
+
+
+def units(home: Path, unlock: Unlock | None = None) -> list[str]:
+    """The office's list of units findings are referred to."""
+    with open_office(home, unlock, load=False, readonly=True) as store, Ledger.open(store) as ledger:
+        return ledger.units()
+
+
+def add_units(home: Path, names: list[str], unlock: Unlock | None = None) -> list[str]:
+    """Put units on the list (names cleaned as a referral's ``to`` is); returns those new to it."""
+    clean = [model.clean_text(n, "unit") for n in names]
+    if not all(clean):
+        raise model.ValidationError("err.refer_needs_unit")
+    with open_office(home, unlock, load=False) as store, Ledger.open(store) as ledger:
+        return ledger.add_units(clean, store.now_iso())
+
+
+def referrals(home: Path, since: dt.date, until: dt.date, unlock: Unlock | None = None) -> list[dict]:
+    """The referral units' scorecard (see :func:`gridtui.report.referrals`), every listed unit in it."""
+    from .. import report
+
+    with gc_paused(), open_office(home, unlock, readonly=True) as store, Ledger.open(store) as ledger:
+        return report.referrals(store.state, since, until, ledger.units())

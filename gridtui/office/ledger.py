@@ -4,7 +4,8 @@ like the rest of the office store:
 - ``workers``: enrolled workers with their sync keys (never in the event log, never published);
 - ``merged``: content hash of every sync file already merged, so an unchanged folder merges in a blink;
 - ``receipts``: when the office received which events, and from which file;
-- ``exports``: every export that carried sensitive data (``--include-sensitive``): when, where, what.
+- ``exports``: every export that carried sensitive data (``--include-sensitive``): when, where, what;
+- ``units``: the units findings are referred to (街道劳动保障所, 物业公司 …), for ``refer --to``.
 
 Every write bumps the file's generation, and the store's manifest records the last one: an older
 office.json put back (holding a revoked key, a disabled worker as enabled) is refused on open.
@@ -127,6 +128,20 @@ class Ledger:
 
     def exports(self) -> list[dict]:
         return self.db.table("exports").all()
+
+
+    # --- referral units ------------------------------------------------------------------------------
+
+    def units(self) -> list[str]:
+        return sorted(u["name"] for u in self.db.table("units").all())
+
+    def add_units(self, names: list[str], at: str) -> list[str]:
+        """Add the names not listed yet (in one write); returns those added."""
+        have = set(self.units())
+        new = [n for n in dict.fromkeys(names) if n not in have]
+        if new:
+            self.db.table("units").insert_multiple({"name": n, "added": at} for n in new)
+        return new
 
 
 def new_key() -> str:
