@@ -32,14 +32,17 @@ def office(obj: Ctx) -> None:
 
 
 @office.command("init")
-@click.option("--roster", required=True, type=click.Path(path_type=Path))
+@click.option("--roster", type=click.Path(path_type=Path))
+@click.option("--demo", "from_demo", is_flag=True)
 @click.pass_obj
-def office_init(obj: Ctx, roster: Path) -> None:
-    """Create the office store from a roster."""
+def office_init(obj: Ctx, roster: Path | None, from_demo: bool) -> None:
+    """Create the office store from a roster (or, for training, from the demo data moved to today)."""
     from ..office.commands import init
 
     with friendly_errors():
-        counts = init(obj.home, roster, new_pin=obj.pins.new_office_pin)
+        if (roster is None) == (not from_demo):
+            raise model.ValidationError("office.init_roster_or_demo")
+        counts = init(obj.home, roster, new_pin=obj.pins.new_office_pin, demo=from_demo)
     dupes = counts.pop("duplicates")
     click.echo(t("office.init_done", **counts))
     for line in render.duplicate_lines(dupes, {}):

@@ -45,13 +45,24 @@ require_shared = folder.require
 # --- init and enroll -----------------------------------------------------------------------------
 
 
-def init(home: Path, roster_path: Path, new_pin: Callable[[], str]) -> dict:
-    """Create the office store from a roster, encrypted under a PIN asked once the roster is read."""
+def init(home: Path, roster_path: Path | None, new_pin: Callable[[], str], demo: bool = False,
+         today: dt.date | None = None) -> dict:
+    """Create the office store from a roster, encrypted under a PIN asked once the roster is read.
+
+    ``demo``: from the demo data instead, its dates moved so that its last day is ``today`` (as
+    ``gridtui demo`` does for a worker): every default report shows the demo's three months.
+    """
     folder = office_store(home)
     if Store.exists(folder):
         raise OfficeError("office.already_init", path=folder)
-    data = load_roster(roster_path)
-    events = roster_events(data)
+    if demo:
+        from ..demo import load_demo_data
+
+        data = load_demo_data()
+        shift = ((today or local_now().date()) - dt.date.fromisoformat(data["as_of"])).days
+    else:
+        data, shift = load_roster(roster_path), 0
+    events = roster_events(data, shift_days=shift)
     meta = {"office": True, "community": data.get("community", {}).get("name", "")}
     with Store.create(folder, meta, events, pin=new_pin()) as store:
         office_box(store)
