@@ -84,17 +84,17 @@ def _day(iso: str | None) -> str:
     return iso[:10] if iso else ""
 
 
-def _change_day(h: dict) -> str:
+def change_day(h: dict) -> str:
     changed = h.get("changed")
     if changed:
         return changed[:10]
     return dt.datetime.fromtimestamp(h["t"][0] / 1000).date().isoformat()  # old events without `changed`
 
 
-def _first_done_day(f: dict) -> str | None:
+def first_done_day(f: dict) -> str | None:
     for h in f.get("history", ()):
         if h.get("status") in DONE_STATUSES:
-            return _change_day(h)
+            return change_day(h)
     return None
 
 
@@ -103,12 +103,12 @@ def status_at(f: dict, day: str) -> str:
     status = "open"
     for h in f.get("history", ()):
         s = h.get("status")
-        if s and _change_day(h) <= day:
+        if s and change_day(h) <= day:
             status = s
     return status
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
@@ -134,11 +134,11 @@ class _Acc:
         return {
             "opened": self.opened,
             "closed": self.closed,
-            "closure_rate": _rate(self.done_of_opened, self.opened),
+            "closure_rate": rate(self.done_of_opened, self.opened),
             "median_days": _median(self.days),
             "overdue": self.overdue,
             "rated": self.rated,
-            "satisfaction_rate": _rate(self.satisfied, self.rated),
+            "satisfaction_rate": rate(self.satisfied, self.rated),
         }
 
     def row(self, level: str, id_: str | None, name: str, grid: str | None) -> dict:
@@ -150,7 +150,7 @@ class _Acc:
             "households": self.households,
             "visits": self.visits,
             "visited": self.visited,
-            "coverage": _rate(self.visited, self.households),
+            "coverage": rate(self.visited, self.households),
             "vulnerable": self.vulnerable,
             **self.finding_figures(),
             "wishes_claimed": self.wishes_claimed,
@@ -254,7 +254,7 @@ def summary(state: State, since: dt.date, until: dt.date, grid: str | None = Non
             visitors.add(v.get("worker"))
         # Findings of every household, moved out or not: what was asked still counts.
         for f in ix.findings_by_household.get(hid, ()):
-            _add_finding(f, lo, hi, scopes, worker_acc(_finding_worker(f, visits)))
+            _add_finding(f, lo, hi, scopes, worker_acc(finding_worker(f, visits)))
         if h.get("moved_out"):
             continue
         for acc in scopes:
@@ -283,8 +283,8 @@ def summary(state: State, since: dt.date, until: dt.date, grid: str | None = Non
             continue
         gacc = grids.get(household_grid[hid])
         finding = ents["finding"].get(w.get("finding") or "", {})
-        wacc = worker_acc(_finding_worker(finding, visits)) if finding else None
-        states = {h.get("state") for h in w.get("history", ()) if lo <= _change_day(h) <= hi}
+        wacc = worker_acc(finding_worker(finding, visits)) if finding else None
+        states = {h.get("state") for h in w.get("history", ()) if lo <= change_day(h) <= hi}
         for acc in (total, gacc, wacc):
             if acc is not None:
                 acc.wishes_claimed += "claimed" in states
@@ -319,7 +319,7 @@ def summary(state: State, since: dt.date, until: dt.date, grid: str | None = Non
     }
 
 
-def _finding_worker(f: dict, visits: dict) -> str | None:
+def finding_worker(f: dict, visits: dict) -> str | None:
     return visits.get(f.get("visit") or "", {}).get("worker") or f.get("_by")
 
 
@@ -330,7 +330,7 @@ def _add_finding(f: dict, lo: str, hi: str, scopes: tuple, wacc: _Acc | None) ->
     accs = scopes if wacc is None else (*scopes, wacc)
     role = f.get("role")
     status = status_at(f, hi)
-    done_day = _first_done_day(f)
+    done_day = first_done_day(f)
     is_open = status in model.OPEN_STATUSES
     overdue = is_open and bool(f.get("due")) and f["due"][:10] < hi
     in_period = opened >= lo
@@ -360,7 +360,7 @@ def satisfaction_in(f: dict, lo: str, hi: str) -> str | None:
     """The satisfaction the resident gave at a return visit in the period (the last one given)."""
     got = None
     for h in f.get("history", ()):
-        if h.get("satisfaction") and lo <= _change_day(h) <= hi:
+        if h.get("satisfaction") and lo <= change_day(h) <= hi:
             got = h["satisfaction"]
     return got
 
@@ -498,20 +498,20 @@ def referrals(state: State, since: dt.date, until: dt.date, units: Iterable[str]
             continue
         history = f.get("history", ())
         for i, h in enumerate(history):
-            if h.get("status") != "referred" or not h.get("to") or not lo <= _change_day(h) <= hi:
+            if h.get("status") != "referred" or not h.get("to") or not lo <= change_day(h) <= hi:
                 continue
             r = row(h["to"])
             r["referred"] += 1
-            start = _change_day(h)
+            start = change_day(h)
             end = next((later for later in history[i + 1:] if later.get("status") in DONE_STATUSES
-                        and _change_day(later) <= hi), None)
+                        and change_day(later) <= hi), None)
             if end is not None:
                 r["closed"] += 1
-                r["days"].append((dt.date.fromisoformat(_change_day(end)) - dt.date.fromisoformat(start)).days)
+                r["days"].append((dt.date.fromisoformat(change_day(end)) - dt.date.fromisoformat(start)).days)
                 if end.get("satisfaction") in r:
                     r[end["satisfaction"]] += 1
             else:
-                still = [x for x in history[i + 1:] if x.get("status") and _change_day(x) <= hi]
+                still = [x for x in history[i + 1:] if x.get("status") and change_day(x) <= hi]
                 if not still and f.get("due") and f["due"][:10] < hi:
                     r["open_overdue"] += 1
     out = []
@@ -519,6 +519,6 @@ def referrals(state: State, since: dt.date, until: dt.date, units: Iterable[str]
         days = r.pop("days")
         rated = sum(r[s] for s in model.SATISFACTION)
         out.append({**r, "median_days": _median(days), "worst_days": max(days) if days else None, "rated": rated,
-                    "satisfaction_rate": _rate(sum(r[s] for s in SATISFIED), rated)})
+                    "satisfaction_rate": rate(sum(r[s] for s in SATISFIED), rated)})
     out.sort(key=lambda r: (-r["referred"], r["unit"]))
     return out

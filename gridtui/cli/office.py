@@ -98,6 +98,22 @@ def office_export(obj: Ctx, folder: Path, fmt: str, include_sensitive: bool) -> 
     click.echo(t("export.sensitive_recorded" if include_sensitive else "export.masked"))
 
 
+@office.command("ledger")
+@click.option("--quarter", required=True, metavar="2026Q4")
+@click.option("--to", "folder", required=True, type=click.Path(path_type=Path))
+@click.option("--include-sensitive", is_flag=True)
+@click.pass_obj
+def office_ledger(obj: Ctx, quarter: str, folder: Path, include_sensitive: bool) -> None:
+    """Write the quarter's ledgers as Excel workbooks: 走访台账 by duty role, each worker's 民情日记, 网格员考核."""
+    from ..office.workbook import write_ledger
+
+    with friendly_errors():
+        written = write_ledger(obj.home, quarter, folder, include_sensitive, unlock=obj.pins.unlock)
+    for file, n in written:
+        click.echo(t("export.file_line", file=file, n=n))
+    click.echo(t("export.sensitive_recorded" if include_sensitive else "export.masked"))
+
+
 @office.command("exports")
 @click.pass_obj
 def office_exports(obj: Ctx) -> None:

@@ -1,0 +1,145 @@
+"""The quarterly ledgers as Excel workbooks (``gridtui office ledger``), printable on A4 landscape.
+
+    走访台账-2026Q4.xlsx           one sheet per duty role
+    民情日记-W01-李秀英-2026Q4.xlsx  one per worker with visits in the quarter
+    网格员考核-2026Q4.xlsx          one row per worker
+
+Headers in Chinese (the UI language's words), the header row frozen and repeated on every printed
+page, columns as wide as their text (CJK counted as two), long text wrapped. openpyxl writes them;
+each file is written atomically, readable by its owner only. Households are masked as in ``office
+export``; ``--include-sensitive`` writes them whole and is recorded in the ledger first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import socket
+from pathlib import Path
+
+from .. import ledgers
+from ..events import State
+from ..i18n import cat_name, name, t
+from ..textfmt import cell_width
+from ..vault import Unlock
+from .commands import open_office
+from .export import os_user, write_files
+from .ledger import Ledger
+
+MAX_WIDTH = 60  # characters of a column before it wraps
+WRAPPED = frozenset({"asked", "action", "result", "note", "findings"})
+
+ROLE_COLUMNS = ("date", "place", "household", "category", "asked", "action", "result", "status", "worker")
+DIARY_COLUMNS = ("at", "place", "household", "mode", "outcome", "note", "findings")
+ASSESS_COLUMNS = ("name", "grid_name", "households", "visited", "coverage", "visits", "raised", "closed_on_time",
+                  "on_time_rate", "rated", "satisfaction_rate")
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{x * 100:.1f}%"
+
+
+def _role_cells(role: str, r: dict) -> list:
+    status = name("status", r["status"]) + (f"（{r['to']}）" if r["status"] == "referred" and r["to"] else "")
+    result = r["result"] + (f"（{name('satisfaction', r['satisfaction'])}）" if r["satisfaction"] else "")
+    return [r["date"], r["place"], r["household"], cat_name(role, r["category"]), r["asked"], r["action"], result,
+            status, r["worker"]]
+
+
+def _diary_cells(r: dict) -> list:
+    found = t("ui.list_sep").join(f"{name('role', role)}·{cat_name(role, cat)}：{asked}" for role, cat, asked in
+                                  r["findings"])
+    return [r["at"], r["place"], r["household"], name("mode", r["mode"]), name("outcome", r["outcome"]), r["note"],
+            found]
+
+
+def _assess_cells(r: dict) -> list:
+    return [r["name"], r["grid_name"], r["households"], r["visited"], _pct(r["coverage"]), r["visits"], r["raised"],
+            r["closed_on_time"], _pct(r["on_time_rate"]), r["rated"], _pct(r["satisfaction_rate"])]
+
+
+def _sheet(ws, title: str, columns: tuple[str, ...], rows: list[list]) -> None:  # noqa: ANN001 - a Worksheet
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    ws.title = title[:31]  # Excel's limit
+    ws.append([t(f"ledger.col.{c}") for c in columns])
+    for row in rows:
+        ws.append(row)
+        for c in ws[ws.max_row]:
+            if c.data_type == "f":  # text starting "=": a resident's words must never run as a formula
+                c.data_type = "s"
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for i, key in enumerate(columns, 1):
+        width = max([cell_width(str(c.value or "")) for c in ws[get_column_letter(i)]] + [4])
+        ws.column_dimensions[get_column_letter(i)].width = min(width, MAX_WIDTH) + 2
+        if key in WRAPPED:
+            for c in ws[get_column_letter(i)][1:]:
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _book(sheets: list[tuple[str, tuple[str, ...], list[list]]], when: dt.datetime) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    first = True
+    for title, columns, rows in sheets:
+        _sheet(wb.active if first else wb.create_sheet(), title, columns, rows)
+        first = False
+    # The same ledger twice gives the same bytes: no "created now" inside.
+    wb.properties.created = wb.properties.modified = when
+    wb.properties.creator = "gridtui"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _safe(text: str) -> str:
+    return "".join("_" if ch in '<>:"/\\|?*' or ord(ch) < 32 else ch for ch in text).strip() or "_"
+
+
+def ledger_files(state: State, label: str, since: dt.date, until: dt.date,
+                 sensitive: bool = False) -> list[tuple[str, bytes, int]]:
+    """(file name, workbook bytes, rows) for each workbook of the quarter."""
+    when = dt.datetime.combine(until, dt.time(0, 0))
+    by_role = ledgers.role_rows(state, since, until, sensitive)
+    files = [(f"{_safe(t('ledger.file.roles'))}-{label}.xlsx",
+              _book([(name("role", role), ROLE_COLUMNS, [_role_cells(role, r) for r in rows])
+                     for role, rows in by_role.items()], when),
+              sum(len(rows) for rows in by_role.values()))]
+    workers = state.entities["worker"]
+    for wid, rows in sorted(ledgers.diary_rows(state, since, until, sensitive).items()):
+        who = workers.get(wid, {}).get("name") or wid
+        files.append((f"{_safe(t('ledger.file.diary'))}-{_safe(wid)}-{_safe(who)}-{label}.xlsx",
+                      _book([(t("ledger.file.diary"), DIARY_COLUMNS, [_diary_cells(r) for r in rows])], when),
+                      len(rows)))
+    assess = ledgers.assessment_rows(state, since, until)
+    files.append((f"{_safe(t('ledger.file.assessment'))}-{label}.xlsx",
+                  _book([(t("ledger.file.assessment"), ASSESS_COLUMNS, [_assess_cells(r) for r in assess])], when),
+                  len(assess)))
+    return files
+
+
+def write_ledger(home: Path, quarter: str, folder: Path, sensitive: bool = False,
+                 unlock: Unlock | None = None) -> list[tuple[str, int]]:
+    """Write the quarter's workbooks into ``folder``; returns (file name, rows) per file."""
+    since, until = ledgers.quarter(quarter)
+    label = f"{since.year}Q{(since.month + 2) // 3}"
+    with open_office(home, unlock, readonly=not sensitive) as store:
+        files = ledger_files(store.state, label, since, until, sensitive)
+        if sensitive:
+            with Ledger.open(store) as ledger:
+                ledger.record_export({"at": store.now_iso(), "to": str(Path(folder).absolute()), "format": "xlsx",
+                                      "files": [n for n, _, _ in files], "user": os_user(),
+                                      "host": socket.gethostname()})
+    write_files(folder, files)
+    return [(n, rows) for n, _, rows in files]
+
