@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-KINDS = ("community", "compound", "grid", "worker", "building", "household", "visit", "finding", "wish")
+KINDS = ("community", "compound", "grid", "worker", "building", "household", "visit", "finding", "wish", "project")
 # Kinds whose every change is kept as history (the audit trail shown to users).
-HISTORIED = frozenset({"finding", "wish", "visit"})
+HISTORIED = frozenset({"finding", "wish", "visit", "project"})
 
 
 def sort_key(e: dict) -> tuple:

@@ -52,6 +52,10 @@ CORRECTABLE: dict[str, frozenset[str]] = {
 }
 
 # Longest text (in characters) each kind of field may hold: room for a real note, not for a file.
+# The year's "10 practical things" (一社区一年10件实事): a need chosen, worked on, done (or dropped).
+PROJECT_STATES = ("candidate", "adopted", "in_progress", "done", "dropped")
+MAX_PROJECT_HOUSEHOLDS = 5000
+
 LIMITS: dict[str, int] = {
     "asked": 500,  # 诉求, a wish's title
     "note": 2000,  # notes, 措施 (action)

@@ -71,6 +71,8 @@ def report_table(res: dict, never: bool, vulnerable: bool) -> str:
                      [[i18n.name("role", role), str(f["opened"]), str(f["closed"]), pct(f["closure_rate"]),
                        days(f["median_days"]), str(f["overdue"]), pct(f["satisfaction_rate"])]
                       for role, f in total["by_role"].items()]))
+    if res.get("projects"):
+        out += ["", t("report.projects_heading"), projects_table(res["projects"])]
     if never:
         out += ["", t("report.never_heading", n=len(res["never_visited"]))]
         out.append(table([t(f"report.col.{c}") for c in ("id", "grid", "building", "unit_room", "head", "last_visit")],
@@ -472,3 +474,10 @@ def referrals_table(rows: list[dict], since: str, until: str) -> str:
 def referrals_csv(rows: list[dict]) -> str:
     keys = [*REFERRAL_KEYS, "satisfied", "basically", "dissatisfied"]
     return csv_text([t(f"referrals.col.{k}") for k in keys], [[r[k] for k in keys] for r in rows])
+
+
+def projects_table(rows: list[dict]) -> str:
+    head = [t(f"projects.col.{k}") for k in ("id", "title", "state", "progress", "households", "note")]
+    return table(head, [[r.get("short") or r["id"], truncate(r["title"] or "", 30),
+                         i18n.name("project_state", r["state"]), f"{r['progress']}%", str(r["households"]),
+                         truncate(r["note"] or "", 16)] for r in rows])

@@ -316,6 +316,7 @@ def summary(state: State, since: dt.date, until: dt.date, grid: str | None = Non
                     for w, acc in workers.items()],
         "never_visited": never,
         "vulnerable": vulnerable,
+        "projects": [] if grid else projects(state, until, everything=False),
     }
 
 
@@ -437,6 +438,43 @@ def needs(state: State, since: dt.date, until: dt.date, grid: str | None = None,
             "examples": [text for text, _ in texts[:examples]],
         })
     return rows
+
+
+def need_households(state: State, since: dt.date, until: dt.date, role: str, category: str) -> list[str]:
+    """The households that asked for this need (role, category) in the period, by id."""
+    lo, hi = since.isoformat(), until.isoformat()
+    ix = views.index(state)
+    return sorted(hid for hid, found in ix.findings_by_household.items()
+                  if any(f.get("role") == role and (f.get("category") or "other") == category
+                         and lo <= _day(f.get("at")) <= hi for f in found))
+
+
+# --- 一社区一年10件实事 ----------------------------------------------------------------------------
+
+
+def projects(state: State, until: dt.date | None = None, everything: bool = True) -> list[dict]:
+    """The year's projects as they stood at the end of ``until`` (all of them by default; without
+    ``everything``, not the candidates nor the dropped): ``id, title, role, category, households,
+    state, progress, adopted, done, note, changed``, adopted ones first, newest change first."""
+    hi = until.isoformat() if until else "9999-12-31"
+    out = []
+    for p in state.entities["project"].values():
+        if _day(p.get("at")) > hi:
+            continue
+        seen = [h for h in p.get("history", ()) if change_day(h) <= hi]
+        st = seen[-1]["state"] if seen else "candidate"
+        if not everything and st in ("candidate", "dropped"):
+            continue
+        progress = next((h["progress"] for h in reversed(seen) if "progress" in h), 100 if st == "done" else 0)
+        out.append({"id": p["id"], "title": p.get("title"), "role": p.get("role"), "category": p.get("category"),
+                    "households": len(p.get("households") or ()), "state": st, "progress": progress,
+                    "adopted": next((change_day(h) for h in seen if h.get("state") == "adopted"), None),
+                    "done": next((change_day(h) for h in seen if h.get("state") == "done"), None),
+                    "note": next((h.get("note") for h in reversed(seen) if h.get("note")), ""),
+                    "changed": change_day(seen[-1]) if seen else _day(p.get("at"))})
+    order = {s: i for i, s in enumerate(("in_progress", "adopted", "done", "candidate", "dropped"))}
+    out.sort(key=lambda r: (order[r["state"]], r["changed"] and -int(r["changed"].replace("-", "")), r["id"]))
+    return out
 
 
 # --- flat forms for CSV -------------------------------------------------------------------------

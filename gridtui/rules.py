@@ -145,6 +145,11 @@ L = model.LIMITS
 
 # (kind, op) → ({field: check}, required fields). A field not listed may not be written at all;
 # the link fields (household, visit, finding, building, grid) are set once, at create.
+def id_list(v: object) -> bool:
+    return type(v) is list and len(v) <= model.MAX_PROJECT_HOUSEHOLDS and all(is_id(x) for x in v) \
+        and len(set(v)) == len(v)
+
+
 def is_true(v: object) -> bool:
     return v is True
 
@@ -213,6 +218,15 @@ SCHEMAS: dict[tuple[str, str], tuple[dict[str, Check], frozenset[str]]] = {
         "id_number": text(L["phone"]), "people": optional(integer(0, 99)), "tags": tag_list,
         "moved_out": is_bool, "proposed": is_bool, "changed": is_stamp,
     }, frozenset({"changed"})),
+    # 一社区一年10件实事, from the office only: a need the residents' council may choose, then its progress.
+    ("project", "create"): ({
+        "title": text(L["asked"], empty=False), "role": one_of(model.ROLES), "category": text(40),
+        "households": id_list, "state": one_of(("candidate",)), "at": is_stamp,
+    }, frozenset({"title", "role", "category", "households", "state", "at"})),
+    ("project", "set"): ({
+        "state": one_of(model.PROJECT_STATES), "progress": integer(0, 100), "note": text(L["note"]),
+        "followups": id_list, "changed": is_stamp,
+    }, frozenset({"state", "changed"})),
 }
 WORKER_KINDS = frozenset({"visit", "finding", "wish", "household"})
 # A worker creates a household only as a proposal (a door the roster lacks), and never changes one.

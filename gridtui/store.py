@@ -460,6 +460,10 @@ class Store:
             self.clock.tick(), self.device, self.author, kind, eid, op, data, prev=prev, training=self.training
         ))
 
+    def new_id(self, prefix: str) -> str:
+        """A new record id in this device's namespace (the office's projects, say)."""
+        return self._new_id(prefix)
+
     def _new_id(self, prefix: str) -> str:
         # Unique by construction: this device's id and its own never-repeating clock.
         ms, c = self.clock.tick()

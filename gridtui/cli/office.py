@@ -314,6 +314,73 @@ def office_refer(obj: Ctx, finding_id: str, unit: str, note: str, reopen: bool, 
     _move_finding(obj, finding_id, "referred", note, to=unit, reopen=reopen, new_unit=new_unit)
 
 
+@office.group("projects", cls=GridGroup)
+def office_projects() -> None:
+    """一社区一年10件实事: candidates from what residents ask, then the ones chosen, their progress, done."""
+
+
+@office_projects.command("propose")
+@click.option("--from-needs", "from_needs", is_flag=True, required=True)
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1, max=50))
+@click.option("--since", metavar="YYYY-MM-DD")
+@click.option("--until", metavar="YYYY-MM-DD")
+@click.pass_obj
+def office_projects_propose(obj: Ctx, from_needs: bool, top: int, since: str | None, until: str | None) -> None:
+    """Turn the ranked needs (office needs) into candidate projects, one per need not proposed yet."""
+    from ..office.commands import propose_projects
+
+    with friendly_errors():
+        start, end = _report_period(since, until)
+        made = propose_projects(obj.home, start, end, top, unlock=obj.pins.unlock)
+    click.echo(render.projects_table(made) if made else t("projects.none_new"))
+
+
+@office_projects.command("list")
+@click.option("--chosen", is_flag=True)
+@fmt_option
+@click.pass_obj
+def office_projects_list(obj: Ctx, chosen: bool, fmt: str) -> None:
+    """List the projects: state, progress, how many households asked, the last note."""
+    from ..office.commands import list_projects
+
+    with friendly_errors():
+        rows = list_projects(obj.home, everything=not chosen, unlock=obj.pins.unlock)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        click.echo(render.projects_table(rows) if rows else t("projects.none"))
+
+
+def _project_command(verb: str, state: str, help_text: str, note_required: bool):  # noqa: ANN202 - a click command
+    """One of the commands that move a project on; named office_projects_<verb> for its help texts."""
+    @click.argument("project_id")
+    @click.option("--note", required=note_required, default="")
+    @click.pass_obj
+    def command(obj: Ctx, project_id: str, note: str, **kw) -> None:  # noqa: ANN003
+        from ..office.commands import change_project
+
+        with friendly_errors():
+            shown, followups = change_project(obj.home, project_id, state, note, kw.get("percent"),
+                                              unlock=obj.pins.unlock)
+        click.echo(t("projects.moved", id=shown, state=i18n.name("project_state", state)))
+        if followups:
+            click.echo(t("projects.followups", n=len(followups)))
+
+    command.__doc__ = help_text
+    command.__name__ = f"office_projects_{verb}"
+    return command
+
+
+office_projects.command("adopt")(_project_command("adopt", "adopted", "Mark a project chosen by the residents' council.",
+                                                  False))
+office_projects.command("progress")(click.option("--percent", type=click.IntRange(0, 100))(
+    _project_command("progress", "in_progress", "Note a project's progress.", True)))
+office_projects.command("done")(_project_command(
+    "done", "done", "Mark a project done: every household that asked for it gets a follow-up, so its worker asks back.",
+    True))
+office_projects.command("drop")(_project_command("drop", "dropped", "Drop a project (it stays on record).", True))
+
+
 @office.group("units", cls=GridGroup)
 def office_units() -> None:
     """The units findings are referred to (街道劳动保障所, 物业公司 …): the scorecard is kept per unit."""

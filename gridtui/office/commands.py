@@ -542,3 +542,106 @@ def referrals(home: Path, since: dt.date, until: dt.date, unlock: Unlock | None 
 
     with gc_paused(), open_office(home, unlock, readonly=True) as store, Ledger.open(store) as ledger:
         return report.referrals(store.state, since, until, ledger.units())
+
+
+# --- 一社区一年10件实事 ----------------------------------------------------------------------------
+
+FOLLOW_UP_DAYS = 7  # a project done: the worker goes back to ask within a week
+
+
+def propose_projects(home: Path, since: dt.date, until: dt.date, top: int = 10,
+                     unlock: Unlock | None = None) -> list[dict]:
+    """Candidate projects from the ranked needs (office needs): one per need that has none yet
+    (a dropped one does not count), naming every household that asked. Returns the new ones."""
+    from .. import report
+
+    with open_office(home, unlock) as store:
+        state = store.state
+        taken = {(p.get("role"), p.get("category")) for p in report.projects(state) if p["state"] != "dropped"}
+        events, made = [], []
+        for need in report.needs(state, since, until, top=top):
+            if (need["role"], need["category"]) in taken:
+                continue
+            example = need["examples"][0] if need["examples"] else ""
+            title = f"{i18n.name('role', need['role'])}·{i18n.cat_name(need['role'], need['category'])}" + (
+                f"：{example}" if example else "")
+            households = report.need_households(state, since, until, need["role"], need["category"])
+            pid = store.new_id("P")
+            events.append(store.new_event("project", pid, "create", {
+                "title": model.clean_text(title, "asked"), "role": need["role"], "category": need["category"],
+                "households": households[:model.MAX_PROJECT_HOUSEHOLDS], "state": "candidate",
+                "at": store.now_iso()}))
+            made.append(pid)
+        store.append(events)
+        rows = {r["id"]: r for r in report.projects(store.state)}
+        shown = ids.short_ids(store.state.entities["project"])
+        return [{**rows[p], "short": shown[p]} for p in made]
+
+
+def list_projects(home: Path, everything: bool = True, unlock: Unlock | None = None) -> list[dict]:
+    from .. import report
+
+    with open_office(home, unlock, readonly=True) as store:
+        shown = ids.short_ids(store.state.entities["project"])
+        return [{**r, "short": shown[r["id"]]} for r in report.projects(store.state, everything=everything)]
+
+
+_PROJECT_MOVES = {"adopted": ("candidate",), "in_progress": ("adopted", "in_progress"),
+                  "done": ("adopted", "in_progress"), "dropped": ("candidate", "adopted", "in_progress")}
+
+
+def change_project(home: Path, pid: str, state: str, note: str = "", progress: int | None = None,
+                   unlock: Unlock | None = None) -> tuple[str, list[str]]:
+    """Move a project on (adopt, progress, done, drop); returns its short id and, when it is done,
+    the follow-up findings made: one for every household that asked, so its worker goes back and
+    asks (回访) whether it helped."""
+    from .. import report
+
+    with open_office(home, unlock) as store:
+        projects = store.state.entities["project"]
+        pid = ids.resolve(pid, projects, i18n.t("kind.project"), i18n.t("ids.hint.office_projects"))
+        shown = ids.short_ids(projects)[pid]
+        current = next(r["state"] for r in report.projects(store.state) if r["id"] == pid)
+        if current not in _PROJECT_MOVES[state]:
+            raise OfficeError("projects.cannot_move", id=shown, state=i18n.name("project_state", current),
+                              to=i18n.name("project_state", state))
+        now, events, followups = store.now_iso(), [], []
+        if state == "done":
+            p = projects[pid]
+            events, followups = _project_followups(store, p, now)
+        data = {"state": state, "note": model.clean_text(note, "note"), "changed": now}
+        if progress is not None:
+            if not 0 <= progress <= 100:
+                raise model.ValidationError("projects.bad_progress", value=progress)
+            data["progress"] = progress
+        elif state == "done":
+            data["progress"] = 100
+        if followups:
+            data["followups"] = followups
+        events.append(store.new_event("project", pid, "set", data))
+        store.append(events)
+        return shown, followups
+
+
+def _project_followups(store: Store, p: dict, now: str) -> tuple[list[dict], list[str]]:
+    ents = store.state.entities
+    ix = views.index(store.state)
+    due = (dt.date.fromisoformat(now[:10]) + dt.timedelta(days=FOLLOW_UP_DAYS)).isoformat()
+    asked = model.clean_text(i18n.t("projects.followup_asked", title=p.get("title") or ""), "asked")
+    events, made = [], []
+    for hid in p.get("households") or ():
+        h = ents["household"].get(hid)
+        if h is None or h.get("moved_out"):
+            continue
+        # Tied to the visit where the household asked for it (newest first), as a follow-up is.
+        found = [f for f in ix.findings_by_household.get(hid, ()) if f.get("role") == p.get("role")
+                 and (f.get("category") or "other") == p.get("category")]
+        if not found:
+            continue
+        origin = max(found, key=lambda f: f.get("at") or "")
+        fid = store.new_id("F")
+        events.append(store.new_event("finding", fid, "create", {
+            "role": p["role"], "category": p["category"], "asked": asked, "action": "", "triage": "coordinate",
+            "due": due, "visit": origin["visit"], "household": hid, "at": now, "status": "open"}))
+        made.append(fid)
+    return events, made
