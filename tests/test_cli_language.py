@@ -27,7 +27,7 @@ def commands(group: click.Group = main, path: tuple[str, ...] = ()):
 
 def _allowed() -> set[str]:
     """English words a Chinese help may hold: codes, option and file names, formats."""
-    words = {"gridtui", "json", "jsonl", "csv", "xlsx", "table", "demo", "PIN", "SHARED", "YYYY", "BOM", "UTF",
+    words = {"gridtui", "json", "jsonl", "csv", "xlsx", "html", "table", "demo", "PIN", "SHARED", "YYYY", "BOM", "UTF",
              "Excel", "Windows", "docs", "security", "roster", "vocabulary", "demo_data", "GRIDTUI_HOME", "Syncthing",
              "to-worker", "to-office", "key-file", "pin-file", "never-visited", "include-sensitive", "until",
              "since", "help", "home", "lang", "worker", "unvisited", "search", "reveal", "format", "household",

@@ -488,14 +488,15 @@ def office_wish_fulfil(obj: Ctx, wish_id: str, note: str) -> None:
 
 # --- what the office learns: report and needs (computation in report.py) -------------------
 
-def _report_options(f):  # noqa: ANN001, ANN202 - a click decorator
+def _report_options(f=None, *, formats: tuple[str, ...] = ("table", "csv", "json")):  # noqa: ANN001, ANN202
     """--since/--until/--grid/--format/--output, shared by `office report` and `office needs`."""
+    if f is None:
+        return lambda g: _report_options(g, formats=formats)
     opts = [
         click.option("--since", metavar="YYYY-MM-DD"),
         click.option("--until", metavar="YYYY-MM-DD"),
         click.option("--grid"),
-        click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-                     show_default=True),
+        click.option("--format", "fmt", type=click.Choice(list(formats)), default="table", show_default=True),
         click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path)),
     ]
     for opt in reversed(opts):
@@ -513,6 +514,12 @@ def _office_compute(obj: Ctx, compute):  # noqa: ANN001, ANN202 - compute(state)
         del store
         views.drop_index()  # freeing the index now is far quicker than at interpreter exit
     return result
+
+
+def _scope_name(state, grid: str | None) -> str:  # noqa: ANN001 - a folded State
+    if grid:
+        return state.entities["grid"].get(grid, {}).get("name") or grid
+    return next(iter(state.entities["community"].values()), {}).get("name", "")
 
 
 def _report_period(since: str | None, until: str | None) -> tuple[dt.date, dt.date]:
@@ -542,7 +549,7 @@ def _report_emit(text: str, output: Path | None, csv: bool) -> None:
 
 
 @office.command("report")
-@_report_options
+@_report_options(formats=("table", "csv", "json", "html"))
 @click.option("--interval", "intervals", multiple=True, metavar="cli.metavar.interval")
 @click.option("--never-visited", "never", is_flag=True)
 @click.option("--vulnerable", is_flag=True)
@@ -570,6 +577,16 @@ def office_report(obj: Ctx, since: str | None, until: str | None, grid: str | No
         parsed = report.parse_intervals(intervals)
         if fmt == "csv" and never and vulnerable:
             raise model.ValidationError("report.csv_one_list")
+        if fmt == "html" and (never or vulnerable):
+            raise model.ValidationError("report.html_no_lists")
+        if fmt == "html":
+            from ..htmlreport import page
+
+            text = _office_compute(obj, lambda state: page(
+                report.summary(state, start, end, grid=grid, intervals=parsed),
+                report.referrals(state, start, end) if not grid else [], _scope_name(state, grid)))
+            _report_emit(text, output, csv=False)
+            return
         res = _office_compute(obj, lambda state: report.summary(state, start, end, grid=grid, intervals=parsed))
         text = {"json": render.report_json, "csv": render.report_csv}.get(fmt, render.report_table)(
             res, never, vulnerable)
@@ -598,9 +615,7 @@ def office_needs(obj: Ctx, since: str | None, until: str | None, grid: str | Non
     with friendly_errors():
         start, end = _report_period(since, until)
         rows, scope = _office_compute(obj, lambda state: (
-            report.needs(state, start, end, grid=grid, by=by, top=top),
-            state.entities["grid"].get(grid, {}).get("name") or grid if grid else
-            next(iter(state.entities["community"].values()), {}).get("name", "")))
+            report.needs(state, start, end, grid=grid, by=by, top=top), _scope_name(state, grid)))
         rows = render.name_needs(rows)
         if fmt == "json":
             text = json.dumps(rows, ensure_ascii=False, indent=1)
