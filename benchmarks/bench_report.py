@@ -200,6 +200,21 @@ def main() -> None:
             out.add(f"{name} ({n:,} events)", wall, "s", base, "≤ 2× floor")
             out.add(f"{name}: peak memory", max(r[2] for r in results) / 1024, "MB",
                     max(f[2] for f in floors) / 1024)
+        # Issue 16: each beside the command it is held to, taken in turn.
+        ledger_out = Path(tmp) / "ledger"
+        for name, argv, base_argv, goal in (
+                ("office referrals", ["office", "referrals", *PERIOD], ["office", "report", *PERIOD],
+                 "≤ 2× office report"),
+                ("office report --format html", ["office", "report", *PERIOD, "--format", "html"],
+                 ["office", "report", *PERIOD, "--format", "json"], "≤ 2× --format json"),
+                ("office ledger --quarter 2026Q4", ["office", "ledger", "--quarter", "2026Q4", "--to", str(ledger_out)],
+                 None, "≤ 10 s")):
+            values, bases = [], []
+            for _ in range(runs):
+                values.append(run(home, argv)[0])
+                bases.append(run(home, base_argv)[0] if base_argv else None)
+            base = statistics.median(bases) if base_argv else None
+            out.add(f"{name} ({n:,} events)", statistics.median(values), "s", base, goal)
         if args.profile:
             profile(home)
     out.show(args.json)

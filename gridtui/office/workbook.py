@@ -58,42 +58,63 @@ def _assess_cells(r: dict) -> list:
             r["closed_on_time"], _pct(r["on_time_rate"]), r["rated"], _pct(r["satisfaction_rate"])]
 
 
-def _sheet(ws, title: str, columns: tuple[str, ...], rows: list[list]) -> None:  # noqa: ANN001 - a Worksheet
+def _widths(head: list[str], rows: list[list]) -> list[int]:
+    widths = [cell_width(h) for h in head]
+    for row in rows:
+        for i, v in enumerate(row):
+            if isinstance(v, str):
+                if len(v) * 2 > widths[i]:  # a character is two columns at most: most cells need no count
+                    widths[i] = max(widths[i], cell_width(v))
+            elif v is not None:
+                widths[i] = max(widths[i], len(str(v)))
+    return [min(max(w, 4), MAX_WIDTH) + 2 for w in widths]
+
+
+def _sheet(wb, title: str, columns: tuple[str, ...], rows: list[list]) -> None:  # noqa: ANN001 - a Workbook
+    """One sheet, written row by row (openpyxl's write-only mode: a quarter's diaries are 10⁵ rows)."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
-    ws.title = title[:31]  # Excel's limit
-    ws.append([t(f"ledger.col.{c}") for c in columns])
-    for row in rows:
-        ws.append(row)
-        for c in ws[ws.max_row]:
-            if c.data_type == "f":  # text starting "=": a resident's words must never run as a formula
-                c.data_type = "s"
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, key in enumerate(columns, 1):
-        width = max([cell_width(str(c.value or "")) for c in ws[get_column_letter(i)]] + [4])
-        ws.column_dimensions[get_column_letter(i)].width = min(width, MAX_WIDTH) + 2
-        if key in WRAPPED:
-            for c in ws[get_column_letter(i)][1:]:
-                c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws = wb.create_sheet(title[:31])  # Excel's limit
+    head = [t(f"ledger.col.{c}") for c in columns]
+    for i, width in enumerate(_widths(head, rows), 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    # Only text too long for its column is wrapped: a style per cell is most of what a cell costs.
+    wrapped = {i for i, c in enumerate(columns) if c in WRAPPED}
+    limit = MAX_WIDTH // 2
+
+    def cell(value: object, font: Font | None = None, wrapping: bool = False) -> WriteOnlyCell:
+        c = WriteOnlyCell(ws, value=value)
+        if c.data_type == "f":  # text starting "=": a resident's words must never run as a formula
+            c.data_type = "s"
+        if font is not None:
+            c.font = font
+        if wrapping:
+            c.alignment = wrap
+        return c
+
+    ws.append([cell(h, font=bold) for h in head])
+    for row in rows:
+        ws.append([v if not isinstance(v, str) or not (v.startswith("=") or (i in wrapped and len(v) > limit))
+                   else cell(v, wrapping=i in wrapped and len(v) > limit) for i, v in enumerate(row)])
 
 
 def _book(sheets: list[tuple[str, tuple[str, ...], list[list]]], when: dt.datetime) -> bytes:
     from openpyxl import Workbook
 
-    wb = Workbook()
-    first = True
+    wb = Workbook(write_only=True)
     for title, columns, rows in sheets:
-        _sheet(wb.active if first else wb.create_sheet(), title, columns, rows)
-        first = False
+        _sheet(wb, title, columns, rows)
     # The same ledger twice gives the same bytes: no "created now" inside.
     wb.properties.created = wb.properties.modified = when
     wb.properties.creator = "gridtui"
