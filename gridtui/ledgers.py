@@ -34,6 +34,21 @@ def quarter(text: str) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+class _Doors:
+    """Each household's place and (masked) resident, worked out once: a quarter's diary names the
+    same doors thousands of times."""
+
+    def __init__(self, state: State, sensitive: bool) -> None:
+        self.state, self.sensitive = state, sensitive
+        self._seen: dict[str | None, tuple[str, str]] = {}
+
+    def __call__(self, hid: str | None) -> tuple[str, str]:
+        got = self._seen.get(hid)
+        if got is None:
+            got = self._seen[hid] = (_place(self.state, hid), _resident(self.state, hid, self.sensitive))
+        return got
+
+
 def _place(state: State, hid: str | None) -> str:
     h = state.entities["household"].get(hid or "", {})
     b = state.entities["building"].get(h.get("building") or "", {})
@@ -61,6 +76,7 @@ def role_rows(state: State, since: dt.date, until: dt.date, sensitive: bool = Fa
     """走访台账: role → its findings recorded in the period, oldest first."""
     lo, hi = since.isoformat(), until.isoformat()
     visits, workers = state.entities["visit"], state.entities["worker"]
+    door = _Doors(state, sensitive)
     out: dict[str, list[dict]] = {r: [] for r in model.ROLES}
     for f in state.entities["finding"].values():
         day = (f.get("at") or "")[:10]
@@ -68,9 +84,9 @@ def role_rows(state: State, since: dt.date, until: dt.date, sensitive: bool = Fa
             continue
         last = _last_change(f, hi)
         wid = report.finding_worker(f, visits)
+        place, resident = door(f.get("household"))
         out[f["role"]].append({
-            "id": f["id"], "date": day, "place": _place(state, f.get("household")),
-            "household": _resident(state, f.get("household"), sensitive), "category": f.get("category"),
+            "id": f["id"], "date": day, "place": place, "household": resident, "category": f.get("category"),
             "asked": f.get("asked") or "", "action": f.get("action") or "",
             "result": last.get("note") or "", "to": last.get("to") or "", "status": report.status_at(f, hi),
             "satisfaction": last.get("satisfaction"), "due": f.get("due"),
@@ -88,13 +104,15 @@ def diary_rows(state: State, since: dt.date, until: dt.date, sensitive: bool = F
     for f in state.entities["finding"].values():
         found.setdefault(f.get("visit") or "", []).append(f)
     out: dict[str, list[dict]] = {}
+    door = _Doors(state, sensitive)
     for v in state.entities["visit"].values():
         day = (v.get("at") or "")[:10]
         if v.get("void") or not lo <= day <= hi or not v.get("worker"):
             continue
+        place, resident = door(v.get("household"))
         out.setdefault(v["worker"], []).append({
             "id": v["id"], "at": (v.get("at") or "")[:16].replace("T", " "), "date": day,
-            "place": _place(state, v.get("household")), "household": _resident(state, v.get("household"), sensitive),
+            "place": place, "household": resident,
             "mode": v.get("mode"), "outcome": v.get("outcome"), "note": v.get("note") or "",
             "findings": [(f.get("role"), f.get("category"), f.get("asked") or "")
                          for f in sorted(found.get(v["id"], ()), key=lambda f: f["id"])],

@@ -22,6 +22,7 @@ from ..events import State
 from ..i18n import cat_name, name, t
 from ..textfmt import cell_width
 from ..vault import Unlock
+from ..store import gc_paused
 from .commands import open_office
 from .export import os_user, write_files
 from .ledger import Ledger
@@ -154,7 +155,8 @@ def write_ledger(home: Path, quarter: str, folder: Path, sensitive: bool = False
     """Write the quarter's workbooks into ``folder``; returns (file name, rows) per file."""
     since, until = ledgers.quarter(quarter)
     label = f"{since.year}Q{(since.month + 2) // 3}"
-    with open_office(home, unlock, readonly=not sensitive) as store:
+    # The collector would rescan the loaded ledger for every batch of cells openpyxl makes.
+    with gc_paused(), open_office(home, unlock, readonly=not sensitive) as store:
         files = ledger_files(store.state, label, since, until, sensitive)
         if sensitive:
             with Ledger.open(store) as ledger:
