@@ -717,6 +717,17 @@ def test_the_office_records_when_it_received_each_event(site):
     t1 = dt.datetime.now().astimezone()
     for when in at.values():
         assert t0 <= dt.datetime.fromisoformat(when) <= t1
+    # Receipts are appended to a log of their own: office.json, which every merge reads, stays small.
+    folder = office_store(site.office)
+    ledger_size = (folder / "office.json").stat().st_size
+    log = (folder / "receipts.log").read_bytes()
+    site.record("W01", "H02", [])
+    site.sync("W01")
+    site.merge()
+    assert (folder / "receipts.log").read_bytes().startswith(log)  # appended, never rewritten
+    assert (folder / "office.json").stat().st_size < ledger_size + 1024
+    with site.ledger() as received:
+        assert set(site.my_events("W01")) <= set(received.received_at())
 
 
 def test_re_merging_an_unchanged_folder_adds_nothing(site):

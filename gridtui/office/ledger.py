@@ -3,7 +3,9 @@ like the rest of the office store:
 
 - ``workers``: enrolled workers with their sync keys (never in the event log, never published);
 - ``merged``: content hash of every sync file already merged, so an unchanged folder merges in a blink;
-- ``receipts``: when the office received which events, and from which file;
+- ``receipts``: when the office received which events, and from which file — in ``receipts.log``
+  beside it, appended to by each merge (it grows with every event ever merged; office.json, read by
+  every merge, stays small). Receipts an older gridtui kept in office.json are still read;
 - ``exports``: every export that carried sensitive data (``--include-sensitive``): when, where, what;
 - ``units``: the units findings are referred to (街道劳动保障所, 物业公司 …), for ``refer --to``.
 
@@ -30,8 +32,12 @@ MAX_RETIRED = 5  # old keys remembered per worker (a laptop lost more often than
 class Ledger:
     FILE = "office.json"
 
-    def __init__(self, db: TinyDB) -> None:
+    RECEIPTS = "receipts.log"
+
+    def __init__(self, db: TinyDB, store=None) -> None:  # noqa: ANN001 - gridtui.store.Store
         self.db = db  # opened by the store, so it is sealed with the store's key
+        self._store = store
+        self._receipts: TinyDB | None = None
 
     @classmethod
     def open(cls, store) -> "Ledger":  # noqa: ANN001 - gridtui.store.Store (store imports nothing of ours)
@@ -43,10 +49,17 @@ class Ledger:
             db.close()
             raise RolledBack("office.ledger_rolled_back", found=found, expected=expected)
         db.storage.on_write = store.note_ledger
-        return cls(db)
+        return cls(db, store)
 
     def close(self) -> None:
         self.db.close()
+        if self._receipts is not None:
+            self._receipts.close()
+
+    def _receipt_log(self) -> TinyDB:
+        if self._receipts is None:
+            self._receipts = self._store.db(self.RECEIPTS)
+        return self._receipts
 
     def __enter__(self) -> "Ledger":
         return self
@@ -106,9 +119,9 @@ class Ledger:
     # One write per table for the whole merge: each TinyDB write rewrites the file.
 
     def record_receipts(self, received: dict[str, list[str]], at: str) -> None:
-        self.db.table("receipts").insert_multiple(
-            {"file": f, "at": at, "ids": ids} for f, ids in received.items() if ids
-        )
+        rows = [{"file": f, "at": at, "ids": ids} for f, ids in received.items() if ids]
+        if rows:
+            self._receipt_log().table("receipts").insert_multiple(rows)
 
     def record_digests(self, digests: dict[str, str], at: str) -> None:
         self.db.table("merged").insert_multiple({"file": f, "digest": d, "at": at} for f, d in digests.items())
@@ -116,7 +129,8 @@ class Ledger:
     def received_at(self) -> dict[str, str]:
         """When the office first received each event (a merge cut short may have noted it twice)."""
         out: dict[str, str] = {}
-        for r in self.db.table("receipts").all():
+        older = self.db.table("receipts").all() if "receipts" in self.db.tables() else []
+        for r in [*older, *self._receipt_log().table("receipts").all()]:
             for i in r["ids"]:
                 out.setdefault(i, r["at"])
         return out
