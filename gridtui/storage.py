@@ -20,7 +20,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from tinydb.storages import Storage
 from tinydb.table import Table
@@ -287,7 +287,7 @@ class LogTable(Table):
             return super().insert_multiple(documents)
         ids, new = [], {}
         for doc in documents:
-            if not isinstance(doc, Mapping):
+            if type(doc) is not dict and not isinstance(doc, Mapping):
                 raise ValueError("Document is not a Mapping")
             doc_id = self._get_next_id()
             ids.append(doc_id)
