@@ -33,6 +33,7 @@ import contextlib
 import copy
 import datetime as dt
 import gc
+import itertools
 import json
 import os
 import secrets
@@ -289,6 +290,7 @@ class Store:
         self._check_manifest(counted=True)
         events = self._set_aside(events)
         self._events = events
+        self._unsynced_key = None
         self.state = fold(events)
         self.clock = Clock(self._clock_ms, last=self._latest_stamp(events))
 
@@ -623,12 +625,14 @@ class Store:
         """Visits recorded on this device that the office has not acknowledged yet (the header asks
         on every screen switch: counted again only when the log or the acknowledgement changed)."""
         acked = self.meta.get("acked_through") or [-1, -1]
-        key = (len(self._events), tuple(acked))
-        if self._unsynced_key != key:
+        n, seen = len(self._events), self._unsynced_key
+        if seen is None or seen[1] != tuple(acked) or seen[0] > n:
+            seen, self._unsynced = (0, tuple(acked)), 0
+        if seen[0] < n:  # only the events appended since the last count (the log only grows)
             me = self.device
-            self._unsynced = sum(1 for e in self._events
-                                 if e["kind"] == "visit" and e["op"] == "create" and e["dev"] == me and e["t"] > acked)
-            self._unsynced_key = key
+            self._unsynced += sum(1 for e in itertools.islice(self._events, seen[0], None)
+                                  if e["kind"] == "visit" and e["op"] == "create" and e["dev"] == me and e["t"] > acked)
+        self._unsynced_key = (n, tuple(acked))
         return self._unsynced
 
     def unsynced_count(self) -> int:

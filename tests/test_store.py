@@ -252,3 +252,26 @@ def test_a_store_written_by_an_older_gridtui_keeps_its_segments_and_goes_on_in_a
     assert sorted(p.name for p in store_mod.segment_paths(folder)) == ["events-00001.json", "events-00002.log"]
     with Store.open(folder) as s:
         assert _ids(s) == {e["id"] for e in _events(5)} and s.loss is None
+
+
+def test_the_unsynced_visit_count_follows_saves_and_the_offices_acknowledgement(tmp_path):
+    from gridtui.events import make_event
+
+    s = Store.create(tmp_path / "s", {"worker": "W01"}, _events(2))
+
+    def visit(i):
+        ms, c = s.clock.tick()
+        return make_event([ms, c], s.device, "W01", "visit", f"V{s.device}-{i:x}", "create",
+                          {"household": "H0", "mode": "door", "outcome": "met", "note": "", "worker": "W01",
+                           "at": "2026-11-20T10:00:00+08:00"})
+
+    first = [visit(1), visit(2)]
+    s.append(first)
+    assert s.unsynced_visits() == 2
+    s.append([visit(3)])
+    assert s.unsynced_visits() == 3  # counted on from where it was
+    s.update_meta(acked_through=first[-1]["t"])  # the office holds the first two
+    assert s.unsynced_visits() == 1
+    s.close()
+    with Store.open(tmp_path / "s") as again:
+        assert again.unsynced_visits() == 1
