@@ -98,3 +98,27 @@ def test_the_assessment_has_the_reports_figures_per_worker(written):
 def test_a_bad_quarter_is_one_sentence(tmp_path):
     res = cli(tmp_path, "office", "ledger", "--quarter", "2026Q5", "--to", tmp_path / "x")
     assert res.exit_code != 0 and "2026Q4" in res.output and "Traceback" not in res.output
+
+
+def test_a_big_quarter_is_written_by_several_processes_to_the_same_bytes(tmp_path, monkeypatch):
+    from gridtui.events import fold
+    from gridtui.ledgers import quarter
+    from gridtui.office import workbook
+    from gridtui.roster import roster_events
+
+    state = fold(roster_events(roster()))
+    since, until = quarter("2026Q4")
+    alone = workbook.ledger_files(state, "2026Q4", since, until)
+    monkeypatch.setattr(workbook, "PARALLEL_ROWS", 0)
+    pooled = workbook.ledger_files(state, "2026Q4", since, until)
+    assert [(n, rows) for n, _, rows in pooled] == [(n, rows) for n, _, rows in alone]
+    assert [members(data) for _, data, _ in pooled] == [members(data) for _, data, _ in alone]
+
+
+def members(xlsx: bytes) -> dict[str, bytes]:
+    """What a workbook holds (its zip entries carry the time they were written)."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
+        return {n: z.read(n) for n in z.namelist()}

@@ -64,14 +64,14 @@ def _widths(head: list[str], rows: list[list]) -> list[int]:
     for row in rows:
         for i, v in enumerate(row):
             if isinstance(v, str):
-                if len(v) * 2 > widths[i]:  # a character is two columns at most: most cells need no count
+                if widths[i] < MAX_WIDTH and len(v) * 2 > widths[i]:  # two columns a character at most
                     widths[i] = max(widths[i], cell_width(v))
             elif v is not None:
                 widths[i] = max(widths[i], len(str(v)))
     return [min(max(w, 4), MAX_WIDTH) + 2 for w in widths]
 
 
-def _sheet(wb, title: str, columns: tuple[str, ...], rows: list[list]) -> None:  # noqa: ANN001 - a Workbook
+def _sheet(wb, title: str, columns: tuple[str, ...], head: list[str], rows: list[list]) -> None:  # noqa: ANN001
     """One sheet, written row by row (openpyxl's write-only mode: a quarter's diaries are 10⁵ rows)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -79,7 +79,6 @@ def _sheet(wb, title: str, columns: tuple[str, ...], rows: list[list]) -> None: 
     from openpyxl.worksheet.worksheet import Worksheet
 
     ws = wb.create_sheet(title[:31])  # Excel's limit
-    head = [t(f"ledger.col.{c}") for c in columns]
     for i, width in enumerate(_widths(head, rows), 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
@@ -110,13 +109,18 @@ def _sheet(wb, title: str, columns: tuple[str, ...], rows: list[list]) -> None: 
                    else cell(v, wrapping=i in wrapped and len(v) > limit) for i, v in enumerate(row)])
 
 
-def _book(sheets: list[tuple[str, tuple[str, ...], list[list]]], when: dt.datetime) -> bytes:
+Sheet = tuple[str, tuple[str, ...], list[str], list[list]]  # title, columns, their headers, rows
+PARALLEL_ROWS = 20_000  # rows in all above which the workbooks are written by several processes
+
+
+def _book(sheets: list[Sheet], when: dt.datetime) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    for title, columns, rows in sheets:
-        _sheet(wb, title, columns, rows)
-    # The same ledger twice gives the same bytes: no "created now" inside.
+    for title, columns, head, rows in sheets:
+        _sheet(wb, title, columns, head, rows)
+    # The same ledger twice holds the same: no "created now" in its properties (the zip entries
+    # still carry the time they were written).
     wb.properties.created = wb.properties.modified = when
     wb.properties.creator = "gridtui"
     buf = io.BytesIO()
@@ -128,26 +132,54 @@ def _safe(text: str) -> str:
     return "".join("_" if ch in '<>:"/\\|?*' or ord(ch) < 32 else ch for ch in text).strip() or "_"
 
 
+def _heads(columns: tuple[str, ...]) -> list[str]:
+    return [t(f"ledger.col.{c}") for c in columns]
+
+
 def ledger_files(state: State, label: str, since: dt.date, until: dt.date,
                  sensitive: bool = False) -> list[tuple[str, bytes, int]]:
     """(file name, workbook bytes, rows) for each workbook of the quarter."""
     when = dt.datetime.combine(until, dt.time(0, 0))
     by_role = ledgers.role_rows(state, since, until, sensitive)
-    files = [(f"{_safe(t('ledger.file.roles'))}-{label}.xlsx",
-              _book([(name("role", role), ROLE_COLUMNS, [_role_cells(role, r) for r in rows])
-                     for role, rows in by_role.items()], when),
-              sum(len(rows) for rows in by_role.values()))]
+    books: list[tuple[str, list[Sheet], int]] = [(
+        f"{_safe(t('ledger.file.roles'))}-{label}.xlsx",
+        [(name("role", role), ROLE_COLUMNS, _heads(ROLE_COLUMNS), [_role_cells(role, r) for r in rows])
+         for role, rows in by_role.items()],
+        sum(len(rows) for rows in by_role.values()))]
     workers = state.entities["worker"]
     for wid, rows in sorted(ledgers.diary_rows(state, since, until, sensitive).items()):
         who = workers.get(wid, {}).get("name") or wid
-        files.append((f"{_safe(t('ledger.file.diary'))}-{_safe(wid)}-{_safe(who)}-{label}.xlsx",
-                      _book([(t("ledger.file.diary"), DIARY_COLUMNS, [_diary_cells(r) for r in rows])], when),
+        books.append((f"{_safe(t('ledger.file.diary'))}-{_safe(wid)}-{_safe(who)}-{label}.xlsx",
+                      [(t("ledger.file.diary"), DIARY_COLUMNS, _heads(DIARY_COLUMNS), [_diary_cells(r) for r in rows])],
                       len(rows)))
     assess = ledgers.assessment_rows(state, since, until)
-    files.append((f"{_safe(t('ledger.file.assessment'))}-{label}.xlsx",
-                  _book([(t("ledger.file.assessment"), ASSESS_COLUMNS, [_assess_cells(r) for r in assess])], when),
-                  len(assess)))
-    return files
+    books.append((f"{_safe(t('ledger.file.assessment'))}-{label}.xlsx",
+                  [(t("ledger.file.assessment"), ASSESS_COLUMNS, _heads(ASSESS_COLUMNS),
+                    [_assess_cells(r) for r in assess])], len(assess)))
+    made = _write_books([sheets for _, sheets, _ in books], when, sum(n for _, _, n in books))
+    return [(file, data, n) for (file, _, n), data in zip(books, made)]
+
+
+def _write_books(books: list[list[Sheet]], when: dt.datetime, rows: int) -> list[bytes]:
+    """Each workbook's bytes. A big quarter's are made by a process per core: openpyxl is pure
+    Python, a cell costs it tens of microseconds, and the diaries are independent. Where no pool can
+    be had (a locked-down PC), one after the other."""
+    import os
+
+    cores = os.cpu_count() or 1
+    if rows >= PARALLEL_ROWS and cores > 1 and len(books) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        biggest_first = sorted(range(len(books)), key=lambda i: -sum(len(s[3]) for s in books[i]))
+        try:
+            with ProcessPoolExecutor(max_workers=min(cores, 4)) as pool:
+                made = dict(zip(biggest_first, pool.map(_book, [books[i] for i in biggest_first],
+                                                        [when] * len(books))))
+            return [made[i] for i in range(len(books))]
+        except (OSError, BrokenProcessPool, NotImplementedError, PermissionError):
+            pass
+    return [_book(sheets, when) for sheets in books]
 
 
 def write_ledger(home: Path, quarter: str, folder: Path, sensitive: bool = False,
