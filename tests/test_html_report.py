@@ -15,29 +15,18 @@ from click.testing import CliRunner
 
 from conftest import TEST_PIN
 from gridtui.cli import main
-from test_report import PERIOD, roster
+from test_report import PERIOD, cli, init_office, ok
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def cli(home, *args):
-    return CliRunner().invoke(main, ["--home", str(home), *[str(a) for a in args]])
-
-
-def ok(res):
-    assert res.exit_code == 0, (res.output, res.exception)
-    return res
-
-
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     base = tmp_path_factory.mktemp("html")
-    home, path = base / "home", base / "roster.json"
-    path.write_text(json.dumps(roster(), ensure_ascii=False), encoding="utf-8")
+    home = init_office(base / "home")
     env = {"GRIDTUI_PIN": TEST_PIN}
-    ok(CliRunner().invoke(main, ["--home", str(home), "office", "init", "--roster", str(path)], env=env))
     page = base / "report.html"
     ok(CliRunner().invoke(main, ["--home", str(home), "office", "report", *PERIOD, "--format", "html", "-o", str(page)],
                           env=env))

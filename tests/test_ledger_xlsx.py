@@ -11,27 +11,15 @@ from openpyxl import load_workbook
 
 from conftest import TEST_PIN
 from gridtui.cli import main
-from test_report import roster
-
-
-def cli(home, *args):
-    return CliRunner().invoke(main, ["--home", str(home), *[str(a) for a in args]])
-
-
-def ok(res):
-    assert res.exit_code == 0, (res.output, res.exception)
-    return res
+from test_report import cli, init_office, ok, roster
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     base = tmp_path_factory.mktemp("ledger")
-    home, path = base / "home", base / "roster.json"
     r = roster()
     r["visits"][0]["note"] = "=HYPERLINK(\"http://x\")"  # a resident's words that look like a formula
-    path.write_text(json.dumps(r, ensure_ascii=False), encoding="utf-8")
-    ok(CliRunner().invoke(main, ["--home", str(home), "office", "init", "--roster", str(path)],
-                          env={"GRIDTUI_PIN": TEST_PIN}))
+    home = init_office(base / "home", r)
     out = base / "out"
     res = CliRunner().invoke(main, ["--home", str(home), "office", "ledger", "--quarter", "2026Q4", "--to", str(out)],
                              env={"GRIDTUI_PIN": TEST_PIN})

@@ -6,31 +6,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import TEST_PIN, unlock
-from gridtui.cli import main
+from conftest import unlock
 from gridtui.home import office_store
 from gridtui.store import Store
-from test_report import PERIOD, roster
-
-
-def cli(home, *args):
-    return CliRunner().invoke(main, ["--home", str(home), *[str(a) for a in args]])
-
-
-def ok(res):
-    assert res.exit_code == 0, (res.output, res.exception)
-    return res
+from test_report import PERIOD, cli, init_office, ok
 
 
 @pytest.fixture
 def home(tmp_path):
-    home, path = tmp_path / "home", tmp_path / "roster.json"
-    path.write_text(json.dumps(roster(), ensure_ascii=False), encoding="utf-8")
-    ok(CliRunner().invoke(main, ["--home", str(home), "office", "init", "--roster", str(path)],
-                          env={"GRIDTUI_PIN": TEST_PIN}))
-    return home
+    return init_office(tmp_path / "home")
 
 
 def projects(home, *args):

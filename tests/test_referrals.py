@@ -8,28 +8,17 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from conftest import TEST_PIN
 from gridtui.cli import main
-from test_report import PERIOD, roster
+from test_report import PERIOD, init_office, ok
 
 
 def cli(home, *args, **kw):
     return CliRunner().invoke(main, ["--home", str(home), *[str(a) for a in args]], **kw)
 
 
-def ok(res):
-    assert res.exit_code == 0, (res.output, res.exception)
-    return res
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    home = tmp_path_factory.mktemp("referrals") / "home"
-    path = home.parent / "roster.json"
-    path.write_text(json.dumps(roster(), ensure_ascii=False), encoding="utf-8")
-    ok(CliRunner().invoke(main, ["--home", str(home), "office", "init", "--roster", str(path)],
-                          env={"GRIDTUI_PIN": TEST_PIN}))
-    return home
+    return init_office(tmp_path_factory.mktemp("referrals") / "home")
 
 
 @pytest.fixture

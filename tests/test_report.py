@@ -131,6 +131,16 @@ def ok(res):
     return res
 
 
+def init_office(home, data=None):
+    """An office store made from this community's roster (or ``data``), as `office init` makes it."""
+    path = home.parent / f"{home.name}-roster.json"
+    path.write_text(json.dumps(data or roster(), ensure_ascii=False), encoding="utf-8")
+    # A module fixture runs before the function-scoped one that gives commands the PIN: give it here.
+    ok(CliRunner().invoke(main, ["--home", str(home), "office", "init", "--roster", str(path)],
+                          env={"GRIDTUI_PIN": TEST_PIN}))
+    return home
+
+
 @pytest.fixture(scope="module")
 def office_home(tmp_path_factory):
     """The office store from the roster, then the office's own changes made through the store at fixed

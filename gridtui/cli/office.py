@@ -93,9 +93,13 @@ def office_export(obj: Ctx, folder: Path, fmt: str, include_sensitive: bool) -> 
 
     with friendly_errors():
         written = export(obj.home, folder, fmt, include_sensitive, unlock=obj.pins.unlock)
+    _echo_written(written, include_sensitive)
+
+
+def _echo_written(written: list[tuple[str, int]], sensitive: bool) -> None:
     for name, n in written:
         click.echo(t("export.file_line", file=name, n=n))
-    click.echo(t("export.sensitive_recorded" if include_sensitive else "export.masked"))
+    click.echo(t("export.sensitive_recorded" if sensitive else "export.masked"))
 
 
 @office.command("ledger")
@@ -109,9 +113,7 @@ def office_ledger(obj: Ctx, quarter: str, folder: Path, include_sensitive: bool)
 
     with friendly_errors():
         written = write_ledger(obj.home, quarter, folder, include_sensitive, unlock=obj.pins.unlock)
-    for file, n in written:
-        click.echo(t("export.file_line", file=file, n=n))
-    click.echo(t("export.sensitive_recorded" if include_sensitive else "export.masked"))
+    _echo_written(written, include_sensitive)
 
 
 @office.command("exports")
