@@ -110,7 +110,7 @@ def _sheet(wb, title: str, columns: tuple[str, ...], head: list[str], rows: list
 
 
 Sheet = tuple[str, tuple[str, ...], list[str], list[list]]  # title, columns, their headers, rows
-PARALLEL_ROWS = 20_000  # rows in all above which the workbooks are written by several processes
+PARALLEL_ROWS = 20_000  # visits in the store above which the workbooks are written by several processes
 
 
 def _book(sheets: list[Sheet], when: dt.datetime) -> bytes:
@@ -140,46 +140,71 @@ def ledger_files(state: State, label: str, since: dt.date, until: dt.date,
                  sensitive: bool = False) -> list[tuple[str, bytes, int]]:
     """(file name, workbook bytes, rows) for each workbook of the quarter."""
     when = dt.datetime.combine(until, dt.time(0, 0))
-    by_role = ledgers.role_rows(state, since, until, sensitive)
-    books: list[tuple[str, list[Sheet], int]] = [(
-        f"{_safe(t('ledger.file.roles'))}-{label}.xlsx",
-        [(name("role", role), ROLE_COLUMNS, _heads(ROLE_COLUMNS), [_role_cells(role, r) for r in rows])
-         for role, rows in by_role.items()],
-        sum(len(rows) for rows in by_role.values()))]
-    workers = state.entities["worker"]
-    for wid, rows in sorted(ledgers.diary_rows(state, since, until, sensitive).items()):
-        who = workers.get(wid, {}).get("name") or wid
-        books.append((f"{_safe(t('ledger.file.diary'))}-{_safe(wid)}-{_safe(who)}-{label}.xlsx",
-                      [(t("ledger.file.diary"), DIARY_COLUMNS, _heads(DIARY_COLUMNS), [_diary_cells(r) for r in rows])],
-                      len(rows)))
-    assess = ledgers.assessment_rows(state, since, until)
-    books.append((f"{_safe(t('ledger.file.assessment'))}-{label}.xlsx",
+    books = _Books(when, parallel=len(state.entities["visit"]) >= PARALLEL_ROWS)
+    try:
+        by_role = ledgers.role_rows(state, since, until, sensitive)
+        books.add(f"{_safe(t('ledger.file.roles'))}-{label}.xlsx",
+                  [(name("role", role), ROLE_COLUMNS, _heads(ROLE_COLUMNS), [_role_cells(role, r) for r in rows])
+                   for role, rows in by_role.items()], sum(len(rows) for rows in by_role.values()))
+        workers = state.entities["worker"]
+        for wid, rows in sorted(ledgers.diary_rows(state, since, until, sensitive).items()):
+            who = workers.get(wid, {}).get("name") or wid
+            books.add(f"{_safe(t('ledger.file.diary'))}-{_safe(wid)}-{_safe(who)}-{label}.xlsx",
+                      [(t("ledger.file.diary"), DIARY_COLUMNS, _heads(DIARY_COLUMNS),
+                        [_diary_cells(r) for r in rows])], len(rows))
+        assess = ledgers.assessment_rows(state, since, until)
+        books.add(f"{_safe(t('ledger.file.assessment'))}-{label}.xlsx",
                   [(t("ledger.file.assessment"), ASSESS_COLUMNS, _heads(ASSESS_COLUMNS),
-                    [_assess_cells(r) for r in assess])], len(assess)))
-    made = _write_books([sheets for _, sheets, _ in books], when, sum(n for _, _, n in books))
-    return [(file, data, n) for (file, _, n), data in zip(books, made)]
+                    [_assess_cells(r) for r in assess])], len(assess))
+        return books.results()
+    finally:
+        books.close()
 
 
-def _write_books(books: list[list[Sheet]], when: dt.datetime, rows: int) -> list[bytes]:
-    """Each workbook's bytes. A big quarter's are made by a process per core: openpyxl is pure
-    Python, a cell costs it tens of microseconds, and the diaries are independent. Where no pool can
-    be had (a locked-down PC), one after the other."""
-    import os
+class _Books:
+    """Workbooks made as their rows are ready. A big quarter's go to a process per core while the
+    next one's rows are worked out: openpyxl is pure Python (a cell costs it tens of microseconds)
+    and the books are independent. Where no pool can be had (a locked-down PC), one after another."""
 
-    cores = os.cpu_count() or 1
-    if rows >= PARALLEL_ROWS and cores > 1 and len(books) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
+    def __init__(self, when: dt.datetime, parallel: bool) -> None:
+        import os
 
-        biggest_first = sorted(range(len(books)), key=lambda i: -sum(len(s[3]) for s in books[i]))
-        try:
-            with ProcessPoolExecutor(max_workers=min(cores, 4)) as pool:
-                made = dict(zip(biggest_first, pool.map(_book, [books[i] for i in biggest_first],
-                                                        [when] * len(books))))
-            return [made[i] for i in range(len(books))]
-        except (OSError, BrokenProcessPool, NotImplementedError, PermissionError):
-            pass
-    return [_book(sheets, when) for sheets in books]
+        self.when = when
+        self.pending: list[tuple[str, list[Sheet], int, object]] = []
+        self.pool = None
+        cores = os.cpu_count() or 1
+        if parallel and cores > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            try:
+                self.pool = ProcessPoolExecutor(max_workers=min(cores, 4))
+            except (OSError, NotImplementedError):
+                self.pool = None
+
+    def add(self, file: str, sheets: list[Sheet], rows: int) -> None:
+        job = None
+        if self.pool is not None:
+            try:
+                job = self.pool.submit(_book, sheets, self.when)
+            except RuntimeError:  # a pool that broke (BrokenProcessPool is one): made here instead
+                job = None
+        self.pending.append((file, sheets, rows, job))
+
+    def results(self) -> list[tuple[str, bytes, int]]:
+        out = []
+        for file, sheets, rows, job in self.pending:
+            data = None
+            if job is not None:
+                try:
+                    data = job.result()  # type: ignore[attr-defined]
+                except (OSError, RuntimeError, EOFError):  # the worker died (BrokenProcessPool is one)
+                    data = None
+            out.append((file, data if data is not None else _book(sheets, self.when), rows))
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def write_ledger(home: Path, quarter: str, folder: Path, sensitive: bool = False,
