@@ -285,7 +285,10 @@ class Store:
             self._tail_count = len(table)
             if self._tail_count >= SEGMENT_SIZE:
                 db.storage.close()  # full segments are never written again: don't keep a second copy
-        share_strings(events)
+        if not self.readonly:
+            # One string object per repeated code saves a tenth of the memory of a long-lived store
+            # (the app, a merge); a report that reads and exits is a quarter faster without it.
+            share_strings(events)
         self._sizes = [os.stat(p).st_size for p in paths]
         self._check_manifest(counted=True)
         events = self._set_aside(events)
