@@ -15,6 +15,7 @@ from html import escape
 
 from . import model
 from .i18n import name, t
+from .render import days as _num, pct as _pct
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -31,16 +32,6 @@ svg text { font-size: 11px; } .note { color: #555; font-size: 12px; }
   body { margin: 0; } h2 { break-after: avoid; } .row, table, svg { break-inside: avoid; }
 }
 """
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x * 100:.1f}%"
-
-
-def _num(x: float | int | None) -> str:
-    if x is None:
-        return "-"
-    return f"{x:g}" if isinstance(x, float) else str(x)
 
 
 def _cell(value: str, path: str, numeric: bool = True) -> str:

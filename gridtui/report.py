@@ -473,7 +473,9 @@ def projects(state: State, until: dt.date | None = None, everything: bool = True
                     "note": next((h.get("note") for h in reversed(seen) if h.get("note")), ""),
                     "changed": change_day(seen[-1]) if seen else _day(p.get("at"))})
     order = {s: i for i, s in enumerate(("in_progress", "adopted", "done", "candidate", "dropped"))}
-    out.sort(key=lambda r: (order[r["state"]], r["changed"] and -int(r["changed"].replace("-", "")), r["id"]))
+    out.sort(key=lambda r: r["id"])
+    out.sort(key=lambda r: r["changed"], reverse=True)  # newest change first within a state
+    out.sort(key=lambda r: order[r["state"]])
     return out
 
 

@@ -1259,3 +1259,20 @@ def test_an_unchanged_sync_leaves_the_file_alone_but_a_damaged_one_is_written_ag
     assert path.read_bytes() != first[: len(first) // 2]
     report = site.merge()
     assert report.skipped == [] and site.rel("W01") in report.taken
+
+
+def test_a_damaged_receipt_log_is_one_sentence_and_the_merge_takes_nothing_half(site):
+    site.record("W01", "H01", [])
+    site.sync("W01")
+    site.merge()
+    log = office_store(site.office) / "receipts.log"
+    raw = bytearray(log.read_bytes())
+    raw[len(crypto.MAGIC) + 8] ^= 1  # inside its first record, whose checksum still holds the old bytes
+    log.write_bytes(bytes(raw) + bytes(raw[len(crypto.MAGIC) + 4:]))  # and a record after it: not a torn tail
+    held = site.office_events()
+    site.record("W01", "H02", [])
+    site.sync("W01")
+    res = site.merge_cli()
+    line = one_line_error(res)
+    assert "receipts.log" in line
+    assert site.office_events() == held  # nothing taken half

@@ -82,10 +82,15 @@ def office_duplicates(obj: Ctx, fmt: str) -> None:
     click.echo(render.duplicates_json(groups) if fmt == "json" else render.duplicates_table(groups, households, buildings))
 
 
+def _written_to_folder(f):  # noqa: ANN001, ANN202 - a click decorator
+    """--to FOLDER and --include-sensitive, for the commands that write residents' files (export, ledger)."""
+    f = click.option("--include-sensitive", is_flag=True)(f)
+    return click.option("--to", "folder", required=True, type=click.Path(path_type=Path))(f)
+
+
 @office.command("export")
-@click.option("--to", "folder", required=True, type=click.Path(path_type=Path))
+@_written_to_folder
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
-@click.option("--include-sensitive", is_flag=True)
 @click.pass_obj
 def office_export(obj: Ctx, folder: Path, fmt: str, include_sensitive: bool) -> None:
     """Write households, visits, findings and wishes to files, personal data masked unless asked."""
@@ -104,8 +109,7 @@ def _echo_written(written: list[tuple[str, int]], sensitive: bool) -> None:
 
 @office.command("ledger")
 @click.option("--quarter", required=True, metavar="2026Q4")
-@click.option("--to", "folder", required=True, type=click.Path(path_type=Path))
-@click.option("--include-sensitive", is_flag=True)
+@_written_to_folder
 @click.pass_obj
 def office_ledger(obj: Ctx, quarter: str, folder: Path, include_sensitive: bool) -> None:
     """Write the quarter's ledgers as Excel workbooks: 走访台账 by duty role, each worker's 民情日记, 网格员考核."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from .. import ledgers
 from ..events import State
 from ..i18n import cat_name, name, t
+from ..render import pct as _pct
 from ..textfmt import cell_width
 from ..vault import Unlock
 from ..store import gc_paused
@@ -34,10 +35,6 @@ ROLE_COLUMNS = ("date", "place", "household", "category", "asked", "action", "re
 DIARY_COLUMNS = ("at", "place", "household", "mode", "outcome", "note", "findings")
 ASSESS_COLUMNS = ("name", "grid_name", "households", "visited", "coverage", "visits", "raised", "closed_on_time",
                   "on_time_rate", "rated", "satisfaction_rate")
-
-
-def _pct(x: float | None) -> str:
-    return "" if x is None else f"{x * 100:.1f}%"
 
 
 def _role_cells(role: str, r: dict) -> list:
