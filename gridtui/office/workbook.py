@@ -116,9 +116,9 @@ def _book(sheets: list[Sheet], when: dt.datetime) -> bytes:
     wb = Workbook(write_only=True)
     for title, columns, head, rows in sheets:
         _sheet(wb, title, columns, head, rows)
-    # The same ledger twice holds the same: no "created now" in its properties (the zip entries
-    # still carry the time they were written).
-    wb.properties.created = wb.properties.modified = when
+    # Created on the quarter's last day, not today (openpyxl stamps "modified" with the time of
+    # saving, and the zip entries carry it too).
+    wb.properties.created = when
     wb.properties.creator = "gridtui"
     buf = io.BytesIO()
     wb.save(buf)
