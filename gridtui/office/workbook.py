@@ -100,10 +100,18 @@ def _sheet(wb, title: str, columns: tuple[str, ...], head: list[str], rows: list
             c.alignment = wrap
         return c
 
+    def plain(i: int, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        if not v:
+            return None  # no cell at all rather than an empty one: most visits found nothing
+        if v.startswith("=") or (i in wrapped and len(v) > limit):
+            return cell(v, wrapping=i in wrapped and len(v) > limit)
+        return v
+
     ws.append([cell(h, font=bold) for h in head])
     for row in rows:
-        ws.append([v if not isinstance(v, str) or not (v.startswith("=") or (i in wrapped and len(v) > limit))
-                   else cell(v, wrapping=i in wrapped and len(v) > limit) for i, v in enumerate(row)])
+        ws.append([plain(i, v) for i, v in enumerate(row)])
 
 
 Sheet = tuple[str, tuple[str, ...], list[str], list[list]]  # title, columns, their headers, rows
@@ -133,9 +141,8 @@ def _heads(columns: tuple[str, ...]) -> list[str]:
     return [t(f"ledger.col.{c}") for c in columns]
 
 
-def ledger_files(state: State, label: str, since: dt.date, until: dt.date,
-                 sensitive: bool = False) -> list[tuple[str, bytes, int]]:
-    """(file name, workbook bytes, rows) for each workbook of the quarter."""
+def ledger_books(state: State, label: str, since: dt.date, until: dt.date, sensitive: bool = False) -> "_Books":
+    """The quarter's workbooks, under way: :meth:`_Books.results` gives (file name, bytes, rows) of each."""
     when = dt.datetime.combine(until, dt.time(0, 0))
     books = _Books(when, parallel=len(state.entities["visit"]) >= PARALLEL_ROWS)
     try:
@@ -153,6 +160,17 @@ def ledger_files(state: State, label: str, since: dt.date, until: dt.date,
         books.add(f"{_safe(t('ledger.file.assessment'))}-{label}.xlsx",
                   [(t("ledger.file.assessment"), ASSESS_COLUMNS, _heads(ASSESS_COLUMNS),
                     [_assess_cells(r) for r in assess])], len(assess))
+    except BaseException:
+        books.close()
+        raise
+    return books
+
+
+def ledger_files(state: State, label: str, since: dt.date, until: dt.date,
+                 sensitive: bool = False) -> list[tuple[str, bytes, int]]:
+    """(file name, workbook bytes, rows) for each workbook of the quarter."""
+    books = ledger_books(state, label, since, until, sensitive)
+    try:
         return books.results()
     finally:
         books.close()
@@ -187,6 +205,9 @@ class _Books:
                 job = None
         self.pending.append((file, sheets, rows, job))
 
+    def files(self) -> list[str]:
+        return [file for file, _, _, _ in self.pending]
+
     def results(self) -> list[tuple[str, bytes, int]]:
         out = []
         for file, sheets, rows, job in self.pending:
@@ -210,13 +231,21 @@ def write_ledger(home: Path, quarter: str, folder: Path, sensitive: bool = False
     since, until = ledgers.quarter(quarter)
     label = f"{since.year}Q{(since.month + 2) // 3}"
     # The collector would rescan the loaded ledger for every batch of cells openpyxl makes.
-    with gc_paused(), open_office(home, unlock, readonly=not sensitive) as store:
-        files = ledger_files(store.state, label, since, until, sensitive)
-        if sensitive:
-            with Ledger.open(store) as ledger:
-                ledger.record_export({"at": store.now_iso(), "to": str(Path(folder).absolute()), "format": "xlsx",
-                                      "files": [n for n, _, _ in files], "user": os_user(),
-                                      "host": socket.gethostname()})
+    with gc_paused():
+        with open_office(home, unlock, readonly=not sensitive) as store:
+            books = ledger_books(store.state, label, since, until, sensitive)
+            if sensitive:
+                with Ledger.open(store) as ledger:
+                    ledger.record_export({"at": store.now_iso(), "to": str(Path(folder).absolute()),
+                                          "format": "xlsx", "files": books.files(), "user": os_user(),
+                                          "host": socket.gethostname()})
+        # The store is let go while the workbooks are still being made: freeing a big store's
+        # hundreds of thousands of records takes a second that the wait for them then hides.
+        del store
+        try:
+            files = books.results()
+        finally:
+            books.close()
     write_files(folder, files)
     return [(n, rows) for n, _, rows in files]
 
