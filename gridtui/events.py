@@ -316,3 +316,33 @@ def _splice(state: State, part: State, keys: set[tuple[str, str]]) -> None:
         state.superseded = {k: v for k, v in state.superseded.items() if k[:2] not in keys}
         state.superseded.update(part.superseded)
     state.conflicts = [c for c in state.conflicts if (c.kind, c.eid) not in keys] + part.conflicts
+
+
+# --- what a snapshot keeps of a state (gridtui.snapshot writes it, sealed, beside the log) -------
+
+def snapshot_of(state: State) -> dict:
+    """The state as JSON-able data: its records (in the fold's order), the counters the views'
+    caches check, and the conflicts. Not what only the fold needs to go on (who wrote each field):
+    a state read back from this answers questions; it is never folded into."""
+    return {"entities": state.entities, "count": state.count, "changes": state.changes,
+            "last_key": list(state.last_key) if state.last_key is not None else None,
+            "conflicts": [[c.kind, c.eid, c.field, c.kept, c.other] for c in state.conflicts]}
+
+
+def state_from_snapshot(data: object) -> State:
+    """:func:`snapshot_of`'s data back as a :class:`State`; ValueError if it is not that shape."""
+    if not isinstance(data, dict):
+        raise ValueError("not a snapshot")
+    entities, count, changes = data.get("entities"), data.get("count"), data.get("changes")
+    if (not isinstance(entities, dict) or type(count) is not int or not isinstance(changes, dict)
+            or not all(isinstance(t, dict) and all(isinstance(r, dict) for r in t.values()) for t in entities.values())):
+        raise ValueError("not a snapshot")
+    for kind in KINDS:
+        entities.setdefault(kind, {})
+    last = data.get("last_key")
+    try:
+        conflicts = [Conflict(k, e, f, kept, other) for k, e, f, kept, other in data.get("conflicts") or ()]
+    except (TypeError, ValueError):
+        raise ValueError("not a snapshot") from None
+    return State(entities=entities, count=count, changes=changes, conflicts=conflicts,
+                 last_key=tuple(last) if isinstance(last, list) else None)

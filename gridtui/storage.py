@@ -39,6 +39,12 @@ class DamagedFile(Exception):
 
 
 GENERATION = "_generation"  # the pseudo-table a counted file keeps its write count in
+TAIL = 32  # bytes of a file's end kept when it is read, to tell later whether it is still the same
+
+
+def _seen(raw: bytes) -> tuple[int, bytes]:
+    """What a read file was: its size and its last bytes (see gridtui.snapshot)."""
+    return len(raw), raw[-TAIL:]
 
 
 class AtomicJSONStorage(Storage):
@@ -53,6 +59,7 @@ class AtomicJSONStorage(Storage):
         self.counted = counted
         self.on_write = None  # callable(generation) for a counted file
         self._aad = self.path.name.encode("utf-8")
+        self.seen: tuple[int, bytes] | None = None  # the file as last read
         # TinyDB reads the whole file before every write; keeping the last good data in memory
         # makes a save cost one write instead of a read, a parse and a write.
         self._cache: dict | None = None
@@ -67,6 +74,7 @@ class AtomicJSONStorage(Storage):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
+        self.seen = _seen(raw)
         raw = self._plain(raw)
         try:
             data = json.loads(raw.decode("utf-8"))
@@ -151,6 +159,7 @@ class LogStorage(Storage):
         self._end = 0  # where the last good record ends: the next one goes there
         self._records = 0
         self.torn = 0  # bytes of a torn last record dropped when read
+        self.seen: tuple[int, bytes] | None = None  # the file as last read
 
     @property
     def end(self) -> int:
@@ -172,6 +181,7 @@ class LogStorage(Storage):
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
+        self.seen = _seen(raw)
         if len(raw) < len(self._head) and self._head.startswith(raw):
             self.torn = len(raw)  # created, and cut short before its header was whole
             return None

@@ -42,10 +42,11 @@ from typing import Callable, Iterable
 
 from tinydb import TinyDB
 
-from . import crypto, i18n, model, privacy, rules, vault
+from . import crypto, i18n, model, privacy, rules, snapshot, vault
 from .atomic import ensure_private_dir
 from .errors import UserError
-from .events import MAX_AHEAD_MS, Clock, State, fold, fold_more, make_event, share_strings
+from .events import (MAX_AHEAD_MS, Clock, State, fold, fold_more, make_event, share_strings, snapshot_of,
+                     state_from_snapshot)
 from .lock import StoreLock
 from .storage import AtomicJSONStorage, DamagedFile, LogStorage, LogTable
 
@@ -120,7 +121,9 @@ class Store:
         self.readonly = False
         self._unsynced_key: tuple | None = None  # what unsynced_visits last counted over
         self._unsynced = 0
-        self.quarantined: list[dict] = []  # events set aside on open (see gridtui.rules)
+        self._quarantined: list[dict] = []  # events set aside on open (see gridtui.rules)
+        self._lazy = False  # the state came from a snapshot: the events are read when asked for
+        self._snapshot_due = False
         self.loss: dict | None = None  # what the manifest says is gone since the last open
         self._loss_told = False
         self.meta: dict = {}
@@ -169,8 +172,10 @@ class Store:
         ``new_pin``, a plain store written before encryption existed is encrypted first.
 
         ``readonly`` (reports, lists): no lock is taken, so they run while another gridtui saves or
-        merges; every file is replaced whole, so each one read is whole. Nothing is written, not even
-        the store's own bookkeeping, and a mismatch with the manifest is left to the next writer.
+        merges; every file is replaced whole or appended to, so what is read is whole. The state comes
+        from the snapshot when it matches the log (see :mod:`gridtui.snapshot`), and a reader that
+        had to fold leaves one for the next. Nothing else is written, not even the store's own
+        bookkeeping, and a mismatch with the manifest is left to the next writer.
         A store that still has to be encrypted or finished encrypting is opened for writing instead.
         """
         if not cls.exists(folder):
@@ -241,6 +246,10 @@ class Store:
             self.flush()
         except OSError:
             pass  # a full disk: the manifest stays behind the log, which is only ever read as fine
+        if self._snapshot_due:
+            self._snapshot_due = False
+            with gc_paused():
+                self._write_snapshot()
         for db in self._segments:
             db.close()
         self._segments = []
@@ -275,6 +284,12 @@ class Store:
         paths = segment_paths(self.folder)
         self._segment_names = [p.name for p in paths]
         self._segments = [self.db(p.name) for p in paths]
+        if self.readonly and self._from_snapshot(paths):
+            return
+        self._fold_log()
+        self._snapshot_due = self.readonly  # written on close: after what the reader came for
+
+    def _fold_log(self) -> None:
         events: list[dict] = []
         self._counts = []
         for db in self._segments:
@@ -289,13 +304,64 @@ class Store:
             # One string object per repeated code saves a tenth of the memory of a long-lived store
             # (the app, a merge); a report that reads and exits is a quarter faster without it.
             share_strings(events)
-        self._sizes = [os.stat(p).st_size for p in paths]
+        self._sizes = [os.stat(self.folder / name).st_size for name in self._segment_names]
         self._check_manifest(counted=True)
         events = self._set_aside(events)
         self._events = events
         self._unsynced_key = None
         self.state = fold(events)
         self.clock = Clock(self._clock_ms, last=self._latest_stamp(events))
+        self._lazy = False
+
+    # --- the snapshot: what only reads need not fold the log again (see gridtui.snapshot) ---------
+
+    def _snapshot_basis(self, marks: list[list]) -> dict | None:
+        if self.cipher is None or self.meta.get("rules") != RULES_VERSION:
+            return None
+        return {"segments": marks, "rules": RULES_VERSION,
+                "quarantine": snapshot.quarantine_mark(list(self.meta.get("quarantine", ())))}
+
+    def _from_snapshot(self, paths: list[Path]) -> bool:
+        """Take the state from the snapshot if it was folded from exactly the log on disk."""
+        try:
+            basis = self._snapshot_basis([snapshot.segment_mark(p) for p in paths])
+        except OSError:
+            return False
+        got = snapshot.read(self.folder, self.cipher, basis) if basis is not None else None
+        if got is None:
+            return False
+        head, body = got
+        try:
+            state = state_from_snapshot(body)
+            counts = [int(n) for n in head["counts"]]
+            latest = tuple(int(x) for x in head["latest"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        if len(counts) != len(paths) or len(latest) != 2:
+            return False
+        self._counts, self._tail_count = counts, counts[-1] if counts else 0
+        self._sizes = [size for _, size, _ in basis["segments"]]
+        self._check_manifest(counted=True)
+        self.state, self._events, self._lazy = state, [], True
+        self.clock = Clock(self._clock_ms, last=latest)
+        return True
+
+    def _write_snapshot(self) -> None:
+        """After a fold by a reader: keep it for the next reader (the log was read whole, just now)."""
+        seen = [db.storage.seen for db in self._segments]
+        if any(s is None for s in seen):
+            return
+        basis = self._snapshot_basis([[name, size, snapshot.tail_mark(tail)]
+                                      for name, (size, tail) in zip(self._segment_names, seen)])
+        if basis is not None:
+            snapshot.write(self.folder, self.cipher, basis, {"counts": self._counts, "latest": list(self.clock.last)},
+                           snapshot_of(self.state))
+
+    def _need_events(self) -> None:
+        """The events themselves, for what needs more than the state (a state from a snapshot has none)."""
+        if self._lazy:
+            with gc_paused():
+                self._fold_log()
 
     def _check_manifest(self, counted: bool) -> None:
         """Compare the segments on disk with what the last append recorded; remember what is gone.
@@ -369,7 +435,7 @@ class Store:
             return events
         kept = []
         for e in events:
-            (self.quarantined if e.get("id") in ids or not isinstance(e.get("id"), str) else kept).append(e)
+            (self._quarantined if e.get("id") in ids or not isinstance(e.get("id"), str) else kept).append(e)
         return kept
 
     def _latest_stamp(self, events: list[dict]) -> tuple[int, int]:
@@ -398,15 +464,24 @@ class Store:
         return self.meta.get("worker") or "office"
 
     def events(self) -> list[dict]:
+        self._need_events()
         return copy.deepcopy(self._events)
 
     def iter_events(self):
         """The store's own event dicts, for bulk reading (publish, export): read them, never change them."""
+        self._need_events()
         return iter(self._events)
 
     @property
     def event_count(self) -> int:
+        self._need_events()
         return len(self._events)
+
+    @property
+    def quarantined(self) -> list[dict]:
+        """Events set aside on open because they break today's rules (see gridtui.rules)."""
+        self._need_events()
+        return self._quarantined
 
     def append(self, events: list[dict]) -> None:
         """Write events durably, then fold them in. Nothing changes in memory if the write fails.
@@ -518,6 +593,7 @@ class Store:
     def undo(self, events: list[dict]) -> list[dict]:
         """Put back what ``events`` (changes this device just made) replaced, as new changes: nothing
         is overwritten, and the history shows both. Fields nothing had written before are left."""
+        self._need_events()
         by_id = {e["id"]: e for e in self._events}
         now, out = self.now_iso(), []
         for e in reversed(events):
@@ -627,6 +703,7 @@ class Store:
     def unsynced_visits(self) -> int:
         """Visits recorded on this device that the office has not acknowledged yet (the header asks
         on every screen switch: counted again only when the log or the acknowledgement changed)."""
+        self._need_events()
         acked = self.meta.get("acked_through") or [-1, -1]
         n, seen = len(self._events), self._unsynced_key
         if seen is None or seen[1] != tuple(acked) or seen[0] > n:
@@ -640,6 +717,7 @@ class Store:
 
     def unsynced_count(self) -> int:
         """Events this device authored that the office has not acknowledged yet."""
+        self._need_events()
         acked = self.meta.get("acked_through")  # [ms, c] of this device's last event the office holds
         mine = (e for e in self._events if e["dev"] == self.device)
         if not acked:

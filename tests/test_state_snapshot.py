@@ -1,0 +1,230 @@
+"""The snapshot of the folded state (gridtui.snapshot): a reader that folded leaves one, the next
+reader takes its state from it without reading the log, and anything that makes it not match the
+log on disk exactly — a save, a torn tail, a byte changed, an old copy put back — means a fold."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import TEST_PIN, unlock
+from gridtui import snapshot, storage
+from gridtui.events import fold, make_event, snapshot_of, state_from_snapshot
+from gridtui.store import Store, segment_paths
+
+
+def _events(n, start=0, dev="devA"):
+    out = []
+    for i in range(start, start + n):
+        out.append(make_event([1_000 + i, 0], dev, "W01", "household", f"H{i}", "create",
+                              {"building": "B01", "room": f"{100 + i}", "head": f"住户{i}", "people": i % 5}))
+    return out
+
+
+def _changes():
+    """A finding with history, and two devices changing one field without seeing each other."""
+    return [
+        make_event([5_000, 0], "devA", "W01", "finding", "F1", "create",
+                   {"household": "H1", "role": "safety", "category": "gas", "asked": "燃气管老化", "status": "open", "triage": "coordinate", "visit": "V1",
+                    "at": "2026-11-02T10:00:00+08:00"}),
+        make_event([5_001, 0], "devA", "office", "finding", "F1", "set", {"status": "resolved", "note": "已更换"}),
+        make_event([5_002, 0], "devA", "W01", "household", "H2", "set", {"people": 7, "changed": "2026-11-03T10:00:00+08:00"}),
+        make_event([5_003, 0], "devB", "W02", "household", "H2", "set", {"people": 9, "changed": "2026-11-03T10:00:00+08:00"}),
+    ]
+
+
+def _make(folder, n=30):
+    Store.create(folder, {"office": True}, _events(n) + _changes(), pin=TEST_PIN).close()
+
+
+def _read(folder):
+    return Store.open(folder, unlock=unlock, readonly=True)
+
+
+def _same_state(a, b):
+    assert a.entities == b.entities
+    assert [list(t) for t in a.entities.values()] == [list(t) for t in b.entities.values()]  # same order too
+    assert (a.count, a.changes, a.last_key) == (b.count, b.changes, b.last_key)
+    assert [(c.kind, c.eid, c.field, c.kept["id"], c.other["id"]) for c in a.conflicts] == \
+           [(c.kind, c.eid, c.field, c.kept["id"], c.other["id"]) for c in b.conflicts]
+
+
+@pytest.fixture
+def log_reads(monkeypatch):
+    """How many times a segment of the log is read from disk."""
+    reads = []
+    real = storage.LogStorage._load
+
+    def counted(self):
+        reads.append(self.path.name)
+        return real(self)
+
+    monkeypatch.setattr(storage.LogStorage, "_load", counted)
+    return reads
+
+
+def test_a_reader_that_folded_leaves_a_snapshot_and_the_next_reader_does_not_read_the_log(tmp_path, log_reads):
+    folder = tmp_path / "s"
+    _make(folder)
+    with Store.open(folder, unlock=unlock) as writer:
+        folded = writer.state
+        events = writer.events()
+    assert not (folder / snapshot.FILE).exists()  # a writer leaves none: it would slow every save's close
+    with _read(folder):
+        pass
+    assert (folder / snapshot.FILE).exists()
+    del log_reads[:]
+    with _read(folder) as s:
+        assert log_reads == []
+        _same_state(s.state, folded)
+        assert {c.field for c in folded.conflicts} == {"people", "changed"} and s.state.entities["finding"]["F1"]["history"][0]["status"] == "resolved"
+        # What needs the events themselves still gets them all, read when asked.
+        assert sorted(e["id"] for e in s.events()) == sorted(e["id"] for e in events)
+        assert log_reads and s.event_count == len(events)
+
+
+def test_the_snapshot_is_sealed_and_holds_no_plain_text(tmp_path):
+    folder = tmp_path / "s"
+    _make(folder)
+    _read(folder).close()
+    raw = (folder / snapshot.FILE).read_bytes()
+    assert "住户".encode() not in raw and b"people" not in raw and b"H1" not in raw
+
+
+def test_a_plain_store_keeps_no_snapshot(tmp_path):
+    folder = tmp_path / "s"
+    Store.create(folder, {"worker": "W01", "training": True}, _events(5)).close()
+    with Store.open(folder, readonly=True):
+        pass
+    assert not (folder / snapshot.FILE).exists()
+
+
+def test_a_save_after_the_snapshot_is_seen_by_the_next_reader(tmp_path, log_reads):
+    folder = tmp_path / "s"
+    _make(folder)
+    _read(folder).close()
+    with Store.open(folder, unlock=unlock) as w:
+        w.append(_events(2, start=100))
+        w.append([make_event([9_000, 0], "devA", "office", "household", "H3", "set", {"people": 4, "changed": "2026-11-04T10:00:00+08:00"},
+                             prev=w.state.writer_ids("household", "H3", ["people"]))])
+        want = w.state
+    del log_reads[:]
+    with _read(folder) as s:
+        assert log_reads  # stale: folded again
+        assert "H101" in s.state.entities["household"] and s.state.entities["household"]["H3"]["people"] == 4
+        _same_state(s.state, fold(w.events()))
+    del log_reads[:]
+    with _read(folder) as s:  # and the new snapshot is the one now used
+        assert log_reads == []
+        assert s.state.entities == want.entities
+
+
+def test_a_torn_tail_gives_the_state_without_it_from_the_fold_and_from_the_snapshot(tmp_path, log_reads):
+    folder = tmp_path / "s"
+    _make(folder)
+    with _read(folder) as s:
+        before = s.state
+    seg = segment_paths(folder)[-1]
+    seg.write_bytes(seg.read_bytes() + b"\x40\x00\x00\x00\x12\x34half a record")  # kill -9 mid-append
+    for _ in range(2):
+        del log_reads[:]
+        with _read(folder) as s:
+            _same_state(s.state, before)
+    assert log_reads == []  # the second read came from the snapshot made of the torn log
+
+
+@pytest.mark.parametrize("spoil", ["body", "header", "truncate", "garbage", "old copy"])
+def test_a_damaged_forged_or_old_snapshot_is_ignored_and_replaced(tmp_path, spoil, log_reads):
+    folder = tmp_path / "s"
+    _make(folder)
+    _read(folder).close()
+    path = folder / snapshot.FILE
+    old = path.read_bytes()
+    with Store.open(folder, unlock=unlock) as w:
+        w.append(_events(3, start=200))
+        want = w.state.entities
+    _read(folder).close()
+    new = path.read_bytes()
+    if spoil == "body":
+        bad = new[:-5] + bytes([new[-5] ^ 1]) + new[-4:]
+    elif spoil == "header":  # the old snapshot's body under the new header: the seal binds them
+        head_len = len(b"gridtui-snap/1\n") + 4
+        n_old, n_new = (int.from_bytes(b[head_len - 4:head_len], "little") for b in (old, new))
+        bad = new[:head_len + n_new] + old[head_len + n_old:]
+    elif spoil == "truncate":
+        bad = new[: len(new) // 2]
+    elif spoil == "garbage":
+        bad = b"\x00" * 100
+    else:  # a copy from before the last save put back: its header no longer matches the log
+        bad = old
+    path.write_bytes(bad)
+    del log_reads[:]
+    with _read(folder) as s:
+        assert s.state.entities == want and log_reads
+    del log_reads[:]
+    with _read(folder) as s:  # replaced by a good one
+        assert s.state.entities == want and log_reads == []
+
+
+def test_a_snapshot_that_cannot_be_written_costs_nothing(tmp_path, monkeypatch):
+    folder = tmp_path / "s"
+    _make(folder)
+
+    def full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot, "write_atomic", full)
+    with _read(folder) as s:
+        n = len(s.state.entities["household"])
+    assert n == 30 and not (folder / snapshot.FILE).exists()
+    assert not [p for p in folder.iterdir() if p.name.endswith(".gridtui-tmp")]
+
+
+def test_rules_changed_or_events_set_aside_since_means_a_fold(tmp_path, log_reads):
+    folder = tmp_path / "s"
+    _make(folder)
+    _read(folder).close()
+    with Store.open(folder, unlock=unlock) as w:
+        w.update_meta(quarantine=[_events(1)[0]["id"]])  # what the next rules check would do
+    del log_reads[:]
+    with _read(folder) as s:
+        assert log_reads and "H0" not in s.state.entities["household"] and len(s.quarantined) == 1
+
+
+_change = st.tuples(st.sampled_from(["a", "b"]), st.integers(1, 40), st.sampled_from(["H1", "H2", "H3"]),
+                    st.sampled_from(["create", "set"]), st.sampled_from(["people", "phone"]), st.integers(0, 9))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_change, max_size=30))
+def test_a_state_read_back_from_its_snapshot_is_the_state(changes):
+    events, seen = [], set()
+    for dev, ms, eid, op, fld, val in changes:
+        if (dev, ms) not in seen:
+            seen.add((dev, ms))
+            events.append(make_event([ms, 0], dev, "W01", "household", eid, op, {fld: val}))
+    state = fold(events)
+    _same_state(state_from_snapshot(json.loads(json.dumps(snapshot_of(state)))), state)
+
+
+@pytest.mark.parametrize("data", [None, [], {"entities": []}, {"entities": {"household": {"H1": 3}}, "count": 1,
+                                                                "changes": {}}, {"entities": {}, "count": "1"}])
+def test_a_snapshot_of_the_wrong_shape_is_refused(data):
+    with pytest.raises(ValueError):
+        state_from_snapshot(data)
+
+
+def test_the_office_report_reads_the_snapshot_and_says_the_same(tmp_path):
+    from click.testing import CliRunner
+
+    from gridtui.cli import main
+    from gridtui.home import office_store
+    from test_report import init_office, roster
+
+    home = init_office(tmp_path / "home", roster())
+    runs = [CliRunner().invoke(main, ["--home", str(home), "office", "report", "--format", "json"],
+                               env={"GRIDTUI_PIN": TEST_PIN}) for _ in range(2)]
+    assert all(r.exit_code == 0 for r in runs), runs[0].output
+    assert runs[0].output == runs[1].output
+    assert (office_store(home) / snapshot.FILE).exists()
