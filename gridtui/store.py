@@ -119,6 +119,7 @@ class Store:
         self._manifest_due = False  # appended since the manifest was last written
         self._meta_handle: TinyDB | None = None
         self.readonly = False
+        self.lasting = True
         self._unsynced_key: tuple | None = None  # what unsynced_visits last counted over
         self._unsynced = 0
         self._quarantined: list[dict] = []  # events set aside on open (see gridtui.rules)
@@ -164,7 +165,8 @@ class Store:
 
     @classmethod
     def open(cls, folder: Path, *, load: bool = True, unlock: vault.Unlock | None = None,
-             new_pin: Callable[[], str] | None = None, readonly: bool = False, **kw) -> "Store":
+             new_pin: Callable[[], str] | None = None, readonly: bool = False, lasting: bool | None = None,
+             **kw) -> "Store":
         """Open and lock a store; with ``load=False`` the events are read only on :meth:`load`.
 
         An encrypted store needs ``unlock``, which asks for the PIN (once the lock is held, so a
@@ -177,6 +179,10 @@ class Store:
         had to fold leaves one for the next. Nothing else is written, not even the store's own
         bookkeeping, and a mismatch with the manifest is left to the next writer.
         A store that still has to be encrypted or finished encrypting is opened for writing instead.
+
+        ``lasting``: the store stays open long (the app, a merge), so its repeated strings are shared
+        to save memory; a command that reads, writes a little and exits is faster without. Default:
+        lasting unless read-only.
         """
         if not cls.exists(folder):
             raise NotAStore(str(folder))
@@ -185,6 +191,7 @@ class Store:
             readonly = False
         store = cls(folder, **kw)
         store.readonly = readonly
+        store.lasting = not readonly if lasting is None else lasting
         if not readonly:
             store._lock.acquire()
         try:
@@ -300,7 +307,7 @@ class Store:
             self._tail_count = len(table)
             if self._tail_count >= SEGMENT_SIZE:
                 db.storage.close()  # full segments are never written again: don't keep a second copy
-        if not self.readonly:
+        if self.lasting:
             # One string object per repeated code saves a tenth of the memory of a long-lived store
             # (the app, a merge); a report that reads and exits is a quarter faster without it.
             share_strings(events)

@@ -250,7 +250,7 @@ def acks(store: Store) -> dict[str, dict[str, list[int]]]:
 def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tuple[str, int]]:
     """Seal each enabled worker's grid for them; a disabled worker's old file is taken away."""
     shared = require_shared(shared)
-    with open_office(home, unlock) as store:
+    with open_office(home, unlock, lasting=False) as store:
         with Ledger.open(store) as ledger:
             workers = ledger.workers()
         if not workers:

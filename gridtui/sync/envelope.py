@@ -58,11 +58,19 @@ def _b64e(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _file(fields: dict, sealed: bytes, after: dict | None = None) -> bytes:
+    """The file's JSON: ``fields``, then ``"sealed"`` (base64), then ``after``. The ciphertext is
+    most of the file: written straight in (base64 needs no JSON escaping) rather than handed to the
+    JSON encoder, which would scan megabytes of it for characters to escape."""
+    tail = _dump(after)[1:] if after else b"}"
+    return _dump(fields)[:-1] + b',"sealed":"' + base64.b64encode(sealed) + (b'",' + tail if after else b'"}')
+
+
 def seal(worker: str, device: str, created: str, events: list[dict], key: str, **extra: object) -> bytes:
     """A /2 file: ``events`` and ``extra`` (the office's ``ack``) encrypted for ``worker``."""
     head = {"format": FORMAT_V2, "worker": worker, "device": device, "created": created}
     nonce, sealed = crypto.Cipher(crypto.sync_key(key)).seal_raw(_dump({"events": events, **extra}), canonical(head))
-    return _dump({**head, "nonce": _b64e(nonce), "sealed": _b64e(sealed)})
+    return _file({**head, "nonce": _b64e(nonce)}, sealed)
 
 
 def dump_events(events: list[dict]) -> bytes:
@@ -77,7 +85,7 @@ def seal_to_worker(worker: str, created: str, events: list[dict] | bytes, key: s
     listed = events if isinstance(events, bytes) else dump_events(events)
     payload = b'{"events":' + listed + (b"," + _dump(extra)[1:] if extra else b"}")
     nonce, sealed = crypto.Cipher(crypto.to_worker_key(key)).seal_raw(payload, canonical(head))
-    return _dump({**head, "nonce": _b64e(nonce), "sealed": _b64e(sealed)})
+    return _file({**head, "nonce": _b64e(nonce)}, sealed)
 
 
 def seal_to_office(worker: str, device: str, created: str, events: list[dict], key: str, office_public: bytes,
@@ -101,7 +109,7 @@ def seal_payload_to_office(worker: str, device: str, created: str, payload: byte
     aad = canonical(head)
     nonce, sealed = crypto.Cipher(aes).seal_raw(payload, aad)
     sig = crypto.sign(device_private, _signed(aad, nonce, sealed))
-    return _dump({**head, "nonce": _b64e(nonce), "sealed": _b64e(sealed), "sig": _b64e(sig)})
+    return _file({**head, "nonce": _b64e(nonce)}, sealed, {"sig": _b64e(sig)})
 
 
 def open_own(obj: dict, device_private: bytes) -> dict | None:
