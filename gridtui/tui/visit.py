@@ -241,8 +241,8 @@ class VisitScreen(GridScreen):
         except (model.ValidationError, OSError) as err:
             self.query_one("#error", Static).update(Content(error_text(err)))  # may quote what was typed
             return
-        self.dismiss("next" if next_door else "saved")
-        self.app.notify(t("ui.visit.saved_group", n=len(self.group)) if self.group else t("ui.visit.saved"))
+        self.app.close_form(self, "next" if next_door else "saved",  # type: ignore[attr-defined]
+                            t("ui.visit.saved_group", n=len(self.group)) if self.group else t("ui.visit.saved"))
 
     def action_cancel(self) -> None:
         if not self.is_dirty():
