@@ -40,8 +40,9 @@ from gridtui.tui.app import GridApp
 store = Store.open(sys.argv[1])
 class Bench(GridApp):
     def on_ready(self):
+        super().on_ready()
         self.call_after_refresh(self.exit)
-Bench(store).run(headless=True, size=(80, 24))
+Bench(store, settle_memory=True).run(headless=True, size=(80, 24))  # as gridtui.entry opens it
 store.close()
 print(peak_kb())
 """

@@ -78,6 +78,7 @@ class GridApp(App):
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"  # SSH and slow terminals: no sliding, no smooth scrolling
         self.store = store
+        self.settle()  # the store is loaded: Textual's start-up makes enough objects to scan it twice
         self.cycle = cycle
 
     def _fatal_error(self) -> None:
@@ -119,8 +120,10 @@ class GridApp(App):
         """Tell the garbage collector that what is loaded now stays: the ledger (a 5,000-household
         grid is some 200,000 objects) and the app's widgets. Each full collection would otherwise scan
         them all again, and a keystroke that builds a table's rows triggers one: measured 21 → 8 ms of
-        a search keystroke. Objects made later are collected as usual. Only for the real app: a test
-        process running hundreds of apps should let each one go."""
+        a search keystroke; done once the store is loaded too, Textual's start-up is twice as quick
+        (0.30 → 0.15 s to the first screen on a 5,000-household grid). Objects made later are
+        collected as usual. Only for the real app: a test process running hundreds of apps should let
+        each one go."""
         if self.settle_memory:
             gc.freeze()
 
