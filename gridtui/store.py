@@ -120,6 +120,7 @@ class Store:
         self._meta_handle: TinyDB | None = None
         self.readonly = False
         self.lasting = True
+        self.leave_snapshot = True
         self._unsynced_key: tuple | None = None  # what unsynced_visits last counted over
         self._unsynced = 0
         self._quarantined: list[dict] = []  # events set aside on open (see gridtui.rules)
@@ -166,7 +167,7 @@ class Store:
     @classmethod
     def open(cls, folder: Path, *, load: bool = True, unlock: vault.Unlock | None = None,
              new_pin: Callable[[], str] | None = None, readonly: bool = False, lasting: bool | None = None,
-             **kw) -> "Store":
+             leave_snapshot: bool = True, **kw) -> "Store":
         """Open and lock a store; with ``load=False`` the events are read only on :meth:`load`.
 
         An encrypted store needs ``unlock``, which asks for the PIN (once the lock is held, so a
@@ -182,7 +183,8 @@ class Store:
 
         ``lasting``: the store stays open long (the app, a merge), so its repeated strings are shared
         to save memory; a command that reads, writes a little and exits is faster without. Default:
-        lasting unless read-only.
+        lasting unless read-only. ``leave_snapshot=False``: a reader that folded leaves no snapshot
+        (it has every core busy right after, and writing one would slow that by as much).
         """
         if not cls.exists(folder):
             raise NotAStore(str(folder))
@@ -192,6 +194,7 @@ class Store:
         store = cls(folder, **kw)
         store.readonly = readonly
         store.lasting = not readonly if lasting is None else lasting
+        store.leave_snapshot = leave_snapshot
         if not readonly:
             store._lock.acquire()
         try:
@@ -294,7 +297,7 @@ class Store:
         if self.readonly and self._from_snapshot(paths):
             return
         self._fold_log()
-        self._snapshot_due = self.readonly  # written on close: after what the reader came for
+        self._snapshot_due = self.readonly and self.leave_snapshot  # on close: after what the reader came for
 
     def _fold_log(self) -> None:
         events: list[dict] = []

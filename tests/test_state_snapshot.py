@@ -228,3 +228,27 @@ def test_the_office_report_reads_the_snapshot_and_says_the_same(tmp_path):
     assert all(r.exit_code == 0 for r in runs), runs[0].output
     assert runs[0].output == runs[1].output
     assert (office_store(home) / snapshot.FILE).exists()
+
+
+def test_the_ledger_leaves_no_snapshot_and_writes_the_same_books_from_one(tmp_path):
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from gridtui.cli import main
+    from gridtui.home import office_store
+    from test_report import init_office, roster
+
+    home = init_office(tmp_path / "home", roster())
+
+    def ledger(out):
+        res = CliRunner().invoke(main, ["--home", str(home), "office", "ledger", "--quarter", "2026Q4", "--to",
+                                        str(out)], env={"GRIDTUI_PIN": TEST_PIN})
+        assert res.exit_code == 0, res.output
+        return {p.name: [[c.value for c in row] for ws in load_workbook(p).worksheets for row in ws.iter_rows()]
+                for p in out.iterdir()}
+
+    folded = ledger(tmp_path / "a")
+    assert not (office_store(home) / snapshot.FILE).exists()  # it keeps every core busy: left to the next report
+    CliRunner().invoke(main, ["--home", str(home), "office", "report"], env={"GRIDTUI_PIN": TEST_PIN})
+    assert (office_store(home) / snapshot.FILE).exists()
+    assert ledger(tmp_path / "b") == folded

@@ -232,7 +232,8 @@ def write_ledger(home: Path, quarter: str, folder: Path, sensitive: bool = False
     label = f"{since.year}Q{(since.month + 2) // 3}"
     # The collector would rescan the loaded ledger for every batch of cells openpyxl makes.
     with gc_paused():
-        with open_office(home, unlock, readonly=not sensitive) as store:
+        # Its books keep every core busy: a snapshot of the state, if one is due, is left to the next report.
+        with open_office(home, unlock, readonly=not sensitive, leave_snapshot=False) as store:
             books = ledger_books(store.state, label, since, until, sensitive)
             if sensitive:
                 with Ledger.open(store) as ledger:
