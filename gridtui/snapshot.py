@@ -78,7 +78,12 @@ def read(folder: Path, cipher: crypto.Cipher, basis: dict) -> tuple[dict, object
             header = json.loads(raw_header.decode("utf-8"))
             if not isinstance(header, dict) or header.get("basis") != basis:
                 return None  # stale: the body is not even read
-            sealed = f.read()
+            # The header is plain, so a copy of it can front anything: read no more than a state
+            # folded from this log could take (its JSON is about the size of the log's).
+            limit = 4 * sum(size for _, size, _ in basis["segments"]) + MAX_HEADER
+            sealed = f.read(limit + 1)
+            if len(sealed) > limit:
+                return None
     except (OSError, ValueError):
         return None
     try:

@@ -134,7 +134,7 @@ def test_a_torn_tail_gives_the_state_without_it_from_the_fold_and_from_the_snaps
     assert log_reads == []  # the second read came from the snapshot made of the torn log
 
 
-@pytest.mark.parametrize("spoil", ["body", "header", "truncate", "garbage", "old copy"])
+@pytest.mark.parametrize("spoil", ["body", "header", "truncate", "garbage", "old copy", "oversized"])
 def test_a_damaged_forged_or_old_snapshot_is_ignored_and_replaced(tmp_path, spoil, log_reads):
     folder = tmp_path / "s"
     _make(folder)
@@ -156,6 +156,9 @@ def test_a_damaged_forged_or_old_snapshot_is_ignored_and_replaced(tmp_path, spoi
         bad = new[: len(new) // 2]
     elif spoil == "garbage":
         bad = b"\x00" * 100
+    elif spoil == "oversized":  # the plain header copied in front of far more than a state could be
+        head_len = len(b"gridtui-snap/1\n") + 4
+        bad = new[:head_len + int.from_bytes(new[head_len - 4:head_len], "little")] + bytes(3 << 20)
     else:  # a copy from before the last save put back: its header no longer matches the log
         bad = old
     path.write_bytes(bad)
