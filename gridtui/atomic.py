@@ -22,14 +22,18 @@ TEMP_SUFFIX = ".gridtui-tmp"
 _REPLACE_RETRIES = 20
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | list[bytes]) -> None:
+    """``data``: the bytes, or a list of parts written one after another (a big file need not be
+    joined into one more copy of itself in memory first)."""
     path = Path(path)
+    parts = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
     # Dot-prefixed and with our own suffix, so sync tools and the merge can recognise it; mode 0600.
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for part in parts:
+                f.write(part)
             f.flush()
             os.fsync(f.fileno())
         _replace(tmp, path)

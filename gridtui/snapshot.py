@@ -1,7 +1,7 @@
 """A sealed snapshot of a store's folded state, so that what only reads a big store (a report, a
 ledger, a list) need not parse and fold its whole log again.
 
-    gridtui-snap/1\\n  <u32 length> <header JSON>  <sealed body>
+    gridtui-snap/1\\n  <u32 length> <header JSON>  <12-byte nonce> <AES-GCM ciphertext of the body>
 
 The header says what the state was folded from: each segment's name, size and a digest of its
 last bytes, the rules version and the set-aside events. The body (the state, see
@@ -58,8 +58,10 @@ def write(folder: Path, cipher: crypto.Cipher, basis: dict, extra: dict, body: d
         payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except (TypeError, ValueError):
         return False
+    nonce, sealed = cipher.seal_raw(payload, _aad(header))
+    del payload  # a street office's year is hundreds of MB: no more copies than needed at once
     try:
-        write_atomic(Path(folder) / FILE, _MAGIC + _LEN.pack(len(header)) + header + cipher.seal(payload, _aad(header)))
+        write_atomic(Path(folder) / FILE, [_MAGIC + _LEN.pack(len(header)) + header, nonce, sealed])
     except OSError:
         return False
     return True
@@ -86,7 +88,10 @@ def read(folder: Path, cipher: crypto.Cipher, basis: dict) -> tuple[dict, object
                 return None
     except (OSError, ValueError):
         return None
+    body = memoryview(sealed)  # nonce, then ciphertext: sliced without copying
     try:
-        return header, json.loads(cipher.open(sealed, _aad(raw_header)).decode("utf-8"))
+        plain = cipher.open_raw(body[:crypto.NONCE_BYTES], body[crypto.NONCE_BYTES:], _aad(raw_header))
+        del body, sealed
+        return header, json.loads(plain.decode("utf-8"))
     except (crypto.Tampered, ValueError, RecursionError):
         return None
