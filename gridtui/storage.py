@@ -126,6 +126,7 @@ class AtomicJSONStorage(Storage):
 _PLAIN_HEAD = b"gridtui-log/1\n"
 _SEALED_HEAD = crypto.MAGIC + b"log\n"
 _FRAME = struct.Struct("<II")  # the payload's length and its CRC-32, before every record
+_ZERO_FRAME = bytes(_FRAME.size)
 MAX_RECORD = 64 * 1024 * 1024  # a batch of events is a few MB at most; more is not a length
 
 
@@ -194,7 +195,7 @@ class LogStorage(Storage):
         while pos < size:
             if pos + _FRAME.size > size:
                 break  # torn: not even the frame was written whole
-            if not raw[pos:].strip(b"\0"):
+            if raw.startswith(_ZERO_FRAME, pos) and raw.count(0, pos) == size - pos:
                 break  # torn: the file was made longer, its bytes never came (zeros after a power cut)
             length, crc = _FRAME.unpack_from(raw, pos)
             body_end = pos + _FRAME.size + length
