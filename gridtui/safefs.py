@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 
 class Unreadable(Exception):
@@ -49,8 +50,9 @@ def is_link(st: os.stat_result) -> bool:
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-def read_regular(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; raises :class:`Unreadable` otherwise.
+def open_regular(path: Path, limit: int | None = None) -> BinaryIO:
+    """A regular file opened for reading (of at most ``limit`` bytes); raises :class:`Unreadable`
+    for anything else.
 
     The checks are made on the path (lstat) and again on what was opened (fstat), so a file swapped
     for a link or a FIFO in between is still refused; ``O_NONBLOCK`` keeps even that open from hanging.
@@ -61,7 +63,7 @@ def read_regular(path: Path, limit: int) -> bytes:
         raise Unreadable("sync.truncated") from None  # vanished mid-scan: retry next time
     if is_link(st) or not stat.S_ISREG(st.st_mode):
         raise Unreadable("sync.not_regular")
-    if st.st_size > limit:
+    if limit is not None and st.st_size > limit:
         raise Unreadable("sync.too_large", mb=st.st_size // 1_000_000)
     try:
         fd = os.open(path, _READ_FLAGS)
@@ -71,12 +73,20 @@ def read_regular(path: Path, limit: int) -> bytes:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode) or (sys.platform != "win32" and opened.st_ino != st.st_ino):
             raise Unreadable("sync.not_regular")
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(limit + 1)
-    except OSError:
-        raise Unreadable("sync.truncated") from None
-    finally:
+        return os.fdopen(fd, "rb")
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; raises :class:`Unreadable` otherwise
+    (see :func:`open_regular`)."""
+    with open_regular(path, limit) as f:
+        try:
+            data = f.read(limit + 1)
+        except OSError:
+            raise Unreadable("sync.truncated") from None
     if len(data) > limit:
         raise Unreadable("sync.too_large", mb=len(data) // 1_000_000)
     return data

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import crypto
 from .atomic import write_atomic
+from .safefs import Unreadable, open_regular
 from .storage import TAIL
 
 FILE = "state.snap"
@@ -70,7 +71,7 @@ def write(folder: Path, cipher: crypto.Cipher, basis: dict, extra: dict, body: d
 def read(folder: Path, cipher: crypto.Cipher, basis: dict) -> tuple[dict, object] | None:
     """(header, body) of the folder's snapshot if it was folded from exactly ``basis``; else None."""
     try:
-        with open(Path(folder) / FILE, "rb") as f:
+        with open_regular(Path(folder) / FILE) as f:  # never a link or a FIFO planted there
             if f.read(len(_MAGIC)) != _MAGIC:
                 return None
             size = f.read(_LEN.size)
@@ -86,7 +87,7 @@ def read(folder: Path, cipher: crypto.Cipher, basis: dict) -> tuple[dict, object
             sealed = f.read(limit + 1)
             if len(sealed) > limit:
                 return None
-    except (OSError, ValueError):
+    except (OSError, ValueError, Unreadable):
         return None
     body = memoryview(sealed)  # nonce, then ciphertext: sliced without copying
     try:
