@@ -126,6 +126,7 @@ class Store:
         self._quarantined: list[dict] = []  # events set aside on open (see gridtui.rules)
         self._lazy = False  # the state came from a snapshot: the events are read when asked for
         self._snapshot_due = False
+        self._snapshot_marks: list[list] | None = None  # what the snapshot the state came from was folded from
         self.loss: dict | None = None  # what the manifest says is gone since the last open
         self._loss_told = False
         self.meta: dict = {}
@@ -319,7 +320,10 @@ class Store:
         events = self._set_aside(events)
         self._events = events
         self._unsynced_key = None
-        self.state = fold(events)
+        # Events asked for after a state from the snapshot: if the log read is still the one it
+        # was folded from, that state stands (a writer may have appended since: then fold).
+        if not (self._lazy and self._read_marks() == self._snapshot_marks):
+            self.state = fold(events)
         self.clock = Clock(self._clock_ms, last=self._latest_stamp(events))
         self._lazy = False
 
@@ -353,16 +357,21 @@ class Store:
         self._sizes = [size for _, size, _ in basis["segments"]]
         self._check_manifest(counted=True)
         self.state, self._events, self._lazy = state, [], True
+        self._snapshot_marks = basis["segments"]
         self.clock = Clock(self._clock_ms, last=latest)
         return True
 
-    def _write_snapshot(self) -> None:
-        """After a fold by a reader: keep it for the next reader (the log was read whole, just now)."""
+    def _read_marks(self) -> list[list] | None:
+        """[name, size, digest of the last bytes] of each segment as it was read (None: one was not)."""
         seen = [db.storage.seen for db in self._segments]
         if any(s is None for s in seen):
-            return
-        basis = self._snapshot_basis([[name, size, snapshot.tail_mark(tail)]
-                                      for name, (size, tail) in zip(self._segment_names, seen)])
+            return None
+        return [[name, size, snapshot.tail_mark(tail)] for name, (size, tail) in zip(self._segment_names, seen)]
+
+    def _write_snapshot(self) -> None:
+        """After a fold by a reader: keep it for the next reader (the log was read whole, just now)."""
+        marks = self._read_marks()
+        basis = self._snapshot_basis(marks) if marks is not None else None
         if basis is not None:
             snapshot.write(self.folder, self.cipher, basis, {"counts": self._counts, "latest": list(self.clock.last)},
                            snapshot_of(self.state))

@@ -277,3 +277,16 @@ def test_a_snapshot_that_is_not_a_regular_file_is_ignored_and_never_waited_on(tm
     del log_reads[:]
     with _read(folder) as s:  # a FIFO opened for reading would block here for ever
         assert log_reads and len(s.state.entities["household"]) == 30
+
+
+def test_events_asked_for_after_a_snapshot_keep_its_state_unless_a_writer_appended_meanwhile(tmp_path):
+    folder = tmp_path / "s"
+    _make(folder)
+    _read(folder).close()
+    with _read(folder) as s:
+        state = s.state
+        assert len(s.events()) == 34 and s.state is state  # the log is the snapshot's: not folded again
+    with _read(folder) as s:
+        with Store.open(folder, unlock=unlock) as w:  # the app saves while a report is open
+            w.append(_events(1, start=300))
+        assert len(s.events()) == 35 and "H300" in s.state.entities["household"]
