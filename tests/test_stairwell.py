@@ -466,3 +466,38 @@ async def test_a_table_is_laid_out_by_the_call_that_fills_it_and_a_longer_title_
         app.screen.set_title("短标题")
         await pilot.pause()
         assert app.screen.query_one("#title").size.height == 1
+
+
+async def test_a_table_draws_its_cells_as_datatable_would(store):
+    # GridTable draws one-line text cells itself (DataTable's general path is most of a search
+    # keystroke); what reaches the screen must be DataTable's own, character and style alike.
+    from rich.segment import Segment
+    from rich.text import Text
+    from textual.widgets import DataTable
+
+    from gridtui.tui.widgets import WARN, cell, num
+
+    def drawn(lines):
+        return [[(s.text, s.style) for s in Segment.simplify(line)] for line in lines]
+
+    rows = [[cell("幸福里小区12栋 2-302"), cell("范*国", "bold"), num(12), cell("", "dim"), cell("独居老人", WARN)],
+            [cell("A"), cell("x" * 3, "dim"), num(7, "bold"), cell("2026-11-20"), Text("左", justify="left")],
+            [cell("有[b]标记[/b]"), cell(None), num(0), cell("中文和 ASCII 混排"), Text("中", justify="center")],
+            ["纯字符串", Text.assemble(("两", "bold"), "段"), 3.5, None, cell("tab\there")]]
+    async with started(store) as (app, pilot, keys):
+        table = app.screen.query_one(GridTable)
+        fill_table(table, [(k, k) for k in "abcde"], rows, 0, 80)
+        await pilot.pause()
+        key = table._row_locations.get_key(0)
+        assert table._plain_cell(key, 0, 0, table.rich_style, 30, False, False) is not None  # drawn here
+        for hover in (False, True):
+            table._show_hover_cursor = hover
+            for r in range(len(rows)):
+                for c in range(5):
+                    for cursor, extra in ((False, 0), (True, 0), (False, 3), (True, -1)):
+                        width = table.ordered_columns[c].get_render_width(table) + extra
+                        ours = GridTable._render_cell(table, r, c, table.rich_style, width, cursor, hover)
+                        table._cell_render_cache.clear()
+                        theirs = DataTable._render_cell(table, r, c, table.rich_style, width, cursor, hover)
+                        table._cell_render_cache.clear()
+                        assert drawn(ours) == drawn(theirs), (r, c, cursor, hover)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
@@ -19,6 +21,7 @@ from ..i18n import name, t
 from ..textfmt import truncate
 
 NBSP = "\u00a0"
+_NULL = Style.null()
 # Overdue and the like: a light red that stays readable when NO_COLOR turns colours to greys.
 WARN = "bold #ff8a80"
 
@@ -214,6 +217,58 @@ class GridTable(DataTable):
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(sum(c.get_render_width(self) for c in self.columns.values())
                                  + self._row_label_column_width, self._total_row_height + header)
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
+        # DataTable draws every cell through Rich's general layout (padding, wrapping, cropping,
+        # a console render per cell): two thirds of a search keystroke. Our cells are one line of
+        # plain text already cut to fit, so they are drawn here directly, segment for segment what
+        # DataTable would draw (tests/test_tables.py compares the two); anything else is DataTable's.
+        if row_index < 0 or column_index < 0 or row_index < self.fixed_rows or column_index < self.fixed_columns:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        key = (row_key, self._column_locations.get_key(column_index), base_style, cursor, hover,
+               self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        cache = self._cell_render_cache
+        lines = cache.get(key)
+        if lines is None:
+            lines = self._plain_cell(row_key, row_index, column_index, base_style, width, cursor, hover)
+            if lines is None:
+                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            cache[key] = lines
+        return lines
+
+    def _plain_cell(self, row_key: object, row_index: int, column_index: int, base_style: Style, width: int,
+                    cursor: bool, hover: bool) -> list[list[Segment]] | None:
+        row = self.rows.get(row_key)  # type: ignore[call-overload]
+        if row is None or row.height != 1 or row.auto_height:
+            return None
+        text = self._get_row_renderables(row_index).cells[column_index]
+        pad = self.cell_padding
+        inner = width - 2 * pad
+        if (type(text) is not Text or text.spans or text.justify not in (None, "left", "default", "right")
+                or text.overflow not in (None, "fold") or inner < 0):
+            return None
+        plain = text.plain
+        used = cell_len(plain)
+        if used > inner or not plain.isprintable():
+            return None
+        component, post = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        own = self.app.console.get_style(text.style) if text.style else _NULL
+        blank = pre + _NULL + post
+        body = pre + own + post
+        gap = " " * (inner - used)
+        if text.justify == "right":
+            middle = [Segment(gap, body), Segment(plain, body)] if gap else [Segment(plain, body)]
+        elif text.justify == "left":
+            middle = [Segment(plain + gap, body)]
+        else:
+            middle = [Segment(plain, body)] + ([Segment(gap, blank)] if gap else [])
+        edge = [Segment(" " * pad, blank)] if pad else []
+        return [edge + [s for s in middle if s.text] + edge]
 
     def settle(self) -> None:
         """Size the table now rather than when idle: DataTable would draw the first frame with
