@@ -4,7 +4,8 @@
 
 Runs ``gridtui demo`` in a pseudo-terminal of 80×24, types keys, and counts the bytes written after
 each key until the screen is quiet. The floor of each screen change is one full repaint of the
-screen it leads to: what the app draws when the terminal is resized (to 79 columns and back). Goals (issue 15): a screen change ≤ one full repaint; idle 0 bytes.
+screen it leads to, measured right after it: what the app sends for ctrl+l (redraw the screen),
+one full frame. Goals (issue 15): a screen change ≤ one full repaint; idle 0 bytes.
 POSIX only (a pseudo-terminal); the app itself runs anywhere.
 """
 
@@ -24,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchutil import Figures, arguments  # noqa: E402
 
-QUIET_S = 0.6  # no byte for this long: the screen has settled
+QUIET_S = 0.6
+RESIZE = "resize the terminal to 79 columns"  # no byte for this long: the screen has settled
 
 # (what the key does, the keys): each is typed on the screen the one before left.
 STEPS = [
@@ -58,18 +60,21 @@ def drain(fd: int, quiet: float = QUIET_S, limit: float = 20.0) -> int:
     return got
 
 
-def repaint(master: int, pid: int) -> int:
-    """Bytes of one full repaint of the screen as it is: what a terminal resize makes the app draw.
-    Resized to 79 columns and back, the second repaint is the one counted."""
+def repaint(master: int) -> int:
+    """Bytes of one full repaint of the screen as it is: what ctrl+l (redraw) makes the app send."""
+    os.write(master, b"\x0c")
+    return drain(master)
+
+
+def resize(master: int, pid: int, cols: int) -> int:
+    """Bytes the app sends when the terminal is resized to ``cols`` columns."""
     import fcntl
     import signal
     import termios
 
-    for cols in (79, 80):
-        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
-        os.kill(pid, signal.SIGWINCH)
-        got = drain(master)
-    return got
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
+    os.kill(pid, signal.SIGWINCH)
+    return drain(master)
 
 
 def session(home: Path) -> dict[str, int]:
@@ -78,9 +83,12 @@ def session(home: Path) -> dict[str, int]:
 
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24",
-           "TEXTUAL_ANIMATIONS": "none", "GRIDTUI_HOME": str(home)}
-    env.pop("NO_COLOR", None)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none",
+           "GRIDTUI_HOME": str(home)}
+    # The size is the pseudo-terminal's: COLUMNS and LINES would win over it (shutil reads them
+    # first), and the resize that measures a full repaint would not be one.
+    for name in ("NO_COLOR", "COLUMNS", "LINES"):
+        env.pop(name, None)
     proc = subprocess.Popen([sys.executable, "-m", "gridtui", "--home", str(home), "demo"], stdin=slave,
                             stdout=slave, stderr=slave, env=env, close_fds=True, start_new_session=True)
     os.close(slave)
@@ -90,7 +98,10 @@ def session(home: Path) -> dict[str, int]:
         for name, keys in STEPS:
             os.write(master, keys.encode())
             out[name] = drain(master)
-            out[name + " (repaint)"] = repaint(master, proc.pid)
+            out[name + " (repaint)"] = repaint(master)
+        out[RESIZE] = resize(master, proc.pid, 79)
+        out[RESIZE + " (repaint)"] = repaint(master)
+        resize(master, proc.pid, 80)
         time.sleep(0.2)
         out["idle, 3 s"] = drain(master, quiet=3.0, limit=3.0)
     finally:
@@ -114,6 +125,7 @@ def main() -> None:
     out.add("first frame", med("first frame") / 1024, "KB")
     for name, _ in STEPS:
         out.add(name, med(name) / 1024, "KB", med(name + " (repaint)") / 1024, "≤ 1× floor")
+    out.add(RESIZE, med(RESIZE) / 1024, "KB", med(RESIZE + " (repaint)") / 1024, "≤ 1× floor")
     out.add("idle, 3 s", med("idle, 3 s"), "bytes", None, "0 bytes")
     out.show(args.json)
 

@@ -681,6 +681,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ui.lock.locked": ("已锁定：{minutes} 分钟没有操作。请输入 PIN 继续（ctrl+q 退出）。", "Locked: nothing was pressed for {minutes} minutes. Type the PIN to go on (ctrl+q quits)."),
     "ui.lock.reveal": ("锁定过以后，显示姓名和电话需要再输一次 PIN。", "After a lock, showing names and phones needs the PIN again."),
     "ui.key.undo": ("撤销", "Undo"),
+    "ui.key.redraw": ("重画屏幕（显示乱了时）", "Redraw the screen (if it looks garbled)"),
     "ui.undo.hint": ("ctrl+z 撤销", "ctrl+z to undo"),
     "ui.undo.none": ("没有可以撤销的操作（只能在几秒内撤销刚才的改动）。", "Nothing to undo (only the last change, within a few seconds)."),
     "ui.undo.done": ("已撤销：原来的状态已恢复，记录里两次改动都保留。", "Undone: the earlier state is back; the history keeps both changes."),

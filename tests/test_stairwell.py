@@ -501,3 +501,32 @@ async def test_a_table_draws_its_cells_as_datatable_would(store):
                         theirs = DataTable._render_cell(table, r, c, table.rich_style, width, cursor, hover)
                         table._cell_render_cache.clear()
                         assert drawn(ours) == drawn(theirs), (r, c, cursor, hover)
+
+
+async def test_every_screen_change_is_drawn_in_one_frame(store):
+    # Textual drew a screen as it resumed, again after its first layout, again for the repaint its
+    # resume asked for, and again when the screen it replaced was removed: three to four frames,
+    # three times the bytes a slow SSH link carries. Counted here as the updates that reach the
+    # terminal (a headless app drops them at the last step, after this count).
+    async with started(store) as (app, pilot, keys):
+        frames = []
+        display = app._display
+
+        def counted(screen, update):
+            if update is not None and not app._batch_count:
+                frames.append(type(update).__name__)
+            return display(screen, update)
+
+        app._display = counted
+        for key, screen in (("enter", "BuildingScreen"), ("enter", "HouseholdScreen"), ("escape", "BuildingScreen"),
+                            ("escape", "BuildingsScreen"), ("f", "FollowupsScreen"), ("ctrl+l", "FollowupsScreen")):
+            frames.clear()
+            await keys(key)
+            await on_screen(pilot, screen)
+            await pilot.pause(0.05)
+            assert frames == ["LayoutUpdate"], (key, screen, frames)  # one frame, of the whole screen
+        frames.clear()
+        await pilot.resize_terminal(79, 24)
+        await pilot.pause(0.05)
+        assert frames == ["LayoutUpdate"], frames
+        assert not app._batch_count  # nothing is held once the screen has settled

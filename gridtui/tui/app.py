@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import sys
@@ -56,6 +55,7 @@ class GridApp(App):
         Binding("g", "summary", "ui.key.summary"),
 
         Binding("ctrl+z", "undo", "ui.key.undo", show=False),
+        Binding("ctrl+l", "redraw", "ui.key.redraw", show=False),
         Binding("question_mark", "help", "ui.key.help", key_display="?"),
         Binding("ctrl+q", "quit", "ui.key.quit", show=False, priority=True),
     ]
@@ -70,6 +70,8 @@ class GridApp(App):
         self.home = home
         self.settle_memory = settle_memory  # the real app (not a test harness running many): see settle()
         self._warming = False
+        self._held, self._hold_timer = 0, None  # see _hold_frames
+        self._pointer_shape: str | None = None
         # Only a store behind a PIN locks (training data is made up); 0 never locks.
         self.lock_minutes = lock_minutes if store.encrypted and not store.training else 0
         self.locked = False
@@ -169,6 +171,88 @@ class GridApp(App):
 
             self.notify(loss_message(self.store.loss, office=False), severity="warning", timeout=30)
 
+    # --- one frame a screen change ------------------------------------------------------------------
+    #
+    # Opening or leaving a screen, Textual draws it as soon as it resumes, again when its first
+    # layout resizes it, again for the repaint its resume asks for, and again when the screen left
+    # is removed: three to four full frames, three times the bytes a slow SSH link must carry.
+    # Frames are held while the screen coming up settles (its first idle, and the removal of the
+    # one it replaced), then it is laid out and drawn once. A hold never outlasts HOLD_AT_MOST_S.
+
+    HOLD_AT_MOST_S = 0.5
+
+    def push_screen(self, screen, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201 - Textual's own
+        self._hold_frames()
+        got = super().push_screen(screen, *args, **kwargs)
+        self._held_until_idle()
+        return got
+
+    def pop_screen(self):  # noqa: ANN201 - Textual's own
+        self._hold_frames()
+        removal = super().pop_screen()
+        self._held_until_idle()
+        if self._hold_timer is not None:
+            self._held += 1
+            self.call_next(self._held_until_done, removal)  # queued behind Textual's own removal
+        return removal
+
+    def _set_pointer_shape(self, shape: str) -> None:
+        # Each new screen sets the mouse pointer's shape again, the same one: bytes for nothing.
+        if shape != self._pointer_shape:
+            self._pointer_shape = shape
+            super()._set_pointer_shape(shape)
+
+    def action_redraw(self) -> None:
+        """Draw the whole screen again: an SSH link that dropped bytes, or another program that
+        wrote over it, can leave it garbled. One full frame, nothing else."""
+        self.screen.refresh()
+
+    def _hold_frames(self) -> None:
+        if not self.is_running:
+            return
+        if not self._held:
+            self._begin_batch()
+            self._hold_timer = self.set_timer(self.HOLD_AT_MOST_S, self._release_frames)
+        self._held += 1
+
+    def hold_frames_until_idle(self) -> None:
+        """Hold frames until the top screen's next idle (a screen resized refits its tables)."""
+        self._hold_frames()
+        self._held_until_idle()
+
+    def _held_until_idle(self) -> None:
+        if self._held:
+            self.call_after_refresh(self._held_done)  # the new top screen's first idle
+
+    async def _held_until_done(self, removal: object) -> None:
+        try:
+            await removal  # type: ignore[misc]
+        except Exception:  # noqa: BLE001 - whoever popped the screen hears of it; here it only ends the hold
+            pass  # nothing to say here
+        self.call_next(self._held_done)  # behind the refresh Textual queues when the removal ends
+
+    def _held_done(self) -> None:
+        if self._held:
+            self._held -= 1
+            if not self._held:
+                self._release_frames()
+
+    def _release_frames(self) -> None:
+        if self._hold_timer is None:
+            return
+        self._held = 0
+        self._hold_timer.stop()
+        self._hold_timer = None
+        self._end_batch()
+        if not self.screen_stack:  # the app is closing
+            return
+        screen = self.screen
+        # Laid out once more (what changed while held), and that layout's frame is the whole
+        # screen: the frames dropped while holding took their changes with them.
+        screen._compositor._dirty_regions.add(screen._compositor.size.region)
+        screen._repaint_required = False  # that frame is the repaint asked for while held
+        screen.refresh(layout=True, repaint=False)
+
     def get_default_screen(self) -> Screen:
         from .buildings import BuildingsScreen
 
@@ -192,27 +276,14 @@ class GridApp(App):
         self.push_screen(screen_type())
 
     def close_form(self, form: Screen, result: object, message: str) -> None:
-        """Dismiss a form that has saved, and say so, in one frame: the screen below is drawn
-        once, with what was saved, after the form is gone. (Dismissed plainly, Textual draws the
-        screen below as soon as it resumes and lays it out again when the form's removal ends:
-        two full draws, a third of what saving a visit costs.) Runs right after the key that saved."""
-        self.call_next(self._close_form, form, result, message)
-
-    async def _close_form(self, form: Screen, result: object, message: str) -> None:
-        if form not in self.screen_stack:
-            return
-        held = contextlib.ExitStack()
-        held.enter_context(self.batch_update())
-
-        def release() -> None:  # queued behind Textual's own end of the removal
-            held.close()
-            self.screen.refresh(layout=True)
-
+        """Dismiss a form that has saved, and say so: the screen below is drawn once, with what was
+        saved and the message, after the form is gone (see _hold_frames)."""
+        self._hold_frames()
         try:
-            await form.dismiss(result)
+            form.dismiss(result)
             self.notify(message)
         finally:
-            self.call_next(release)
+            self._held_done()
 
     def action_home(self) -> None:
         for _ in range(len(self.screen_stack) - 1):

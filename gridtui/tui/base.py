@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.css.scalar import Scalar
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Label, Static
 
 from .. import model
 from ..i18n import t
-from .widgets import ChoiceBar, KeyBar, TopBar, error_text, field, fill_table, follow_cursor
+from .widgets import ChoiceBar, KeyBar, TopBar, error_text, field, fill_table, follow_cursor, show
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -48,9 +49,13 @@ class GridScreen(Screen):
         content = Content.assemble(*parts)
         # A new layout of the whole screen costs more than the search that changed the title (it
         # is retitled on every key): only when the title now takes another number of lines.
-        lines = 1 + (content.cell_length > (title.size.width or self.app.size.width - 2))
-        title.update(content, layout=lines != getattr(title, "_lines", 0))
-        title._lines = lines  # type: ignore[attr-defined]
+        # The height is set, not left to "auto": a second retitle before the first was laid out
+        # would keep the first one's height (Textual caches it until the next layout).
+        width = title.size.width or self.app.size.width - 2
+        lines = min(2, sum(1 + (part.cell_length > width) for part in content.split("\n")))
+        show(title, content)
+        if title.styles.height != Scalar.from_number(lines):
+            title.styles.height = lines
 
     def on_screen_resume(self) -> None:
         self.query_one(TopBar).refresh_bar()
@@ -63,7 +68,32 @@ class GridScreen(Screen):
     def refresh_data(self) -> None:
         """Read the views and fill the widgets."""
 
+    def _hidden(self) -> bool:
+        """Under an opaque screen: nothing of this one can be seen until it resumes (and is then
+        laid out again if the size changed, and drawn whole)."""
+        stack = self.app.screen_stack
+        return bool(stack) and stack[-1] is not self and stack[-1].styles.background.a == 1
+
+    # Textual lays out and redraws the screen underneath too, since it might show through: when a
+    # screen opens (its first layout counts as a resize), and when the one below is suspended. For
+    # an opaque screen on top, that made Textual draw the whole terminal a second time: twice the
+    # bytes over a slow SSH link, for nothing anyone could see.
+    def _screen_resized(self, size) -> None:  # noqa: ANN001 - Textual's own signature
+        if not self._hidden():
+            super()._screen_resized(size)
+
+    def _compositor_refresh(self) -> None:
+        if self._hidden():
+            self._compositor._dirty_regions.clear()
+            self._dirty_widgets.clear()
+            return
+        super()._compositor_refresh()
+
+    def on_mount(self) -> None:
+        self.app.hold_frames_until_idle()  # type: ignore[attr-defined] - the first screen too: one frame
+
     def on_resize(self, event: events.Resize) -> None:
+        self.app.hold_frames_until_idle()  # type: ignore[attr-defined] - laid out and refitted: one frame
         if self._seen is not None and self.is_current and self._width and event.size.width != self._width:
             self.refresh_data()  # a real change of width (not the first layout): tables fit it again
         self._width = event.size.width

@@ -36,6 +36,7 @@ class BuildingsScreen(GridScreen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[dict] = []
+        self.due: tuple[str, str] | None = None  # the line under the title: what cannot wait
         self.shown: list[dict] = []
         self.sort = "name"
 
@@ -59,6 +60,7 @@ class BuildingsScreen(GridScreen):
     def refresh_data(self) -> None:
         self.rows = views.buildings_overview(self.store.state, self.store.today(), self.app.cycle,
                                              self.store.meta.get("grid"))
+        self.due = self._due_line()
         self.show_rows()
 
     def show_rows(self) -> None:
@@ -74,17 +76,18 @@ class BuildingsScreen(GridScreen):
                        t("ui.sorted_by", col=t(f"ui.col.b.{self.sort}"))]
         if text.strip():
             title += ["  ", t("ui.filtered_by", text=text.strip())]
+        if self.due:
+            title += ["\n", self.due]
         self.set_title(*title)
-        self.call_after_refresh(self._show_due, title)  # the buildings first; what is due a moment later
 
-    def _show_due(self, title: list) -> None:
+    def _due_line(self) -> tuple[str, str] | None:
         """The first thing a worker sees in the morning, under the title: who cannot wait."""
         due = views.due_today(self.store.state, self.store.today(), self.store.meta.get("grid"))
-        if due:
-            care = [i for i in due if i["kind"] == "household"]
-            self.set_title(*title, "\n", (t("ui.today.summary", care=len(care),
-                                                knocked=sum(1 for i in care if i["knocks"]),
-                                                findings=len(due) - len(care)), WARN))
+        if not due:
+            return None
+        care = [i for i in due if i["kind"] == "household"]
+        return (t("ui.today.summary", care=len(care), knocked=sum(1 for i in care if i["knocks"]),
+                  findings=len(due) - len(care)), WARN)
 
     def current(self) -> dict | None:
         return self.row_under_cursor("buildings", self.shown)

@@ -115,6 +115,14 @@ def _cut_row(row: list, cut: list[tuple[int, int]]) -> list:
     return row
 
 
+def show(widget: Static, content: Content) -> None:
+    """Show ``content`` in ``widget`` unless it shows it already: the same text again would be
+    drawn and sent to the terminal again. The caller sees to the widget's height."""
+    if getattr(widget, "_shown", None) != content:
+        widget._shown = content  # type: ignore[attr-defined]
+        widget.update(content, layout=False)
+
+
 def tags_text(tags: Iterable[str]) -> str:
     return t("ui.list_sep").join(name("tag", x) for x in tags)
 
@@ -270,6 +278,21 @@ class GridTable(DataTable):
         edge = [Segment(" " * pad, blank)] if pad else []
         return [edge + [s for s in middle if s.text] + edge]
 
+    def _scroll_update(self, virtual_size: Size) -> None:
+        # Textual's own repaints both scrollbars at every layout, even when nothing about them
+        # changed; the layout's frame draws them anyway, so that repaint is a second frame of them
+        # (a tenth of a screen's bytes). Their sizes are reactive: a change still repaints them.
+        self._refresh_scrollbars()
+        width, height = self.container_size
+        if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
+            self.vertical_scrollbar.window_virtual_size = virtual_size.height
+            self.vertical_scrollbar.window_size = height - self.scrollbar_size_horizontal
+        if self.show_horizontal_scrollbar and self.styles.scrollbar_size_horizontal:
+            self.horizontal_scrollbar.window_virtual_size = virtual_size.width
+            self.horizontal_scrollbar.window_size = width - self.scrollbar_size_vertical
+        self.scroll_x = self.validate_scroll_x(self.scroll_x)
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
     def settle(self) -> None:
         """Size the table now rather than when idle: DataTable would draw the first frame with
         no rows' height, then lay out and draw everything again (twice the bytes over SSH)."""
@@ -301,7 +324,7 @@ class TopBar(Static):
             at = store.meta.get("last_sync")
             parts += ["  ", (t("ui.unsynced", n=n), "bold" if n else ""), " · ",
                       t("ui.synced_at", at=at[5:16].replace("T", " ")) if at else t("ui.never_synced")]
-        self.update(Content.assemble(*parts), layout=False)  # one line, always (the stylesheet's height)
+        show(self, Content.assemble(*parts))  # one line, always (the stylesheet's height)
 
 
 class ChoiceBar(Widget, can_focus=True):
