@@ -6,7 +6,6 @@ from typing import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
@@ -14,7 +13,7 @@ from .. import model, views
 from ..i18n import cat_name, name, t
 from ..render import corrections
 from .base import GridScreen
-from .widgets import WARN, head_text, tags_text
+from .widgets import WARN, SettledScroll, SettledStatic, head_text, tags_text
 
 
 class HouseholdScreen(GridScreen):
@@ -60,8 +59,8 @@ class HouseholdScreen(GridScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="facts")
-        with VerticalScroll(id="history-scroll", can_focus=True):
-            yield Static(id="history")
+        with SettledScroll(id="history-scroll", can_focus=True):
+            yield SettledStatic(id="history")
 
     def on_mount(self) -> None:
         self.query_one("#history-scroll").focus()

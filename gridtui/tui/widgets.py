@@ -9,10 +9,12 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
@@ -198,7 +200,36 @@ class KeyBar(Static):
         return Content.assemble(*out)
 
 
-class GridTable(DataTable):
+class _QuietScrollbars:
+    """Scrollbars drawn in the frame of the layout that changed them, and only then.
+
+    Textual repaints both scrollbars at every layout, changed or not, and a changed one a frame
+    later, by a message of its own: the layout's frame had it already when the whole screen was
+    drawn (see GridApp._hold_frames), so that is a second frame, and a wait for it."""
+
+    def _scroll_update(self, virtual_size: Size) -> None:
+        self._refresh_scrollbars()
+        width, height = self.container_size
+        if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
+            self._set_bar(self.vertical_scrollbar, virtual_size.height, height - self.scrollbar_size_horizontal)
+        if self.show_horizontal_scrollbar and self.styles.scrollbar_size_horizontal:
+            self._set_bar(self.horizontal_scrollbar, virtual_size.width, width - self.scrollbar_size_vertical)
+        self.scroll_x = self.validate_scroll_x(self.scroll_x)
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def _set_bar(self, bar: ScrollBar, virtual: int, window: int) -> None:
+        if (bar.window_virtual_size, bar.window_size) == (virtual, window):
+            return
+        bar.set_reactive(ScrollBar.window_virtual_size, virtual)
+        bar.set_reactive(ScrollBar.window_size, window)
+        bar.refresh()
+        region = bar.region  # empty when not placed yet: the frame that places it draws it
+        if region:  # this runs inside a layout: its frame, next, draws the bar's region
+            self.screen._compositor._dirty_regions.add(region)  # type: ignore[attr-defined]
+            bar._repaint_required = False
+
+
+class GridTable(_QuietScrollbars, DataTable):
     """A table of records: Home/End go to the first and last row, PgUp/PgDn a page (DataTable's own)."""
 
     BINDINGS = [
@@ -278,21 +309,6 @@ class GridTable(DataTable):
         edge = [Segment(" " * pad, blank)] if pad else []
         return [edge + [s for s in middle if s.text] + edge]
 
-    def _scroll_update(self, virtual_size: Size) -> None:
-        # Textual's own repaints both scrollbars at every layout, even when nothing about them
-        # changed; the layout's frame draws them anyway, so that repaint is a second frame of them
-        # (a tenth of a screen's bytes). Their sizes are reactive: a change still repaints them.
-        self._refresh_scrollbars()
-        width, height = self.container_size
-        if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
-            self.vertical_scrollbar.window_virtual_size = virtual_size.height
-            self.vertical_scrollbar.window_size = height - self.scrollbar_size_horizontal
-        if self.show_horizontal_scrollbar and self.styles.scrollbar_size_horizontal:
-            self.horizontal_scrollbar.window_virtual_size = virtual_size.width
-            self.horizontal_scrollbar.window_size = width - self.scrollbar_size_vertical
-        self.scroll_x = self.validate_scroll_x(self.scroll_x)
-        self.scroll_y = self.validate_scroll_y(self.scroll_y)
-
     def settle(self) -> None:
         """Size the table now rather than when idle: DataTable would draw the first frame with
         no rows' height, then lay out and draw everything again (twice the bytes over SSH)."""
@@ -325,6 +341,24 @@ class TopBar(Static):
             parts += ["  ", (t("ui.unsynced", n=n), "bold" if n else ""), " · ",
                       t("ui.synced_at", at=at[5:16].replace("T", " ")) if at else t("ui.never_synced")]
         show(self, Content.assemble(*parts))  # one line, always (the stylesheet's height)
+
+
+class _Settled:
+    """A widget whose new size needs no second layout: the layout that sized it has placed
+    everything around it. Textual lays the screen out again whenever a widget's size changes
+    (content grew by a line), a frame later, for nothing here. A scroll container must always show
+    its scrollbar (``overflow-y: scroll``): one appearing would need that layout."""
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
+
+
+class SettledStatic(_Settled, Static):
+    pass
+
+
+class SettledScroll(_Settled, _QuietScrollbars, VerticalScroll):
+    pass
 
 
 class ChoiceBar(Widget, can_focus=True):
