@@ -36,6 +36,13 @@ STEPS = [
     ("back to the building (Esc)", "\x1b"),
     ("back to the buildings (Esc)", "\x1b"),
     ("follow-ups (f)", "f"),
+    ("back to the buildings again (Esc)", "\x1b"),
+    ("open a building again (Enter)", "\r"),
+    ("open a household again (Enter)", "\r"),
+    ("open the visit form (v)", "v"),
+    ("save the visit (ctrl+s)", "\x13"),
+    ("search (ctrl+f)", "\x06"),
+    ("type a room number, first key (3)", "3"),
 ]
 
 

@@ -162,7 +162,11 @@ class KeyBar(Static):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _changed(self, *_: object) -> None:
-        self.refresh(layout=False)
+        # Bindings are "updated" on every change of focus, mostly to the same keys: a footer drawn
+        # again the same is a second frame for nothing.
+        drawn = getattr(self, "_drawn", None)
+        if not self.size.width or self.render() != drawn:
+            self.refresh(layout=False)
 
     # Always at the right end, whatever else has to give way: where to find every other key.
     PINNED = ("help", "app.help", "command_palette", "app.command_palette")
@@ -197,7 +201,8 @@ class KeyBar(Static):
             out.append(" " * max(room - used, 0))
             for key, desc, _ in pinned.values():
                 out += ["  ", (key, "bold"), f" {desc}"]
-        return Content.assemble(*out)
+        self._drawn = Content.assemble(*out)
+        return self._drawn
 
 
 class _QuietScrollbars:
