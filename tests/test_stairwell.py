@@ -530,3 +530,22 @@ async def test_every_screen_change_is_drawn_in_one_frame(store):
         await pilot.pause(0.05)
         assert frames == ["LayoutUpdate"], frames
         assert not app._batch_count  # nothing is held once the screen has settled
+
+
+async def test_keys_typed_faster_than_screens_come_up_leave_nothing_held(store):
+    # Frames are held while a screen comes up; keys that open and close screens faster than they
+    # settle (a worker who knows the way) must neither leave the screen undrawn nor wait for the
+    # hold's time limit.
+    async with started(store) as (app, pilot, keys):
+        await pilot.press("enter", "enter", "escape", "escape", "f", "escape", "w", "escape", "t", "escape",
+                          "ctrl+f", "3", "escape", "enter", "enter", "v", "escape", "escape", "escape")
+        await on_screen(pilot, "BuildingsScreen")
+        await pilot.pause(0.1)
+        assert not app._batch_count and not app._held
+        assert app.holds_ran_out == 0
+        await keys("question_mark")  # a modal over the screen, and back
+        await pilot.pause(0.05)
+        await keys("escape")
+        await on_screen(pilot, "BuildingsScreen")
+        await pilot.pause(0.1)
+        assert not app._batch_count and app.holds_ran_out == 0

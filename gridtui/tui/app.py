@@ -71,6 +71,7 @@ class GridApp(App):
         self.settle_memory = settle_memory  # the real app (not a test harness running many): see settle()
         self._warming = False
         self._held, self._hold_timer = 0, None  # see _hold_frames
+        self.holds_ran_out = 0
         self._pointer_shape: str | None = None
         # Only a store behind a PIN locks (training data is made up); 0 never locks.
         self.lock_minutes = lock_minutes if store.encrypted and not store.training else 0
@@ -212,7 +213,7 @@ class GridApp(App):
             return
         if not self._held:
             self._begin_batch()
-            self._hold_timer = self.set_timer(self.HOLD_AT_MOST_S, self._release_frames)
+            self._hold_timer = self.set_timer(self.HOLD_AT_MOST_S, self._hold_ran_out)
         self._held += 1
 
     def hold_frames_until_idle(self) -> None:
@@ -236,6 +237,12 @@ class GridApp(App):
             self._held -= 1
             if not self._held:
                 self._release_frames()
+
+    def _hold_ran_out(self) -> None:
+        # Something the hold waited for never came (a screen removed before its first idle): draw
+        # anyway. Counted, so a test can tell that screen changes do not come to this.
+        self.holds_ran_out += 1
+        self._release_frames()
 
     def _release_frames(self) -> None:
         if self._hold_timer is None:
