@@ -15,7 +15,7 @@ from conftest import small_roster, unlock
 from gridtui import csvtext, model, privacy
 from gridtui.cli import main
 from gridtui.demo import demo_data_path
-from gridtui.events import fold
+from gridtui.events import HISTORIED, fold
 from gridtui.home import office_store
 from gridtui.office import export as ex
 from gridtui.office.commands import sensitive_exports
@@ -154,7 +154,8 @@ def test_jsonl_holds_the_records_whole(office, tmp_path):
         assert not raw.startswith(b"\xef\xbb\xbf") and b"\\u" not in raw  # plain UTF-8, CJK as is
         lines = raw.decode("utf-8").splitlines()
         records = [json.loads(ln) for ln in lines]
-        assert records == [public(ents[kind][eid]) for eid in sorted(ents[kind])], stem
+        shape = {"history": []} if kind in HISTORIED else {}  # an unchanged record's history: empty, not left out
+        assert records == [{**shape, **public(ents[kind][eid])} for eid in sorted(ents[kind])], stem
         assert not any(k.startswith("_") for r in records for k in r)
     findings = {json.loads(ln)["id"]: json.loads(ln) for ln in (out / "findings.jsonl").read_text("utf-8").splitlines()}
     assert findings["F1"]["history"][-1]["to"] == "街道燃气站"
@@ -362,3 +363,20 @@ def test_csv_cells_that_excel_would_run_as_formulas_are_defused():
     assert defuse("+8613812345678") == "+8613812345678"
     assert defuse("-5") == "-5"
     assert defuse("楼道=飞线") == "楼道=飞线"
+
+
+def test_every_exported_visit_finding_and_wish_has_a_history_even_if_nothing_changed():
+    # The state keeps no empty history list (most records never change: 11 MB of a merge); what
+    # is exported keeps its shape: a history, possibly empty, on every record that has one.
+    from gridtui.events import fold, make_event
+    from gridtui.office.export import records
+
+    create = make_event([1, 0], "dev1", "W01", "visit", "V1", "create",
+                        {"household": "H1", "mode": "door", "outcome": "met", "at": "2026-11-01T09:00:00", "worker": "W01"})
+    change = make_event([2, 0], "dev1", "W01", "visit", "V2", "create",
+                        {"household": "H1", "mode": "door", "outcome": "met", "at": "2026-11-02T09:00:00", "worker": "W01"})
+    fix = make_event([3, 0], "dev1", "W01", "visit", "V2", "set", {"note": "补记", "corrected": True, "changed": "2026-11-02T10:00:00"})
+    state = fold([create, change, fix])
+    assert "history" not in state.entities["visit"]["V1"]
+    rows = {r["id"]: r for r in records(state, "visit", sensitive=True)}
+    assert rows["V1"]["history"] == [] and len(rows["V2"]["history"]) == 1

@@ -31,7 +31,7 @@ from .. import i18n, privacy, views
 from ..atomic import write_atomic
 from ..errors import UserError
 from ..csvtext import cell
-from ..events import State
+from ..events import HISTORIED, State
 from ..vault import Unlock
 from .commands import open_office
 from .ledger import Ledger
@@ -68,6 +68,9 @@ def records(state: State, kind: str, sensitive: bool = False) -> list[dict]:
     """
     table = state.entities.get(kind, {})
     rows = [{k: v for k, v in table[eid].items() if not k.startswith("_")} for eid in sorted(table)]
+    if kind in HISTORIED:  # the state keeps no empty history; the export always has one
+        for r in rows:
+            r.setdefault("history", [])
     return rows if sensitive else [privacy.masked_record(kind, r) for r in rows]
 
 
