@@ -20,7 +20,7 @@ import json
 import struct
 from pathlib import Path
 
-from . import crypto
+from . import crypto, jsonbytes
 from .atomic import write_atomic
 from .safefs import Unreadable, open_regular
 from .storage import TAIL
@@ -56,7 +56,7 @@ def write(folder: Path, cipher: crypto.Cipher, basis: dict, extra: dict, body: d
     """Write a snapshot; False (and nothing changed) if the disk would not take it."""
     try:
         header = json.dumps({"basis": basis, **extra}, separators=(",", ":")).encode("utf-8")
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        payload = jsonbytes.dumps(body)
     except (TypeError, ValueError):
         return False
     nonce, sealed = cipher.seal_raw(payload, _aad(header))

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from . import crypto
+from . import crypto, jsonbytes
 from .atomic import append_durable, write_atomic
 
 
@@ -102,7 +102,7 @@ class AtomicJSONStorage(Storage):
     def write(self, data: dict) -> None:
         if self.counted:
             data[GENERATION] = {"1": {"n": self.generation + 1}}
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        payload = jsonbytes.dumps(data)
         if self.cipher is not None:
             payload = self.cipher.seal(payload, self._aad)
         try:
@@ -269,7 +269,7 @@ class LogStorage(Storage):
         self._written[table] = have
 
     def _write_record(self, delta: dict) -> None:
-        payload = json.dumps(delta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        payload = jsonbytes.dumps(delta)
         if self.cipher is not None:
             payload = self.cipher.seal(payload, self._aad(self._records))
         record = _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
@@ -312,7 +312,7 @@ class LogTable(Table):
 def rewrite_log(path: Path, data: dict, cipher: crypto.Cipher | None) -> None:
     """A log's documents as a new log of one record, replacing the file atomically (encrypting a
     plain store, masking what an old one held)."""
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    payload = jsonbytes.dumps(data)
     if cipher is not None:
         payload = cipher.seal(payload, Path(path).name.encode("utf-8") + b"#0")
     head = _SEALED_HEAD if cipher is not None else _PLAIN_HEAD

@@ -24,7 +24,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .. import crypto
+from .. import crypto, jsonbytes
 from ..events import share_strings
 
 FORMAT = "gridtui-sync/3"
@@ -51,7 +51,7 @@ def canonical(obj: dict) -> bytes:
 
 
 def _dump(obj: dict) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return jsonbytes.dumps(obj)
 
 
 def _b64e(data: bytes) -> str:
@@ -75,7 +75,7 @@ def seal(worker: str, device: str, created: str, events: list[dict], key: str, *
 
 def dump_events(events: list[dict]) -> bytes:
     """Events as the payload holds them: publish writes a grid's once for all its workers."""
-    return json.dumps(events, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return jsonbytes.dumps(events)
 
 
 def seal_to_worker(worker: str, created: str, events: list[dict] | bytes, key: str, **extra: object) -> bytes:
