@@ -229,7 +229,7 @@ class GridApp(App):
         try:
             await removal  # type: ignore[misc]
         except Exception:  # noqa: BLE001 - whoever popped the screen hears of it; here it only ends the hold
-            pass  # nothing to say here
+            pass
         self.call_next(self._held_done)  # behind the refresh Textual queues when the removal ends
 
     def _held_done(self) -> None:

@@ -267,7 +267,7 @@ class GridTable(_QuietScrollbars, DataTable):
         # DataTable draws every cell through Rich's general layout (padding, wrapping, cropping,
         # a console render per cell): two thirds of a search keystroke. Our cells are one line of
         # plain text already cut to fit, so they are drawn here directly, segment for segment what
-        # DataTable would draw (tests/test_tables.py compares the two); anything else is DataTable's.
+        # DataTable would draw (tests/test_stairwell.py compares the two); anything else is DataTable's.
         if row_index < 0 or column_index < 0 or row_index < self.fixed_rows or column_index < self.fixed_columns:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
@@ -302,7 +302,7 @@ class GridTable(_QuietScrollbars, DataTable):
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
         pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
         own = self.app.console.get_style(text.style) if text.style else _NULL
-        blank = pre + _NULL + post
+        blank = pre + _NULL + post  # as Rich styles the padding: before, its own (none), after
         body = pre + own + post
         gap = " " * (inner - used)
         if text.justify == "right":
