@@ -55,7 +55,7 @@ def _aad(header: bytes) -> bytes:
 def write(folder: Path, cipher: crypto.Cipher, basis: dict, extra: dict, body: dict) -> bool:
     """Write a snapshot; False (and nothing changed) if the disk would not take it."""
     try:
-        header = json.dumps({"basis": basis, **extra}, separators=(",", ":")).encode("utf-8")
+        header = jsonbytes.dumps({"basis": basis, **extra})
         payload = jsonbytes.dumps(body)
     except (TypeError, ValueError):
         return False

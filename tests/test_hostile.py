@@ -123,6 +123,19 @@ def test_a_second_create_of_a_roster_record_is_refused_and_publishes_nothing_for
     assert not any(e["eid"] == "F1" or e["data"].get("household") in ("H01", "H02") for e in w02["events"])
 
 
+def test_two_creates_of_one_new_record_in_one_merge_are_refused(site):
+    # Neither is held yet: the merge must see that two different events both create the record.
+    def make(site):
+        v, f = visit_and_finding(site)
+        again = copy.deepcopy(f)
+        again["t"] = [f["t"][0] + 10, 0]
+        again["id"] = f"{f['dev']}.{again['t'][0]}.0"
+        again["data"]["asked"] = "改写"
+        return [v, f, again]
+
+    attacked(site, make, "sync.record_exists")
+
+
 def test_a_create_in_its_own_namespace_of_an_existing_record_is_refused(site):
     v, f = visit_and_finding(site)
     w02_file(site, [v, f])

@@ -50,26 +50,26 @@ def canonical(obj: dict) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _dump(obj: dict) -> bytes:
-    return jsonbytes.dumps(obj)
-
-
 def _b64e(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _close(more: dict | None) -> bytes:
+    """The end of a JSON object written in parts: ``more``'s members, then the brace."""
+    return b"," + jsonbytes.dumps(more)[1:] if more else b"}"
 
 
 def _file(fields: dict, sealed: bytes, after: dict | None = None) -> bytes:
     """The file's JSON: ``fields``, then ``"sealed"`` (base64), then ``after``. The ciphertext is
     most of the file: written straight in (base64 needs no JSON escaping) rather than handed to the
     JSON encoder, which would scan megabytes of it for characters to escape."""
-    tail = _dump(after)[1:] if after else b"}"
-    return _dump(fields)[:-1] + b',"sealed":"' + base64.b64encode(sealed) + (b'",' + tail if after else b'"}')
+    return jsonbytes.dumps(fields)[:-1] + b',"sealed":"' + base64.b64encode(sealed) + b'"' + _close(after)
 
 
 def seal(worker: str, device: str, created: str, events: list[dict], key: str, **extra: object) -> bytes:
     """A /2 file: ``events`` and ``extra`` (the office's ``ack``) encrypted for ``worker``."""
     head = {"format": FORMAT_V2, "worker": worker, "device": device, "created": created}
-    nonce, sealed = crypto.Cipher(crypto.sync_key(key)).seal_raw(_dump({"events": events, **extra}), canonical(head))
+    nonce, sealed = crypto.Cipher(crypto.sync_key(key)).seal_raw(jsonbytes.dumps({"events": events, **extra}), canonical(head))
     return _file({**head, "nonce": _b64e(nonce)}, sealed)
 
 
@@ -83,7 +83,7 @@ def seal_to_worker(worker: str, created: str, events: list[dict] | bytes, key: s
     ``events`` may come as :func:`dump_events` made them."""
     head = {"format": FORMAT, "worker": worker, "device": "office", "created": created}
     listed = events if isinstance(events, bytes) else dump_events(events)
-    payload = b'{"events":' + listed + (b"," + _dump(extra)[1:] if extra else b"}")
+    payload = b'{"events":' + listed + _close(extra)
     nonce, sealed = crypto.Cipher(crypto.to_worker_key(key)).seal_raw(payload, canonical(head))
     return _file({**head, "nonce": _b64e(nonce)}, sealed)
 
@@ -92,7 +92,7 @@ def seal_to_office(worker: str, device: str, created: str, events: list[dict], k
                    device_private: bytes, device_public: bytes) -> bytes:
     """A /3 file from a worker's device: sealed to the office's public key and the worker's key,
     signed with the device's own key (the signature covers the header, nonce and ciphertext)."""
-    return seal_payload_to_office(worker, device, created, _dump({"events": events}), key, office_public,
+    return seal_payload_to_office(worker, device, created, jsonbytes.dumps({"events": events}), key, office_public,
                                   device_private, device_public)
 
 
