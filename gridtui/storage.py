@@ -252,24 +252,28 @@ class LogStorage(Storage):
         if not delta:
             self._data = data
             return
-        self._write_record(delta)
+        self._write_record(jsonbytes.dumps(delta))
         self._data = data
         self._written = dict(data)
 
-    def append(self, table: str, docs: dict[str, dict]) -> None:
-        """Write these new documents of ``table`` as one record (see :class:`LogTable`)."""
+    def append(self, table: str, docs: dict[str, dict], encoded: list | None = None) -> None:
+        """Write these new documents of ``table`` as one record (see :class:`LogTable`); ``encoded``:
+        their JSON, in order, as :func:`gridtui.jsonbytes.dumps` makes it."""
         data = self.read()
         if data is None:
             data = self._data = {}
         have = data.setdefault(table, {})
         if any(k in have for k in docs):
             raise ValueError(f"{self.path.name}: a document id already written")
-        self._write_record({table: docs})
+        if encoded is None:
+            self._write_record(jsonbytes.dumps({table: docs}))
+        else:  # the same bytes, from the documents' own
+            members = b",".join(b'"%s":%s' % (k.encode("ascii"), doc) for k, doc in zip(docs, encoded))  # doc: bytes-like
+            self._write_record(b"{" + jsonbytes.dumps(table) + b":{" + members + b"}}")
         have.update(docs)
         self._written[table] = have
 
-    def _write_record(self, delta: dict) -> None:
-        payload = jsonbytes.dumps(delta)
+    def _write_record(self, payload: bytes) -> None:
         if self.cipher is not None:
             payload = self.cipher.seal(payload, self._aad(self._records))
         record = _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
@@ -305,6 +309,17 @@ class LogTable(Table):
             new[str(doc_id)] = doc  # not copied, unlike TinyDB: the store's events are never changed
         if new:
             storage.append(self.name, new)
+        self.clear_cache()
+        return ids
+
+    def insert_encoded(self, documents: list[dict], encoded: list) -> list[int]:
+        """:meth:`insert_multiple` of documents whose JSON the caller already made (the same bytes
+        :func:`gridtui.jsonbytes.dumps` gives): written as they are, not encoded again."""
+        if len(documents) != len(encoded):
+            raise ValueError("one encoding per document")
+        ids = [self._get_next_id() for _ in documents]
+        if ids:
+            self._storage.append(self.name, {str(i): doc for i, doc in zip(ids, documents)}, encoded)
         self.clear_cache()
         return ids
 

@@ -42,7 +42,7 @@ from typing import Callable, Iterable
 
 from tinydb import TinyDB
 
-from . import crypto, i18n, model, privacy, rules, snapshot, vault
+from . import crypto, i18n, jsonbytes, model, privacy, rules, snapshot, vault
 from .atomic import ensure_private_dir
 from .errors import UserError
 from .events import (MAX_AHEAD_MS, Clock, State, fold, fold_more, make_event, share_strings, snapshot_of,
@@ -335,6 +335,15 @@ class Store:
         return {"segments": marks, "rules": RULES_VERSION,
                 "quarantine": snapshot.quarantine_mark(list(self.meta.get("quarantine", ())))}
 
+    def log_basis(self) -> dict | None:
+        """What the log on disk is now, as a snapshot records what it was folded from: a cache of
+        anything derived from the log is good while this stays the same. None: keep no cache
+        (a plain store, or one still to be checked by today's rules)."""
+        try:
+            return self._snapshot_basis([snapshot.segment_mark(p) for p in segment_paths(self.folder)])
+        except OSError:
+            return None
+
     def _from_snapshot(self, paths: list[Path]) -> bool:
         """Take the state from the snapshot if it was folded from exactly the log on disk."""
         try:
@@ -502,37 +511,44 @@ class Store:
         self._need_events()
         return self._quarantined
 
-    def append(self, events: list[dict]) -> None:
+    def append(self, events: list[dict], encoded: jsonbytes.Many | None = None) -> None:
         """Write events durably, then fold them in. Nothing changes in memory if the write fails.
 
         Callers hand in events that passed :func:`gridtui.rules.problem` (new_event, the merge, the
-        sync and create check them).
+        sync and create check them). ``encoded``: the events' JSON, when the caller needed it too
+        (the office's outbox); it is emptied once written, so that the fold after does not run beside it.
         """
         if not events:
             return
         if self.readonly:
             raise RuntimeError("a store opened read-only is never written")
         with gc_paused():  # a merge appends 100k events: the collector rescanning the state costs more
-            started = self._append(events)
+            started = self._append(events, encoded)
         if started:
             # After the segments: a crash in between leaves more on disk than the manifest says,
             # which is fine; only less is a loss. A new segment's name must be in it at once.
             self._write_manifest()
 
-    def _append(self, events: list[dict]) -> bool:
+    def _append(self, events: list[dict], encoded: jsonbytes.Many | None) -> bool:
         """Write and fold in; whether a new segment was started."""
         start, started = 0, False
         while start < len(events):
             db, new = self._writable_segment()
             started |= new
-            batch = events[start : start + SEGMENT_SIZE - self._tail_count]
-            db.insert_multiple(batch)
+            end = start + SEGMENT_SIZE - self._tail_count
+            batch = events[start:end]
+            if encoded is not None and isinstance(db.storage, LogStorage):
+                db.table(db.default_table_name).insert_encoded(batch, encoded.span(start, end))
+            else:
+                db.insert_multiple(batch)
             self._tail_count += len(batch)
             self._counts[-1] = self._tail_count
             self._sizes[-1] = db.storage.end
             if self._tail_count >= SEGMENT_SIZE:
                 db.storage.close()
             start += len(batch)
+        if encoded is not None:
+            encoded.clear()
         self._events.extend(events)
         self.state = fold_more(self.state, events, lambda: self._events)
         self._manifest_due = True

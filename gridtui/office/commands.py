@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UserError
-from .. import crypto, duplicates, i18n, ids, model, privacy, rosterdiff, views
+from .. import crypto, duplicates, i18n, ids, model, rosterdiff, views
 from ..events import Conflict
 from ..home import office_store
 from ..roster import roster_events
@@ -24,6 +24,8 @@ from ..sync import envelope, folder
 from ..sync.merge import Flag, Incoming, Office, Skipped, merge
 from ..vault import Unlock
 from .ledger import Ledger
+from .outbox import OfficeStore
+from . import outbox
 from .roster_csv import load_roster
 
 
@@ -36,7 +38,7 @@ def open_office(home: Path, unlock: Unlock | None, **kw) -> Store:
     folder = office_store(home)
     if not Store.exists(folder):
         raise OfficeError("office.not_init")
-    return Store.open(folder, unlock=unlock, **kw)
+    return OfficeStore.open(folder, unlock=unlock, **kw)
 
 
 require_shared = folder.require
@@ -66,6 +68,7 @@ def init(home: Path, roster_path: Path | None, new_pin: Callable[[], str], demo:
     meta = {"office": True, "community": data.get("community", {}).get("name", "")}
     with Store.create(folder, meta, events, pin=new_pin()) as store:
         office_box(store)
+        outbox.rebuild(store)
         ents = store.state.entities
         counts = {k: len(ents[k]) for k in ("grid", "building", "household", "visit", "finding")}
         return {**counts, "duplicates": duplicates.in_ledger(store.state)}
@@ -200,75 +203,32 @@ def _withdraw(shared: Path, w, now: str) -> bool:  # noqa: ANN001 - sync.merge.W
 # --- publish ------------------------------------------------------------------------------------
 
 
-def events_by_grid(store: Store) -> dict[str, list[dict]]:
-    """Every event each grid's worker may have: the grid's roster and all that happened in it.
-
-    One pass over the log for all grids; a compound spanning grids, and the community, go to each.
-    """
-    ents = store.state.entities
-    all_grids = set(ents["grid"])
-    building_grid = {b: rec.get("grid") for b, rec in ents["building"].items()}
-    household_grid = views.household_grids(store.state)
-    compound_grids: dict[str, set[str]] = {}
-    for b, rec in ents["building"].items():
-        compound_grids.setdefault(rec.get("compound"), set()).add(rec.get("grid"))
-
-    def grids_of(e: dict) -> set[str] | tuple[str | None, ...]:
-        kind, eid = e["kind"], e["eid"]
-        if kind == "community":
-            return all_grids
-        if kind == "compound":
-            return compound_grids.get(eid, ())
-        if kind == "grid":
-            return (eid,)
-        if kind == "worker":
-            return (ents["worker"].get(eid, {}).get("grid"),)
-        if kind == "building":
-            return (building_grid.get(eid),)
-        if kind == "household":
-            return (household_grid.get(eid),)
-        return (household_grid.get(ents.get(kind, {}).get(eid, {}).get("household")),)
-
-    out: dict[str, list[dict]] = {g: [] for g in all_grids}
-    for e in store.iter_events():
-        for g in grids_of(e):
-            if g in out:
-                out[g].append(e)
-    return out
-
-
-def acks(store: Store) -> dict[str, dict[str, list[int]]]:
-    """For each worker and each of their devices, the newest of its events the office holds."""
-    out: dict[str, dict[str, list[int]]] = {}
-    for e in store.iter_events():
-        mine = out.setdefault(e["by"], {})
-        if e["t"] > mine.get(e["dev"], [0, 0]):
-            mine[e["dev"]] = e["t"]
-    return out
-
-
 def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tuple[str, int]]:
-    """Seal each enabled worker's grid for them; a disabled worker's old file is taken away."""
+    """Seal each enabled worker's grid for them; a disabled worker's old file is taken away.
+
+    Each grid's events come from the outbox the office's writes keep (see :mod:`.outbox`), or, if
+    it does not match the log, from the log folded again (which writes the outbox anew)."""
     shared = require_shared(shared)
-    with open_office(home, unlock, lasting=False) as store:
+    with open_office(home, unlock, lasting=False, load=False) as store:
         with Ledger.open(store) as ledger:
             workers = ledger.workers()
         if not workers:
             raise OfficeError("office.no_workers")
         office_key = base64.b64encode(office_box(store)[1]).decode()  # laptops seal what they send to it
+        box = outbox.read(store)
+        if box is None:
+            store.load()
+            box = outbox.rebuild(store)
+        elif box.chunks > 4 * len(box.parts) + 64:
+            outbox.compact(store, box)
         out = []
-        by_grid, acked = events_by_grid(store), acks(store)
-        dumped: dict[str | None, tuple[bytes, int]] = {}  # per grid: its events written out once for all its workers
         for w in sorted(workers.values(), key=lambda w: w.id):
             if not w.enabled:
                 _withdraw(shared, w, store.now_iso())
                 continue
-            if w.grid not in dumped:
-                # Workers need names and phones at the door, never full ID numbers: the office keeps those.
-                events = [privacy.for_field(e) for e in by_grid.get(w.grid, [])]
-                dumped[w.grid] = (envelope.dump_events(events), len(events))
-            listed, n = dumped[w.grid]
-            data = envelope.seal_to_worker(w.id, store.now_iso(), listed, w.key, ack=acked.get(w.id, {}),
+            # Workers need names and phones at the door, never full ID numbers: the outbox holds none.
+            listed, n = box.listed(w.grid)
+            data = envelope.seal_to_worker(w.id, store.now_iso(), listed, w.key, ack=box.acks.get(w.id, {}),
                                            office_key=office_key)
             folder.write(shared, folder.to_worker(shared, w.id), data)
             for old in w.retired:  # a laptop left with a replaced key is told so, not left guessing

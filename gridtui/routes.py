@@ -1,0 +1,103 @@
+"""Which grids' workers an event goes to: what publish sends each laptop.
+
+An event goes to the grid of what it is about: a household's (and its visits', findings' and
+wishes') to the grid of the household's building, a building's and a worker's to theirs, a
+compound's to every grid with a building in it, the community's to every grid. So where an event
+goes depends on the state, and a few events change it for others: a household moved to another
+building, a building to another grid, a new grid (which gets the community's events).
+:func:`reroutes` tells those apart, so the office's outbox can take the rest as they come.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .events import State, sort_key
+from .views import household_grids
+
+# The fields that decide where other records' events go.
+_ROUTING = {"building": ("grid", "compound"), "household": ("building",), "worker": ("grid",)}
+_OWN = frozenset({"community", "compound", "grid"})  # where their events go does not depend on them
+
+
+class Routes:
+    """The state's routing, worked out once: :meth:`grids_of` is called for every event held."""
+
+    def __init__(self, state: State) -> None:
+        ents = self._ents = state.entities
+        self.grids = frozenset(ents["grid"])
+        self._building_grid = {b: rec.get("grid") for b, rec in ents["building"].items()}
+        self._household_grid = household_grids(state)
+        self._compound_grids: dict[object, set] = {}
+        for rec in ents["building"].values():
+            self._compound_grids.setdefault(rec.get("compound"), set()).add(rec.get("grid"))
+        self._born: dict[tuple[str, str], object] = {}  # records created in a batch the state has not folded
+
+    def grids_of(self, e: dict) -> Iterable[str]:
+        """The grids (of this state's) whose worker gets ``e``."""
+        kind, eid = e["kind"], e["eid"]
+        if kind == "community":
+            return self.grids
+        if kind == "compound":
+            return self._known(self._compound_grids.get(eid, ()))
+        if kind == "grid":
+            return self._known((eid,))
+        if kind == "building":
+            return self._known((self._building_grid.get(eid),))
+        if kind == "worker":
+            rec = self._ents["worker"].get(eid)
+            return self._known((rec.get("grid") if rec else None,))
+        if kind == "household":
+            return self._known((self._household_grid.get(eid),))
+        rec = self._ents.get(kind, {}).get(eid)
+        home = rec.get("household") if rec is not None else self._born.get((kind, eid))
+        return self._known((self._household_grid.get(home),))  # type: ignore[arg-type]
+
+    def _known(self, grids: Iterable[object]) -> Iterable[str]:
+        return [g for g in grids if g in self.grids]  # type: ignore[misc]
+
+    def take_births(self, state: State, events: list[dict]) -> None:
+        """Route ``events`` (not yet folded into ``state``, and not :func:`reroutes`) as if they were:
+        the records they create are placed from their own fields."""
+        for e in sorted((e for e in events if e["op"] == "create"), key=sort_key, reverse=True):
+            key = (e["kind"], e["eid"])
+            if key in state.creators:
+                continue  # created already: a second create changes nothing
+            data = e["data"]
+            if e["kind"] == "household":
+                self._household_grid[e["eid"]] = self._building_grid.get(data.get("building") or "")
+            else:
+                self._born[key] = data.get("household")  # the earliest create wins, as in the fold
+
+
+def reroutes(state: State, events: list[dict]) -> bool:
+    """Whether folding ``events`` into ``state`` could send an event already held elsewhere than
+    :class:`Routes` of ``state`` sends it (or could send one, where it went nowhere)."""
+    creators, overrides, ents = state.creators, state.overrides, state.entities
+    for e in events:
+        kind, op, key = e["kind"], e["op"], (e["kind"], e["eid"])
+        if kind in _OWN and not (kind == "grid" and op == "create" and key not in creators):
+            continue
+        if op == "create":
+            if key in creators:
+                if sort_key(e) > sort_key(creators[key]):
+                    continue  # a second create changes nothing
+                return True  # stamped before the first: the fold takes this one instead
+
+            if key in overrides or kind in ("grid", "building", "worker"):
+                return True  # changes held for a record not created yet, or a new place to send to
+            if kind == "household" and ((e["data"].get("building") or "") not in ents["building"]
+                                        or _adopts(ents, e["eid"])):
+                return True
+            continue
+        fields = _ROUTING.get(kind, ("household",))
+        if any(f in e["data"] for f in fields):
+            return True
+    return False
+
+
+def _adopts(ents: dict[str, dict[str, dict]], hid: str) -> bool:
+    """Whether a record already names this household (so far one that did not exist): a new
+    household is rare (a roster update, a proposal taken), so looking through them all is cheap."""
+    return any(rec.get("household") == hid for kind, table in ents.items()
+               if kind not in _OWN and kind not in _ROUTING for rec in table.values())
