@@ -68,7 +68,7 @@ def oracle_acks(store: Store) -> dict:
 
 def assert_matches(store: Store, box: outbox.Box) -> None:
     want = oracle(store)
-    assert set(box.parts) >= set(want)
+    assert set(box.grids) >= set(want)
     for g, events in want.items():
         listed, n = box.listed(g)
         assert json.loads(listed) == events, g
@@ -302,3 +302,19 @@ def test_a_household_moved_to_another_grid_takes_its_history_there(site):
     site.publish()
     moved = [e["data"].get("note") for e in _worker_events(site, "W02")["events"] if e["kind"] == "visit"]
     assert "第一次" in moved
+
+
+def test_a_much_appended_outbox_is_compacted_to_a_chunk_a_grid(tmp_path):
+    store = new_office(tmp_path)
+    try:
+        for i in range(30):  # a merge a day: each adds a chunk per grid it reached
+            store.append([event_of("visit", f"V{i:02d}", "H01", 1_800_000_000_000 + i, "d1"),
+                          event_of("visit", f"W{i:02d}", "H03", 1_800_000_000_000 + i, "d1")])
+        box = outbox.read(store)
+        assert box is not None and box.chunks > 60
+        outbox.compact(store, box)
+        again = outbox.read(store)
+        assert again is not None and again.chunks == len(again.grids)
+        assert_matches(store, again)
+    finally:
+        store.close()

@@ -219,15 +219,18 @@ def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tupl
         if box is None:
             store.load()
             box = outbox.rebuild(store)
-        elif box.chunks > 4 * len(box.parts) + 64:
+        elif box.chunks > 4 * len(box.grids) + 64:
             outbox.compact(store, box)
         out = []
-        for w in sorted(workers.values(), key=lambda w: w.id):
+        listed, n, listed_grid = b"", 0, object()
+        # A grid at a time (its workers one after another), so only one grid's events are in memory.
+        for w in sorted(workers.values(), key=lambda w: (str(w.grid), w.id)):
             if not w.enabled:
                 _withdraw(shared, w, store.now_iso())
                 continue
             # Workers need names and phones at the door, never full ID numbers: the outbox holds none.
-            listed, n = box.listed(w.grid)
+            if w.grid != listed_grid:
+                listed, n, listed_grid = *box.listed(w.grid), w.grid
             data = envelope.seal_to_worker(w.id, store.now_iso(), listed, w.key, ack=box.acks.get(w.id, {}),
                                            office_key=office_key)
             folder.write(shared, folder.to_worker(shared, w.id), data)
@@ -235,7 +238,7 @@ def publish(home: Path, shared: Path, unlock: Unlock | None = None) -> list[tupl
                 folder.write(shared, folder.key_notice(shared, w.id, old),
                              envelope.seal_to_worker(w.id, store.now_iso(), [], old, status="rekeyed"))
             out.append((w.id, n))
-        return out
+        return sorted(out)
 
 
 # --- merge --------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import os
 import secrets
 import struct
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .. import crypto, jsonbytes, privacy
 from ..atomic import write_atomic
@@ -47,14 +47,17 @@ _OVERHEAD = _FRAME.size + crypto.NONCE_BYTES + 16  # a chunk's bytes besides its
 class Box:
     """The outbox as read: each grid's events, and what publish acknowledges to each worker."""
 
-    parts: dict[str, list[bytes]]
+    runs: Callable[[str], list]  # a grid's events' JSON, in runs of one or more events
     counts: dict[str, int]
     acks: dict[str, dict[str, list[int]]]
+    grids: list[str]
     chunks: int = 0
 
     def listed(self, grid: str | None) -> tuple[bytes, int]:
         """A grid's events as one JSON list (:func:`gridtui.sync.envelope.dump_events`' bytes) and their number."""
-        return b"[" + b",".join(self.parts.get(grid or "", ())) + b"]", self.counts.get(grid or "", 0)
+        if grid not in self.grids:
+            return b"[]", 0
+        return b"[" + b",".join(self.runs(grid)) + b"]", self.counts.get(grid, 0)
 
 
 @dataclass
@@ -124,7 +127,8 @@ def read(store: Store) -> Box | None:
     if len(raw) != index.size or not raw.startswith(_MAGIC):
         return None
     view, pos, number = memoryview(raw), len(_MAGIC), 0
-    parts: dict[str, list[bytes]] = {g: [] for g in index.grids}
+    spans: dict[str, list[tuple[int, int, int]]] = {g: [] for g in index.grids}
+    cipher = store.cipher
     try:
         while pos < index.size:
             length, grid_no = _FRAME.unpack_from(raw, pos)
@@ -132,15 +136,24 @@ def read(store: Store) -> Box | None:
             if pos > index.size or grid_no >= len(index.grids):
                 return None
             grid = index.grids[grid_no]
-            nonce = view[start:start + crypto.NONCE_BYTES]
-            parts[grid].append(store.cipher.open_raw(nonce, view[start + crypto.NONCE_BYTES:pos],  # type: ignore[union-attr]
-                                                     _aad(index.id, number, grid)))
+            # Opened now to check it (AES-GCM is fast), and again when its grid is sent: a street
+            # office's year need not be in memory twice.
+            _open(cipher, view, start, pos, _aad(index.id, number, grid))  # type: ignore[arg-type]
+            spans[grid].append((start, pos, number))
             number += 1
     except (struct.error, crypto.Tampered):
         return None
     if number != index.chunks:
         return None
-    return Box(parts, dict(index.counts), index.acks, chunks=number)
+
+    def runs(grid: str) -> list[bytes]:
+        return [_open(cipher, view, a, b, _aad(index.id, n, grid)) for a, b, n in spans[grid]]  # type: ignore[arg-type]
+
+    return Box(runs, dict(index.counts), index.acks, list(index.grids), chunks=number)
+
+
+def _open(cipher: crypto.Cipher, view: memoryview, start: int, end: int, aad: bytes) -> bytes:
+    return cipher.open_raw(view[start:start + crypto.NONCE_BYTES], view[start + crypto.NONCE_BYTES:end], aad)
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -159,18 +172,18 @@ def _write_index(store: Store, index: _Index) -> None:
     write_atomic(store.folder / INDEX, blob)
 
 
-def write(store: Store, by_grid: dict[str, list[bytes]], counts: dict[str, int],
-          acks: dict[str, dict[str, list[int]]]) -> None:
-    """A new outbox of these grids' events (each a list of events' JSON, or of runs of them)."""
+def write(store: Store, box: Box) -> None:
+    """A new outbox of these grids' events, one chunk per grid."""
     basis = store.log_basis()
     if basis is None or store.cipher is None:
         return
-    index = _Index(basis=basis, id=secrets.token_hex(8), size=len(_MAGIC), chunks=0, grids=sorted(by_grid),
-                   counts=counts, acks=acks)
+    index = _Index(basis=basis, id=secrets.token_hex(8), size=len(_MAGIC), chunks=0, grids=sorted(box.grids),
+                   counts=box.counts, acks=box.acks)
     out = [_MAGIC]
     for grid_no, grid in enumerate(index.grids):
-        if by_grid[grid]:
-            out.append(_chunk(store.cipher, index, grid_no, b",".join(by_grid[grid])))
+        runs = box.runs(grid)
+        if runs:
+            out.append(_chunk(store.cipher, index, grid_no, b",".join(runs)))
             index.size += len(out[-1])
     write_atomic(store.folder / DATA, out)
     _write_index(store, index)
@@ -191,17 +204,18 @@ def rebuild(store: Store) -> Box:
                 by_grid[g].append(raw)
                 counts[g] += 1
     _add_acks(acks, store.iter_events())
+    box = Box(lambda grid: by_grid.get(grid, []), counts, acks, sorted(by_grid))
     try:
-        write(store, by_grid, counts, acks)
+        write(store, box)
     except OSError:
         forget(store)
-    return Box({g: parts for g, parts in by_grid.items()}, counts, acks)
+    return box
 
 
 def compact(store: Store, box: Box) -> None:
-    """Write a much-appended outbox again as one chunk per grid (publish has read it all anyway)."""
+    """Write a much-appended outbox again as one chunk per grid."""
     try:
-        write(store, box.parts, box.counts, box.acks)
+        write(store, box)
     except OSError:
         pass  # the old one still stands
 
