@@ -18,6 +18,7 @@ from .views import household_grids
 # The fields that decide where other records' events go.
 _ROUTING = {"building": ("grid", "compound"), "household": ("building",), "worker": ("grid",)}
 _OWN = frozenset({"community", "compound", "grid"})  # where their events go does not depend on them
+_BY_HOUSEHOLD = frozenset({"visit", "finding", "wish"})
 
 
 class Routes:
@@ -36,38 +37,43 @@ class Routes:
     def grids_of(self, e: dict) -> Iterable[str]:
         """The grids (of this state's) whose worker gets ``e``."""
         kind, eid = e["kind"], e["eid"]
-        if kind == "community":
+        if kind in _BY_HOUSEHOLD:  # most events: a visit, a finding, a wish
+            rec = self._ents[kind].get(eid)
+            g = self._household_grid.get(rec.get("household") if rec is not None else self._born.get((kind, eid)))
+        elif kind == "household":
+            g = self._household_grid.get(eid)
+        elif kind == "community":
             return self.grids
-        if kind == "compound":
-            return self._known(self._compound_grids.get(eid, ()))
-        if kind == "grid":
-            return self._known((eid,))
-        if kind == "building":
-            return self._known((self._building_grid.get(eid),))
-        if kind == "worker":
-            rec = self._ents["worker"].get(eid)
-            return self._known((rec.get("grid") if rec else None,))
-        if kind == "household":
-            return self._known((self._household_grid.get(eid),))
-        rec = self._ents.get(kind, {}).get(eid)
-        home = rec.get("household") if rec is not None else self._born.get((kind, eid))
-        return self._known((self._household_grid.get(home),))  # type: ignore[arg-type]
-
-    def _known(self, grids: Iterable[object]) -> Iterable[str]:
-        return [g for g in grids if g in self.grids]  # type: ignore[misc]
+        elif kind == "compound":
+            return [g for g in self._compound_grids.get(eid, ()) if g in self.grids]
+        elif kind == "grid":
+            g = eid
+        elif kind == "building":
+            g = self._building_grid.get(eid)
+        else:
+            rec = self._ents.get(kind, {}).get(eid)
+            g = rec.get("grid" if kind == "worker" else "household") if rec is not None else None
+            if kind != "worker":
+                g = self._household_grid.get(g)
+        return (g,) if g in self.grids else ()
 
     def take_births(self, state: State, events: list[dict]) -> None:
         """Route ``events`` (not yet folded into ``state``, and not :func:`reroutes`) as if they were:
         the records they create are placed from their own fields."""
-        for e in sorted((e for e in events if e["op"] == "create"), key=sort_key, reverse=True):
-            key = (e["kind"], e["eid"])
-            if key in state.creators:
-                continue  # created already: a second create changes nothing
-            data = e["data"]
-            if e["kind"] == "household":
-                self._household_grid[e["eid"]] = self._building_grid.get(data.get("building") or "")
+        first: dict[tuple[str, str], dict] = {}
+        for e in events:
+            if e["op"] == "create":
+                key = (e["kind"], e["eid"])
+                if key in state.creators:
+                    continue  # created already: a second create changes nothing
+                had = first.get(key)
+                if had is None or sort_key(e) < sort_key(had):  # the earliest create wins, as in the fold
+                    first[key] = e
+        for (kind, eid), e in first.items():
+            if kind == "household":
+                self._household_grid[eid] = self._building_grid.get(e["data"].get("building") or "")
             else:
-                self._born[key] = data.get("household")  # the earliest create wins, as in the fold
+                self._born[(kind, eid)] = e["data"].get("household")
 
 
 def reroutes(state: State, events: list[dict]) -> bool:

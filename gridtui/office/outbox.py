@@ -33,7 +33,7 @@ from .. import crypto, jsonbytes, privacy
 from ..atomic import write_atomic
 from ..routes import Routes, reroutes
 from ..safefs import Unreadable, open_regular
-from ..store import Store
+from ..store import Store, gc_paused
 
 INDEX = "outbox.idx"
 DATA = "outbox.dat"
@@ -288,14 +288,15 @@ class OfficeStore(Store):
             super().append(events, encoded)
             return
         step = Append(self, events)
-        # A cache never fails a save: anything wrong with it drops it, and publish writes it again.
-        try:
-            step.before()
-        except Exception:  # noqa: BLE001
-            step.encoded, step._index = None, None
-            forget(self)
-        super().append(events, step.encoded)
-        try:
-            step.after()
-        except Exception:  # noqa: BLE001
-            forget(self)
+        with gc_paused():  # a merge's 200,000 events: the collector rescanning the state costs more
+            # A cache never fails a save: anything wrong with it drops it, and publish writes it again.
+            try:
+                step.before()
+            except Exception:  # noqa: BLE001
+                step.encoded, step._index = None, None
+                forget(self)
+            super().append(events, step.encoded)
+            try:
+                step.after()
+            except Exception:  # noqa: BLE001
+                forget(self)
