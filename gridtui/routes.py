@@ -86,7 +86,7 @@ def reroutes(state: State, events: list[dict]) -> bool:
             continue
         if op == "create":
             if key in creators:
-                if sort_key(e) > sort_key(creators[key]):
+                if sort_key(e) > creators[key].sort_key:
                     continue  # a second create changes nothing
                 return True  # stamped before the first: the fold takes this one instead
 

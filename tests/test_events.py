@@ -46,6 +46,8 @@ def test_concurrent_changes_are_a_conflict_and_the_later_clock_wins():
     assert state.entities["household"]["H1"]["people"] == 4
     [c] = state.conflicts
     assert (c.field, c.kept["id"], c.other["id"]) == ("people", theirs["id"], mine["id"])
+    # The losing value is told with the conflict, though the state keeps no events to look it up in.
+    assert (c.kept["data"]["people"], c.other["data"]["people"], c.other["by"]) == (4, 2, mine["by"])
 
 
 # Random logs of sets on a few entities by a few devices, with stamps unique per device.

@@ -254,10 +254,11 @@ def test_a_store_written_by_an_older_gridtui_keeps_its_segments_and_goes_on_in_a
         assert _ids(s) == {e["id"] for e in _events(5)} and s.loss is None
 
 
-def test_the_unsynced_visit_count_follows_saves_and_the_offices_acknowledgement(tmp_path):
+@pytest.mark.parametrize("hold_events", [True, False])
+def test_the_unsynced_visit_count_follows_saves_and_the_offices_acknowledgement(tmp_path, hold_events):
     from gridtui.events import make_event
 
-    s = Store.create(tmp_path / "s", {"worker": "W01"}, _events(2))
+    s = Store.create(tmp_path / "s", {"worker": "W01"}, _events(2), hold_events=hold_events)
 
     def visit(i):
         ms, c = s.clock.tick()
@@ -273,5 +274,69 @@ def test_the_unsynced_visit_count_follows_saves_and_the_offices_acknowledgement(
     s.update_meta(acked_through=first[-1]["t"])  # the office holds the first two
     assert s.unsynced_visits() == 1
     s.close()
-    with Store.open(tmp_path / "s") as again:
+    with Store.open(tmp_path / "s", hold_events=hold_events) as again:
         assert again.unsynced_visits() == 1
+
+
+def _history_with_late_changes(s):
+    """A worker's store as syncs leave it: the roster, the worker's own changes, then the office's
+    changes to the same records stamped before them (its clock is behind), and a clash."""
+    dev = s.device
+    worker = [make_event([5_000 + i, 0], dev, "W01", "household", f"H{i}", "set",
+                         {"people": 9, "changed": "2026-11-20T10:00:00+08:00"}, prev={"people": f"devA.{1_000 + i}.0"})
+              for i in range(0, 12, 2)]
+    office = [make_event([3_000 + i, 0], "office", "office", "household", f"H{i}", "set",
+                         {"people": 7, "head": f"户主{i}", "changed": "2026-11-19T10:00:00+08:00"})
+              for i in range(0, 12, 3)]
+    late_create = make_event([900, 0], "office", "office", "household", "H5", "create",
+                             {"building": "B01", "room": "999", "head": "更早的登记", "people": 1})
+    s.append(worker)
+    s.append(office + [late_create])
+    s.append(_events(4, start=20))
+
+
+def test_the_apps_store_folds_a_segment_at_a_time_to_the_same_state_and_reads_its_events_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_mod, "SEGMENT_SIZE", 5)
+    s = Store.create(tmp_path / "s", {"worker": "W01"}, _events(12))
+    _history_with_late_changes(s)
+    s.update_meta(quarantine=[_events(1, start=3)[0]["id"]])  # set aside by an earlier check of the rules
+    s.close()
+    assert len(store_mod.segment_paths(tmp_path / "s")) > 4
+    with Store.open(tmp_path / "s") as whole:
+        held_events, held = whole.events(), whole.state
+        quarantined = [e["id"] for e in whole.quarantined]
+    with Store.open(tmp_path / "s", hold_events=False) as app:
+        assert app.state.entities == held.entities
+        assert app.state.entities["household"]["H5"]["head"] == "更早的登记"  # the create stamped first wins
+        assert "H3" not in app.state.entities["household"] and quarantined == [_events(1, start=3)[0]["id"]]
+        assert sorted((c.eid, c.field, c.kept["id"], c.other["id"], c.other["data"][c.field]) for c in app.state.conflicts) \
+            == sorted((c.eid, c.field, c.kept["id"], c.other["id"], c.other["data"][c.field]) for c in held.conflicts) != []
+        assert app.state.writer_ids("household", "H6", ["people", "head"]) == held.writer_ids("household", "H6", ["people", "head"])
+        # Asked for (a sync, an export), the events come from the log as they were written, every time.
+        assert app.events() == held_events
+        assert [e["id"] for e in app.quarantined] == quarantined
+        app.release_events()
+        assert app.events() == held_events and [e["id"] for e in app.quarantined] == quarantined
+        # Saving goes on, into the tail the storage kept: a change that saw the last one is no clash.
+        app.release_events()
+        prev = app.state.writer_ids("household", "H6", ["people"])
+        app.append([app.new_event("household", "H6", "set", {"people": 4, "changed": "2026-11-21T10:00:00+08:00"})])
+        assert app.state.entities["household"]["H6"]["people"] == 4 and prev
+        after = app.state
+    with Store.open(tmp_path / "s") as again:
+        assert again.state.entities == after.entities
+        assert len(again.state.conflicts) == len(after.conflicts)
+
+
+def test_the_apps_store_undoes_a_change_from_the_log(tmp_path):
+    from conftest import small_roster
+    from gridtui.roster import roster_events
+
+    Store.create(tmp_path / "s", {"worker": "W01", "grid": "G01"}, roster_events(small_roster(), grid="G01")).close()
+    with Store.open(tmp_path / "s", hold_events=False) as app:
+        changed = app.set_finding_status("F1", "resolved", "已上门修好")
+        assert app.state.entities["finding"]["F1"]["status"] == "resolved"
+        app.undo(changed)  # what it replaced is read from the log: the app keeps no events
+        assert app.state.entities["finding"]["F1"]["status"] == "open"
+    with Store.open(tmp_path / "s") as again:
+        assert again.state.entities["finding"]["F1"]["status"] == "open"

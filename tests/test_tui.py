@@ -22,7 +22,8 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 TODAY = dt.date.fromisoformat(load_demo_data()["as_of"])  # the demo as it was written: no date shift
 NOW = dt.datetime.combine(TODAY, dt.time(23, 0), tzinfo=TZ)  # after the demo's last event
 NOW_MS = int(NOW.timestamp() * 1000)
-STORE_KW = {"now": lambda: NOW, "clock_ms": lambda: NOW_MS}
+# hold_events=False: as gridtui opens the app's store (the events read from the log when asked for).
+STORE_KW = {"now": lambda: NOW, "clock_ms": lambda: NOW_MS, "hold_events": False}
 SIZE = (80, 24)
 
 
@@ -569,7 +570,7 @@ async def test_s_syncs_a_joined_laptop_and_the_header_counts_what_the_office_lac
     publish(office, shared, unlock=unlock)
     setup(worker, shared, "W01", key, new_pin=lambda: TEST_PIN, unlock=unlock)
 
-    with Store.open(real_store(worker), unlock=unlock) as s:
+    with Store.open(real_store(worker), unlock=unlock, hold_events=False) as s:
         s.record_visit({"household": "H02", "outcome": "met"})
         app = make_app(s)
         app.home = worker

@@ -97,12 +97,12 @@ class Ctx:
             return open_training(self.home, self.worker or DEFAULT_WORKER, readonly=readonly)
         return self.open_real(readonly)
 
-    def open_real(self, readonly: bool = False) -> Store:
+    def open_real(self, readonly: bool = False, hold_events: bool = True) -> Store:
         """The worker's own store, unlocked with the PIN (and encrypted first if an older gridtui wrote it)."""
         from ..sync.worker import adopt_config_key
 
         store = Store.open(real_store(self.home), unlock=self.pins.unlock, new_pin=self.pins.protect_legacy,
-                           readonly=readonly)
+                           readonly=readonly, hold_events=hold_events)
         if store.readonly:
             return store
         try:

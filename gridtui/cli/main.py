@@ -56,7 +56,7 @@ def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | No
 
 def _run_tui(obj: Ctx, opener) -> None:  # noqa: ANN001 - opener() -> Store
     with friendly_errors():
-        store = opener()
+        store = opener(hold_events=False)  # the app reads the log again when it needs the events
     try:
         if obj.launch is None:
             raise CliError(t("cli.no_app"))  # main() called without the entry point's launcher
@@ -79,7 +79,7 @@ def demo(obj: Ctx, reset: bool, worker: str | None, lang: str | None) -> None:
         i18n.set_lang(lang)
     worker = worker or obj.worker or DEFAULT_WORKER
     try:
-        opener = lambda: open_training(obj.home, worker, reset=reset)  # noqa: E731
+        opener = lambda **kw: open_training(obj.home, worker, reset=reset, **kw)  # noqa: E731
         _run_tui(obj, opener)
     except UnknownWorker as exc:
         raise CliError(t("cli.unknown_worker", worker=exc.worker, known=" ".join(exc.known))) from None

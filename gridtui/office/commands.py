@@ -267,7 +267,9 @@ def clashes(conflicts) -> list[Conflict]:  # noqa: ANN001 - iterable of Conflict
             continue
         key = (c.kind, c.eid, c.kept["id"], c.other["id"])
         if key in out:
-            out[key].field += f", {c.field}"
+            had = out[key]
+            had.field += f", {c.field}"
+            had.other = {**had.other, "data": {**had.other["data"], **c.other["data"]}}  # each names its own field
         else:
             out[key] = Conflict(c.kind, c.eid, c.field, c.kept, c.other)
     return list(out.values())

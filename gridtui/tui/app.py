@@ -357,6 +357,7 @@ class GridApp(App):
         try:
             out = sync.prepare(self.store, self.home or Path())
         except UserError as exc:
+            self.store.release_events()
             self.notify(t(exc.key, **exc.args_), severity="warning")
             return
         self.notify(t("ui.syncing"), timeout=2)
@@ -370,18 +371,24 @@ class GridApp(App):
         try:
             office = sync.exchange(out)
         except UserError as exc:
-            self.call_from_thread(self.notify, t(exc.key, **exc.args_), severity="error", timeout=8)
+            self.call_from_thread(self._sync_failed, t(exc.key, **exc.args_))
             return
         except OSError as exc:
-            self.call_from_thread(self.notify, i18n.os_error(exc), severity="error",
-                                  timeout=8)
+            self.call_from_thread(self._sync_failed, i18n.os_error(exc))
             return
         self.call_from_thread(self._synced, out, office)
+
+    def _sync_failed(self, message: str) -> None:
+        self.store.release_events()
+        self.notify(message, severity="error", timeout=8)
 
     def _synced(self, out, office) -> None:  # noqa: ANN001
         from ..sync import worker as sync
 
-        result = sync.finish(self.store, out, office)
+        try:
+            result = sync.finish(self.store, out, office)
+        finally:
+            self.store.release_events()  # the sync read the log; the app goes on with the state alone
         self.settle()  # what the sync brought in stays too
         self.notify(sync.message(result), timeout=8)
         refresh = getattr(self.screen, "data_changed", None)
