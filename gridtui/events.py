@@ -29,6 +29,8 @@ KINDS = ("community", "compound", "grid", "worker", "building", "household", "vi
 # Kinds whose every change is kept as history (the audit trail shown to users). A record has a
 # "history" list once it has changed: most never do, and an empty list each was 11 MB of a merge.
 HISTORIED = frozenset({"finding", "wish", "visit", "project"})
+# What the fold adds to a record beside the fields its events wrote.
+_OWN_FIELDS = frozenset({"id", "_created", "_by", "_dev", "history"})
 
 
 def sort_key(e: dict) -> tuple:
@@ -96,12 +98,12 @@ class Writer(NamedTuple):
     """The event that last wrote a field, as the fold keeps it: what ``prev``, conflicts and the
     order of events need, not the event itself. Holding every create event for this (the way the
     fold once did) kept each record's whole event alive beside the record: 19 MB of a
-    5,000-household grid's 50."""
+    5,000-household grid's 50. A record's creator is not kept at all: it is read off the record
+    (``_created``, ``_dev``, ``_by``), which saves a table entry per record."""
 
     t: list
     dev: str
     by: str
-    fields: frozenset | None  # a create's: the fields it wrote; a change is one writer per field
 
     @property
     def id(self) -> str:
@@ -149,7 +151,6 @@ class State:
     entities: dict[str, dict[str, dict]] = field(default_factory=lambda: {k: {} for k in KINDS})
     # Who last wrote each field, for conflicts and ``prev``. Most records are created and never
     # changed, so they point at their create event; only changed fields get an entry of their own.
-    creators: dict[tuple[str, str], Writer] = field(default_factory=dict)
     overrides: dict[tuple[str, str], dict[str, Writer]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     # Changes to records whose create the fold has not reached (it is stamped later): kept out of
@@ -161,27 +162,31 @@ class State:
     last_key: tuple | None = None
     count: int = 0
     changes: dict[str, int] = field(default_factory=dict)  # events applied per kind: what a cache of one kind checks
-    # One frozenset per distinct set of fields creates write (a few dozen): each creator shares one.
-    fieldsets: dict[tuple, frozenset] = field(default_factory=dict, repr=False, compare=False)
+
+    def created(self, kind: str, eid: str) -> bool:
+        """Whether the fold has met this record's create."""
+        return eid in self.entities.get(kind, ())
+
+    def creator(self, kind: str, eid: str) -> Writer | None:
+        ent = self.entities.get(kind, {}).get(eid)
+        return None if ent is None else _writer(Writer, (ent["_created"], ent.get("_dev"), ent["_by"]))
 
     def writer(self, key: tuple[str, str], f: str) -> Writer | None:
         over = self.overrides.get(key)
         if over and f in over:
             return over[f]
-        created = self.creators.get(key)
-        return created if created is not None and f in created.fields else None
+        # Not changed since: the create wrote it if the record has it (a change the fold met
+        # before the create is in ``overrides`` too).
+        ent = self.entities.get(key[0], {}).get(key[1])
+        if ent is None or f not in ent or f in _OWN_FIELDS:
+            return None
+        return _writer(Writer, (ent["_created"], ent.get("_dev"), ent["_by"]))
 
     def writer_ids(self, kind: str, eid: str, fields: Iterable[str]) -> dict[str, str]:
         """For a new set event's ``prev``: which event last wrote each of these fields."""
         key = (kind, eid)
         return {f: w.id for f in fields if (w := self.writer(key, f)) is not None}
 
-    def creator(self, e: dict) -> Writer:
-        names = tuple(e["data"])
-        fields = self.fieldsets.get(names)
-        if fields is None:
-            fields = self.fieldsets[names] = frozenset(names)
-        return _writer(Writer, (e["t"], e["dev"], e["by"], fields))
 
     def apply(self, e: dict) -> None:
         """Apply one event; the caller guarantees clock order (see :func:`fold`).
@@ -196,12 +201,11 @@ class State:
         self.count += 1
         self.changes[kind] = self.changes.get(kind, 0) + 1
         if e["op"] == "create":
-            if key in self.creators:
+            if eid in table:
                 return  # created already: a second create never overwrites a record
             ent = self.pending.pop(key, None) or {}
-            ent.update(id=eid, _created=e["t"], _by=e["by"])
+            ent.update(id=eid, _created=e["t"], _by=e["by"], _dev=e["dev"])
             table[eid] = ent
-            self.creators[key] = self.creator(e)
             over = self.overrides.get(key)
             if over is None:
                 ent.update(data)
@@ -214,7 +218,7 @@ class State:
         over = self.overrides.setdefault(key, {})
         prev = e.get("prev") or {}
         superseded = self.superseded
-        me = _writer(Writer, (e["t"], e["dev"], e["by"], None))
+        me = _writer(Writer, (e["t"], e["dev"], e["by"]))
         # A correction keeps in the history what it replaced: the original stays readable.
         was = {f: ent.get(f) for f in data if f not in ("corrected", "changed")} if data.get("corrected") else None
         for f, v in data.items():
@@ -280,25 +284,22 @@ def apply_in_order(state: State, ordered: list[dict], consume: bool = False) -> 
     """
     if not ordered:
         return
-    creators, overrides, entities, apply, creator = (state.creators, state.overrides, state.entities, state.apply,
-                                                     state.creator)
+    overrides, entities, apply = state.overrides, state.entities, state.apply
     fast: dict[str, int] = {}
     for e in ordered:
         kind, eid = e["kind"], e["eid"]
-        key = (kind, eid)
-        if e["op"] != "create" or key in creators or key in overrides:
-            apply(e)
-            continue
-        creators[key] = creator(e)  # before the data dict may become the record
-        if consume:
-            ent = e["data"]
-            ent["id"], ent["_created"], ent["_by"] = eid, e["t"], e["by"]
-        else:
-            ent = {"id": eid, "_created": e["t"], "_by": e["by"]}
-            ent.update(e["data"])
         table = entities.get(kind)
         if table is None:
             table = entities[kind] = {}
+        if e["op"] != "create" or eid in table or (kind, eid) in overrides:
+            apply(e)
+            continue
+        if consume:
+            ent = e["data"]
+            ent["id"], ent["_created"], ent["_by"], ent["_dev"] = eid, e["t"], e["by"], e["dev"]
+        else:
+            ent = {"id": eid, "_created": e["t"], "_by": e["by"], "_dev": e["dev"]}
+            ent.update(e["data"])
         table[eid] = ent
         fast[kind] = fast.get(kind, 0) + 1
     for kind, n in fast.items():
@@ -325,8 +326,8 @@ def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterabl
         return state
     last = max(state.last_key, sort_key(ordered[-1]))
     # A record the state has never met has all its events here: applied in order, as a fold would.
-    creators, overrides = state.creators, state.overrides
-    new = {key for key in {(e["kind"], e["eid"]) for e in ordered} if key not in creators and key not in overrides}
+    overrides, created = state.overrides, state.created
+    new = {key for key in {(e["kind"], e["eid"]) for e in ordered} if not created(*key) and key not in overrides}
     late = [e for e in ordered if (e["kind"], e["eid"]) not in new]
     apply_in_order(state, [e for e in ordered if (e["kind"], e["eid"]) in new])
     if late:
@@ -366,9 +367,9 @@ class Folding:
             pieces[key] = pieces.get(key, 0) | bit
             if key not in first:
                 first[key] = sort_key(e)
-        last, creators, overrides = state.last_key, state.creators, state.overrides
+        last, overrides, created = state.last_key, state.overrides, state.created
         if last is not None:
-            late.update(key for key, k in first.items() if k <= last and (key in creators or key in overrides))
+            late.update(key for key, k in first.items() if k <= last and (key in overrides or created(*key)))
         skipped = [e for e in ordered if (e["kind"], e["eid"]) in late] if late else []
         if skipped:
             ordered = [e for e in ordered if (e["kind"], e["eid"]) not in late]
@@ -403,7 +404,7 @@ def _splice(state: State, part: State, keys: set[tuple[str, str]]) -> None:
             table.pop(eid, None)
         else:
             table[eid] = ent
-        for mine, theirs in ((state.creators, part.creators), (state.overrides, part.overrides),
+        for mine, theirs in ((state.overrides, part.overrides),
                              (state.pending, part.pending)):
             if (kind, eid) in theirs:
                 mine[(kind, eid)] = theirs[(kind, eid)]

@@ -64,7 +64,7 @@ class Routes:
         for e in events:
             if e["op"] == "create":
                 key = (e["kind"], e["eid"])
-                if key in state.creators:
+                if state.created(*key):
                     continue  # created already: a second create changes nothing
                 had = first.get(key)
                 if had is None or sort_key(e) < sort_key(had):  # the earliest create wins, as in the fold
@@ -79,14 +79,15 @@ class Routes:
 def reroutes(state: State, events: list[dict]) -> bool:
     """Whether folding ``events`` into ``state`` could send an event already held elsewhere than
     :class:`Routes` of ``state`` sends it (or could send one, where it went nowhere)."""
-    creators, overrides, ents = state.creators, state.overrides, state.entities
+    overrides, ents = state.overrides, state.entities
     for e in events:
         kind, op, key = e["kind"], e["op"], (e["kind"], e["eid"])
-        if kind in _OWN and not (kind == "grid" and op == "create" and key not in creators):
+        if kind in _OWN and not (kind == "grid" and op == "create" and not state.created(*key)):
             continue
         if op == "create":
-            if key in creators:
-                if sort_key(e) > creators[key].sort_key:
+            held = state.creator(*key)
+            if held is not None:
+                if sort_key(e) > held.sort_key:
                     continue  # a second create changes nothing
                 return True  # stamped before the first: the fold takes this one instead
 

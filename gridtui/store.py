@@ -612,9 +612,12 @@ class Store:
             start += len(batch)
         if encoded is not None:
             encoded.clear()
-        if not self._lazy:
+        lazy = self._lazy
+        if not lazy:
             self._events.extend(events)  # (else they are in the log, read with the rest when asked for)
         self.state = fold_more(self.state, events, self._all_events)
+        if lazy:
+            self.release_events()  # read to fold in a late change (a stamp from a clock far ahead)
         if self._my_visits is not None:
             me = self.device
             self._my_visits.extend(e["t"] for e in events if e["kind"] == "visit" and e["op"] == "create" and e["dev"] == me)

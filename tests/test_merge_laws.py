@@ -311,7 +311,8 @@ def test_fold_gives_the_same_state_in_any_order_and_arrival(logs, rnd, data):
         == sorted((c.kind, c.eid, c.field, json.dumps(c.other["data"], ensure_ascii=False)) for c in reference.conflicts)
     assert (streamed.count, streamed.changes, streamed.last_key, streamed.pending) == \
         (reference.count, reference.changes, reference.last_key, reference.pending)
-    assert {k: w.id for k, w in streamed.creators.items()} == {k: w.id for k, w in reference.creators.items()}
+    assert {(k, e): streamed.creator(k, e).id for k, t in streamed.entities.items() for e in t} == \
+        {(k, e): reference.creator(k, e).id for k, t in reference.entities.items() for e in t}
     assert {k: {f: w.id for f, w in v.items()} for k, v in streamed.overrides.items() if v} == \
         {k: {f: w.id for f, w in v.items()} for k, v in reference.overrides.items() if v}
     assert streamed.superseded == reference.superseded

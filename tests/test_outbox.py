@@ -163,7 +163,7 @@ def test_the_outbox_gives_what_routing_the_whole_log_gives_after_any_writes(tmp_
             state = store.state
             # Creates of records nothing has touched yet, and changes that move nothing.
             plain = all(kind in NEUTRAL for (kind, _, _), _, _ in batch) and not any(
-                (e["kind"], e["eid"]) in state.creators or (e["kind"], e["eid"]) in state.overrides
+                state.created(e["kind"], e["eid"]) or (e["kind"], e["eid"]) in state.overrides
                 for e in events if e["op"] == "create")
             store.append(events)
             box = outbox.read(store)
