@@ -326,14 +326,19 @@ def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterabl
         return state
     last = max(state.last_key, sort_key(ordered[-1]))
     # A record the state has never met has all its events here: applied in order, as a fold would.
-    overrides, created = state.overrides, state.created
-    new = {key for key in {(e["kind"], e["eid"]) for e in ordered} if not created(*key) and key not in overrides}
-    late = [e for e in ordered if (e["kind"], e["eid"]) not in new]
-    apply_in_order(state, [e for e in ordered if (e["kind"], e["eid"]) in new])
-    if late:
-        keys = {(e["kind"], e["eid"]) for e in late}
-        part = fold(e for e in all_events() if (e["kind"], e["eid"]) in keys)
-        _splice(state, part, keys)
+    overrides, entities = state.overrides, state.entities
+    met = set()
+    for e in ordered:
+        kind, eid = e["kind"], e["eid"]
+        if eid in entities.get(kind, ()) or (overrides and (kind, eid) in overrides):
+            met.add((kind, eid))
+    if not met:  # a merge's new visits and findings: nothing to fold again
+        apply_in_order(state, ordered)
+    else:
+        apply_in_order(state, [e for e in ordered if (e["kind"], e["eid"]) not in met])
+        late = [e for e in ordered if (e["kind"], e["eid"]) in met]
+        part = fold(e for e in all_events() if (e["kind"], e["eid"]) in met)
+        _splice(state, part, met)
         state.count += len(late)
         for e in late:
             state.changes[e["kind"]] = state.changes.get(e["kind"], 0) + 1

@@ -9,7 +9,21 @@ from typing import Iterable
 # One encoder for every write (json.dumps with arguments makes a new one each call). Not checked
 # for cycles: what is written is parsed JSON or plain dicts and lists built for it, and the check
 # was a tenth of encoding a merge's 200,000 events.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+_ENCODE = _ENCODER.encode
+# JSONEncoder.encode also builds its C encoder anew on every call; Many encodes 200,000 small
+# objects one by one, so it keeps one (the same output: checked at import, else encode is used).
+_c_make = getattr(json.encoder, "c_make_encoder", None)
+_C = _c_make(None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True) \
+    if _c_make is not None else None
+
+
+def _encode_one(obj: object) -> str:
+    return "".join(_C(obj, 0))
+
+
+_PROBE = {"a": [1, 2.5, None, True], "中": "文\n\"", "n": {}}
+_ONE = _encode_one if _C is not None and _encode_one(_PROBE) == _ENCODE(_PROBE) else _ENCODE
 
 
 def dumps(obj: object) -> bytes:
@@ -23,8 +37,9 @@ class Many:
 
     def __init__(self, objs: Iterable[object]) -> None:
         buf, ends = bytearray(), array("Q")
+        one = _ONE
         for o in objs:
-            buf += _ENCODE(o).encode("utf-8")
+            buf += one(o).encode("utf-8")
             ends.append(len(buf))
         self._ends = ends
         self._view: memoryview | None = memoryview(buf)
