@@ -96,13 +96,14 @@ def append_durable(path: Path, data: bytes, at: int) -> int:
     record is never written behind garbage. If the write fails (a full disk), the file is cut back
     to ``at``: what was there stays, nothing half-written is left for a reader to trip over.
     """
-    path = Path(path)
     flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
-    created = not path.exists()
     fd = os.open(path, flags, 0o600)
+    created = False
     try:
         try:
-            if os.fstat(fd).st_size != at:
+            size = os.fstat(fd).st_size
+            created = size == 0  # new (or empty): its name is made durable too, below
+            if size != at:
                 os.ftruncate(fd, at)
             os.lseek(fd, at, os.SEEK_SET)
             view = memoryview(data)
@@ -118,5 +119,5 @@ def append_durable(path: Path, data: bytes, at: int) -> int:
     finally:
         os.close(fd)
     if created:
-        fsync_dir(path.parent)  # the new name itself must survive a power cut
+        fsync_dir(Path(path).parent)  # the new name itself must survive a power cut
     return at + len(data)

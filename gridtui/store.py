@@ -679,7 +679,8 @@ class Store:
     def record_visits(self, visits: list[dict]) -> list[str]:
         """Several door-knocks saved at once (a whole stairwell given the same notice): all or none,
         in one durable write; returns the visit ids in order."""
-        today, at_now = self.today(), self.now_iso()
+        now = self._now()
+        today, at_now = now.date(), now.isoformat(timespec="seconds")
         events, vids = [], []
         for visit in visits:
             clean = model.validate_visit(visit, today)
