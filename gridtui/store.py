@@ -173,7 +173,7 @@ class Store:
     @classmethod
     def open(cls, folder: Path, *, load: bool = True, unlock: vault.Unlock | None = None,
              new_pin: Callable[[], str] | None = None, readonly: bool = False, lasting: bool | None = None,
-             leave_snapshot: bool = True, hold_events: bool = True, **kw) -> "Store":
+             leave_snapshot: bool = True, hold_events: bool | None = None, **kw) -> "Store":
         """Open and lock a store; with ``load=False`` the events are read only on :meth:`load`.
 
         An encrypted store needs ``unlock``, which asks for the PIN (once the lock is held, so a
@@ -196,6 +196,7 @@ class Store:
         the log again when something asks for them (a sync, an undo) until :meth:`release_events`.
         The records are then made of the events' own parsed data rather than copies of it, so a
         5,000-household grid opens in some 20 MB less than with the log and the records both in memory.
+        Default: held by a writer (a merge needs them), not by a reader (a report needs the state).
         """
         if not cls.exists(folder):
             raise NotAStore(str(folder))
@@ -206,7 +207,7 @@ class Store:
         store.readonly = readonly
         store.lasting = not readonly if lasting is None else lasting
         store.leave_snapshot = leave_snapshot
-        store.hold_events = hold_events or readonly
+        store.hold_events = not readonly if hold_events is None else hold_events
         if not readonly:
             store._lock.acquire()
         try:
@@ -316,7 +317,7 @@ class Store:
         # everything it wrote, and no other writer can have written (it holds the lock).
         reread = self._lazy and self._state_current
         from_snapshot = self._lazy and not self._state_current
-        consume = not self.hold_events and not reread
+        consume = not self.hold_events and not self._lazy  # the first read only: later ones are for the events
         # Folded a segment at a time, so the log is never in memory whole (the app): unless the
         # store is still to be checked by today's rules, which needs every event first.
         folding = Folding(consume=True) if consume and self.meta.get("rules") == RULES_VERSION else None
@@ -349,7 +350,13 @@ class Store:
             self.state = folding.finish(lambda i: self._set_aside(self._segment_events(i), note=False))
         elif consume:
             self.state = fold(events, consume=True)
-        else:
+        if consume and self.readonly:
+            # A reader holds no lock: if it needs the events later, the log may have grown since,
+            # so it folds again unless the log is still the one this state was folded from.
+            self._snapshot_marks = self._read_marks()
+            self._events, self._lazy = [], True
+            return
+        if not consume:
             self._events = events
             # Events asked for after a state from the snapshot: if the log read is still the one it
             # was folded from, that state stands (a writer may have appended since: then fold).
@@ -383,7 +390,7 @@ class Store:
     def release_events(self) -> None:
         """Let the events go again, once what asked for them is done (a store opened with
         ``hold_events=False``; otherwise nothing happens)."""
-        if not self.hold_events and not self._lazy:
+        if not self.hold_events and not self._lazy and not self.readonly:
             self._events, self._lazy, self._state_current = [], True, True
 
     # --- the snapshot: what only reads need not fold the log again (see gridtui.snapshot) ---------

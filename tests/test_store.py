@@ -340,3 +340,26 @@ def test_the_apps_store_undoes_a_change_from_the_log(tmp_path):
         assert app.state.entities["finding"]["F1"]["status"] == "open"
     with Store.open(tmp_path / "s") as again:
         assert again.state.entities["finding"]["F1"]["status"] == "open"
+
+
+def test_a_reader_folds_a_segment_at_a_time_and_its_events_are_the_ones_it_folded(tmp_path, monkeypatch):
+    from conftest import TEST_PIN, unlock
+
+    monkeypatch.setattr(store_mod, "SEGMENT_SIZE", 5)
+    s = Store.create(tmp_path / "s", {"worker": "W01"}, _events(12), pin=TEST_PIN)
+    _history_with_late_changes(s)
+    s.close()
+    with Store.open(tmp_path / "s", unlock=unlock) as whole:
+        held, held_events = whole.state.entities, whole.events()
+    reader = Store.open(tmp_path / "s", unlock=unlock, readonly=True)  # no snapshot yet: it folds the log
+    assert reader.state.entities == held
+    with Store.open(tmp_path / "s", unlock=unlock) as writer:  # a save while the report runs
+        writer.append([writer.new_event("household", "H7", "set", {"people": 3, "changed": "2026-11-22T10:00:00+08:00"})])
+    # Asked for later, its events are those its state was folded from: one reading of the log, whole.
+    assert reader.events() == held_events
+    assert reader.state.entities == held
+    reader.close()  # it leaves a snapshot of what it read, which the grown log does not match
+    with Store.open(tmp_path / "s", unlock=unlock, readonly=True) as again:
+        assert again.state.entities["household"]["H7"]["people"] == 3
+    with Store.open(tmp_path / "s", unlock=unlock) as whole:
+        assert whole.state.entities == again.state.entities
