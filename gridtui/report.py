@@ -108,6 +108,23 @@ def status_at(f: dict, day: str) -> str:
     return status
 
 
+def history_facts(f: dict, lo: str, hi: str) -> tuple[str, str | None, str | None]:
+    """:func:`status_at` ``hi``, :func:`first_done_day` and :func:`satisfaction_in` the period, in
+    one pass over the history (a street office's year has 500,000 findings to count)."""
+    status, done, rated = "open", None, None
+    for h in f.get("history", ()):
+        day = change_day(h)
+        s = h.get("status")
+        if s:
+            if day <= hi:
+                status = s
+            if done is None and s in DONE_STATUSES:
+                done = day
+        if h.get("satisfaction") and lo <= day <= hi:
+            rated = h["satisfaction"]
+    return status, done, rated
+
+
 def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -230,6 +247,7 @@ def summary(state: State, since: dt.date, until: dt.date, grid: str | None = Non
         return acc
 
     never, vulnerable, household_grid = [], [], {}
+    tally = _FindingTally(lo, hi)
     for h in _scope_households(state, grid):
         hid = h["id"]
         g = building_grid.get(h.get("building"))
@@ -254,7 +272,7 @@ def summary(state: State, since: dt.date, until: dt.date, grid: str | None = Non
             visitors.add(v.get("worker"))
         # Findings of every household, moved out or not: what was asked still counts.
         for f in ix.findings_by_household.get(hid, ()):
-            _add_finding(f, lo, hi, scopes, worker_acc(finding_worker(f, visits)))
+            tally.add(f, scopes, worker_acc(finding_worker(f, visits)))
         if h.get("moved_out"):
             continue
         for acc in scopes:
@@ -277,6 +295,7 @@ def summary(state: State, since: dt.date, until: dt.date, grid: str | None = Non
                 vulnerable.append({**_household_row(state, h, g), "tags": tags, "interval_days": interval,
                                    "last_visit": last_by_end, "days_since": since_last})
 
+    tally.spread()
     for w in ents["wish"].values():
         hid = w.get("household")
         if hid not in household_grid:
@@ -324,46 +343,54 @@ def finding_worker(f: dict, visits: dict) -> str | None:
     return visits.get(f.get("visit") or "", {}).get("worker") or f.get("_by")
 
 
-def _add_finding(f: dict, lo: str, hi: str, scopes: tuple, wacc: _Acc | None) -> None:
-    opened = _day(f.get("at"))
-    if opened > hi:
-        return
-    accs = scopes if wacc is None else (*scopes, wacc)
-    role = f.get("role")
-    status = status_at(f, hi)
-    done_day = first_done_day(f)
-    is_open = status in model.OPEN_STATUSES
-    overdue = is_open and bool(f.get("due")) and f["due"][:10] < hi
-    in_period = opened >= lo
-    rated = satisfaction_in(f, lo, hi)
-    closed_in_period = done_day is not None and lo <= done_day <= hi
-    days = (dt.date.fromisoformat(done_day) - dt.date.fromisoformat(opened)).days if closed_in_period else None
-    for acc in accs:
-        for a in (acc, acc.roles.get(role)):
-            if a is None:
-                continue
-            if in_period:
-                a.opened += 1
-                a.done_of_opened += status in DONE_STATUSES
-            if closed_in_period:
-                a.closed += 1
-                a.days.append(days)
-            a.overdue += overdue
-            if rated:
-                a.rated += 1
-                a.satisfied += rated in SATISFIED
+class _FindingTally:
+    """Findings counted by what they add and where: one count per finding, spread over its scopes
+    (the community, its grid, its worker, and the role within each) once all are counted. A street
+    office's year has 500,000 findings; adding each to six sets of counters was a third of a report."""
+
+    def __init__(self, lo: str, hi: str) -> None:
+        self.lo, self.hi = lo, hi
+        self.counts: dict[tuple, int] = {}
+        self.days: dict[tuple, list[int]] = {}
+
+    def add(self, f: dict, scopes: tuple, wacc: _Acc | None) -> None:
+        lo, hi = self.lo, self.hi
+        opened = _day(f.get("at"))
+        if opened > hi:
+            return
+        role = f.get("role")
+        status, done_day, rated = history_facts(f, lo, hi)
+        overdue = status in model.OPEN_STATUSES and bool(f.get("due")) and f["due"][:10] < hi
+        in_period = opened >= lo
+        closed_in_period = done_day is not None and lo <= done_day <= hi
+        key = (scopes, wacc, role, in_period, in_period and status in DONE_STATUSES, closed_in_period, overdue,
+               bool(rated), rated in SATISFIED)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if closed_in_period:
+            days = (dt.date.fromisoformat(done_day) - dt.date.fromisoformat(opened)).days
+            self.days.setdefault((scopes, wacc, role), []).append(days)
+
+    def spread(self) -> None:
+        def each(scopes: tuple, wacc: _Acc | None, role: object):
+            for acc in scopes if wacc is None else (*scopes, wacc):
+                yield acc
+                if (by_role := acc.roles.get(role)) is not None:
+                    yield by_role
+
+        for (scopes, wacc, role, opened, done, closed, overdue, rated, satisfied), n in self.counts.items():
+            for a in each(scopes, wacc, role):
+                a.opened += n * opened
+                a.done_of_opened += n * done
+                a.closed += n * closed
+                a.overdue += n * overdue
+                a.rated += n * rated
+                a.satisfied += n * (rated and satisfied)
+        for (scopes, wacc, role), days in self.days.items():
+            for a in each(scopes, wacc, role):
+                a.days.extend(days)
 
 
 SATISFIED = frozenset({"satisfied", "basically"})  # 满意 and 基本满意 count toward 满意率
-
-
-def satisfaction_in(f: dict, lo: str, hi: str) -> str | None:
-    """The satisfaction the resident gave at a return visit in the period (the last one given)."""
-    got = None
-    for h in f.get("history", ()):
-        if h.get("satisfaction") and lo <= change_day(h) <= hi:
-            got = h["satisfaction"]
-    return got
 
 
 # --- what residents ask for ---------------------------------------------------------------------

@@ -19,6 +19,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from conftest import TEST_PIN, unlock
@@ -525,3 +527,25 @@ def test_demo_data_adds_up(tmp_path):
     rows = needs_json(home, "--since", "2026-08-20", "--until", "2026-11-20")
     assert len(rows) == 10 and all(r["households"] <= r["findings"] for r in rows)
     assert [r["households"] for r in rows] == sorted((r["households"] for r in rows), reverse=True)
+
+
+def _satisfaction_in(f, lo, hi):  # what the report once asked in a pass of its own
+    got = None
+    for h in f.get("history", ()):
+        if h.get("satisfaction") and lo <= report.change_day(h) <= hi:
+            got = h["satisfaction"]
+    return got
+
+
+_DAYS = st.sampled_from(["2026-10-01", "2026-10-15", "2026-11-01", "2026-11-20", "2026-12-01"])
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(st.fixed_dictionaries({"changed": _DAYS.map(lambda d: d + "T10:00:00+08:00")}, optional={
+    "status": st.sampled_from(["open", "in_progress", "referred", "resolved", "closed"]),
+    "satisfaction": st.sampled_from(["satisfied", "basically", "unsatisfied"])}), max_size=5), _DAYS, _DAYS)
+def test_one_pass_over_a_findings_history_tells_what_the_three_questions_did(history, a, b):
+    lo, hi = min(a, b), max(a, b)
+    f = {"history": history} if history else {}
+    assert report.history_facts(f, lo, hi) == (report.status_at(f, hi), report.first_done_day(f),
+                                               _satisfaction_in(f, lo, hi))
