@@ -111,7 +111,7 @@ def test_a_process_killed_while_saving_leaves_a_store_that_opens_with_all_acknow
         import sys
         from gridtui.events import make_event
         from gridtui.store import Store
-        s = Store.open({str(folder)!r})
+        s = Store.open({str(folder)!r}, hold_events=False)  # as the app saves
         i = 0
         while True:
             s.append([make_event([10_000 + i, 0], "devK", "W01", "visit", f"V{{i}}", "create",
@@ -129,7 +129,8 @@ def test_a_process_killed_while_saving_leaves_a_store_that_opens_with_all_acknow
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    s = Store.open(folder)
+    s = Store.open(folder, hold_events=False)
+    assert {f"V{i}" for i in range(acknowledged + 1)} <= set(s.state.entities["visit"])
     have = {e["eid"] for e in s.events()}
     assert {f"V{i}" for i in range(acknowledged + 1)} <= have
     s.close()
@@ -236,7 +237,8 @@ def test_an_altered_or_swapped_encrypted_file_is_damaged_not_empty(tmp_path):
             Store.open(folder, unlock=unlock)
 
 
-def test_a_store_written_by_an_older_gridtui_keeps_its_segments_and_goes_on_in_a_log(tmp_path):
+@pytest.mark.parametrize("hold_events", [True, False])
+def test_a_store_written_by_an_older_gridtui_keeps_its_segments_and_goes_on_in_a_log(tmp_path, hold_events):
     from tinydb import TinyDB
 
     from gridtui.storage import AtomicJSONStorage
@@ -246,12 +248,14 @@ def test_a_store_written_by_an_older_gridtui_keeps_its_segments_and_goes_on_in_a
     old = TinyDB(folder / "events-00001.json", storage=AtomicJSONStorage)  # whole-file JSON, as before
     old.insert_multiple(_events(3))
     old.close()
-    with Store.open(folder) as s:
+    with Store.open(folder, hold_events=hold_events) as s:
         assert _ids(s) == {e["id"] for e in _events(3)}
         s.append(_events(2, start=3))
+        assert len(s.state.entities["household"]) == 5
     assert sorted(p.name for p in store_mod.segment_paths(folder)) == ["events-00001.json", "events-00002.log"]
-    with Store.open(folder) as s:
+    with Store.open(folder, hold_events=hold_events) as s:
         assert _ids(s) == {e["id"] for e in _events(5)} and s.loss is None
+        assert s.state.entities["household"]["H0"]["head"] == "住户0"
 
 
 @pytest.mark.parametrize("hold_events", [True, False])
