@@ -383,9 +383,15 @@ class Store:
 
     def _note_read(self, events: list[dict]) -> tuple[int, int]:
         """Keep what the store needs of events read for the first time; the latest stamp among them."""
-        me = self.device
-        self._my_visits.extend(e["t"] for e in events if e["kind"] == "visit" and e["op"] == "create" and e["dev"] == me)
+        self._note_mine(events)
         return self._latest_stamp(events)
+
+    def _note_mine(self, events: list[dict]) -> None:
+        """The stamps of this device's own visits, for the unsynced count (not the visits: see open)."""
+        if self._my_visits is not None:
+            me = self.device
+            self._my_visits.extend(e["t"] for e in events if e["kind"] == "visit" and e["op"] == "create"
+                                   and e["dev"] == me)
 
     def release_events(self) -> None:
         """Let the events go again, once what asked for them is done (a store opened with
@@ -625,9 +631,7 @@ class Store:
         self.state = fold_more(self.state, events, self._all_events)
         if lazy:
             self.release_events()  # read to fold in a late change (a stamp from a clock far ahead)
-        if self._my_visits is not None:
-            me = self.device
-            self._my_visits.extend(e["t"] for e in events if e["kind"] == "visit" and e["op"] == "create" and e["dev"] == me)
+        self._note_mine(events)
         self._manifest_due = True
         return started
 
