@@ -19,6 +19,7 @@ from .views import household_grids
 _ROUTING = {"building": ("grid", "compound"), "household": ("building",), "worker": ("grid",)}
 _OWN = frozenset({"community", "compound", "grid"})  # where their events go does not depend on them
 _BY_HOUSEHOLD = frozenset({"visit", "finding", "wish"})
+_NONE: dict = {}
 
 
 class Routes:
@@ -32,14 +33,16 @@ class Routes:
         self._compound_grids: dict[object, set] = {}
         for rec in ents["building"].values():
             self._compound_grids.setdefault(rec.get("compound"), set()).add(rec.get("grid"))
-        self._born: dict[tuple[str, str], object] = {}  # records created in a batch the state has not folded
+        # Records created in a batch the state has not folded: kind → id → their household.
+        self._born: dict[str, dict[str, object]] = {}
 
     def grids_of(self, e: dict) -> Iterable[str]:
         """The grids (of this state's) whose worker gets ``e``."""
         kind, eid = e["kind"], e["eid"]
         if kind in _BY_HOUSEHOLD:  # most events: a visit, a finding, a wish
             rec = self._ents[kind].get(eid)
-            g = self._household_grid.get(rec.get("household") if rec is not None else self._born.get((kind, eid)))
+            g = self._household_grid.get(rec.get("household") if rec is not None
+                                         else self._born.get(kind, _NONE).get(eid))
         elif kind == "household":
             g = self._household_grid.get(eid)
         elif kind == "community":
@@ -60,20 +63,27 @@ class Routes:
     def take_births(self, state: State, events: list[dict]) -> None:
         """Route ``events`` (not yet folded into ``state``, and not :func:`reroutes`) as if they were:
         the records they create are placed from their own fields."""
-        first: dict[tuple[str, str], dict] = {}
+        ents = state.entities
+        first: dict[str, dict[str, dict]] = {}  # kind → id → its create (no tuple per event: a merge has 200,000)
         for e in events:
             if e["op"] == "create":
-                key = (e["kind"], e["eid"])
-                if state.created(*key):
+                kind, eid = e["kind"], e["eid"]
+                if eid in ents.get(kind, _NONE):
                     continue  # created already: a second create changes nothing
-                had = first.get(key)
+                of_kind = first.get(kind)
+                if of_kind is None:
+                    of_kind = first[kind] = {}
+                had = of_kind.get(eid)
                 if had is None or sort_key(e) < sort_key(had):  # the earliest create wins, as in the fold
-                    first[key] = e
-        for (kind, eid), e in first.items():
+                    of_kind[eid] = e
+        for kind, creates in first.items():
             if kind == "household":
-                self._household_grid[eid] = self._building_grid.get(e["data"].get("building") or "")
+                for eid, e in creates.items():
+                    self._household_grid[eid] = self._building_grid.get(e["data"].get("building") or "")
             else:
-                self._born[(kind, eid)] = e["data"].get("household")
+                born = self._born.setdefault(kind, {})
+                for eid, e in creates.items():
+                    born[eid] = e["data"].get("household")
 
 
 def reroutes(state: State, events: list[dict]) -> bool:

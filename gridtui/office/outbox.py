@@ -244,14 +244,16 @@ class Append:
         self.encoded = encoded = jsonbytes.Many(events)
         by_grid: dict[str, list[int]] = {}  # positions, not views: 200,000 small objects cost more than the bytes
         masked: dict[int, bytes] = {}  # a household's ID number is masked for the laptop
+        grids_of = routes.grids_of
         for i, e in enumerate(events):
-            grids = routes.grids_of(e)
+            grids = grids_of(e)
             if grids:
                 if e["kind"] == "household":
                     masked[i] = _encode(e)
                 for g in grids:
                     by_grid.setdefault(g, []).append(i)
-                    index.counts[g] = index.counts.get(g, 0) + 1
+        for g, held in by_grid.items():
+            index.counts[g] = index.counts.get(g, 0) + len(held)
         try:
             with open(store.folder / DATA, "r+b") as f:
                 f.truncate(index.size)  # whatever a write cut short left past the end
