@@ -251,18 +251,25 @@ class _Batch:
         self.creates: dict[tuple[str, str], str] = {}
         self.created_twice: set[tuple[str, str]] = set()
         self.data: dict[tuple[str, str], dict] = {}
-        self.ids: dict[str, tuple[str, str]] = {}
         self.proposed: list[tuple[str, dict]] = []  # households workers found at doors: (id, data)
+        self._files = files
+        self._ids: dict[str, tuple[str, str]] | None = None
         for c in files:
             for e in c.fresh:
-                key = (e["kind"], e["eid"])
-                self.ids[e["id"]] = key
                 if e["op"] == "create":
+                    key = (e["kind"], e["eid"])
                     if self.creates.setdefault(key, e["id"]) != e["id"]:
                         self.created_twice.add(key)
                     self.data[key] = e["data"]
                     if e["kind"] == "household":
                         self.proposed.append((e["eid"], e["data"]))
+
+    def record_of(self, event_id: str) -> tuple[str, str] | None:
+        """The record an event of these files is about. Asked only for a change that names an event
+        the office does not hold, so the table is made the first time it is asked for, if ever."""
+        if self._ids is None:
+            self._ids = {e["id"]: (e["kind"], e["eid"]) for c in self._files for e in c.fresh}
+        return self._ids.get(event_id)
 
 
 def _judge(c: _Candidate, office: Office, batch: _Batch, workers: Mapping[str, WorkerInfo]) -> Skipped | None:
@@ -302,7 +309,7 @@ def _judge(c: _Candidate, office: Office, batch: _Batch, workers: Mapping[str, W
                     why = "sync.bad_event"  # a correction keeps the finding's role: its category must fit it
                 for writer in (e.get("prev") or {}).values():
                     seen = office.known.get(writer)
-                    target = (seen["kind"], seen["eid"]) if seen is not None else batch.ids.get(writer)
+                    target = (seen["kind"], seen["eid"]) if seen is not None else batch.record_of(writer)
                     # Naming an event that is not held is harmless unless it sorts later: the fold
                     # would let this change win over it (an office decision not yet made, say).
                     if target is None and sorts_after(writer, e) or target not in (None, (kind, eid)):
