@@ -116,7 +116,11 @@ class Writer(NamedTuple):
         return (self.t[0], self.t[1], self.dev, self.id)
 
 
-_writer = tuple.__new__  # Writer(...) without NamedTuple's keyword handling: a fold makes one per record
+_writer = tuple.__new__  # Writer(...) without NamedTuple's keyword handling: a fold makes one per change
+
+
+def _creator_of(ent: dict) -> Writer:
+    return _writer(Writer, (ent["_created"], ent.get("_dev"), ent["_by"]))
 
 
 @dataclass
@@ -149,8 +153,8 @@ class State:
     """
 
     entities: dict[str, dict[str, dict]] = field(default_factory=lambda: {k: {} for k in KINDS})
-    # Who last wrote each field, for conflicts and ``prev``. Most records are created and never
-    # changed, so they point at their create event; only changed fields get an entry of their own.
+    # Who last wrote each field, for conflicts and ``prev``: only changed fields get an entry. A field
+    # no change wrote was written by the record's create, which the record names (``_created``…).
     overrides: dict[tuple[str, str], dict[str, Writer]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     # Changes to records whose create the fold has not reached (it is stamped later): kept out of
@@ -169,7 +173,7 @@ class State:
 
     def creator(self, kind: str, eid: str) -> Writer | None:
         ent = self.entities.get(kind, {}).get(eid)
-        return None if ent is None else _writer(Writer, (ent["_created"], ent.get("_dev"), ent["_by"]))
+        return None if ent is None else _creator_of(ent)
 
     def writer(self, key: tuple[str, str], f: str) -> Writer | None:
         over = self.overrides.get(key)
@@ -180,13 +184,12 @@ class State:
         ent = self.entities.get(key[0], {}).get(key[1])
         if ent is None or f not in ent or f in _OWN_FIELDS:
             return None
-        return _writer(Writer, (ent["_created"], ent.get("_dev"), ent["_by"]))
+        return _creator_of(ent)
 
     def writer_ids(self, kind: str, eid: str, fields: Iterable[str]) -> dict[str, str]:
         """For a new set event's ``prev``: which event last wrote each of these fields."""
         key = (kind, eid)
         return {f: w.id for f in fields if (w := self.writer(key, f)) is not None}
-
 
     def apply(self, e: dict) -> None:
         """Apply one event; the caller guarantees clock order (see :func:`fold`).
@@ -321,29 +324,42 @@ def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterabl
     ordered = sorted(events, key=sort_key)
     if not ordered:
         return state
-    if state.last_key is None or sort_key(ordered[0]) > state.last_key:
-        apply_in_order(state, ordered)
-        return state
-    last = max(state.last_key, sort_key(ordered[-1]))
-    # A record the state has never met has all its events here: applied in order, as a fold would.
-    overrides, entities = state.overrides, state.entities
-    met = set()
-    for e in ordered:
-        kind, eid = e["kind"], e["eid"]
-        if eid in entities.get(kind, ()) or (overrides and (kind, eid) in overrides):
-            met.add((kind, eid))
-    if not met:  # a merge's new visits and findings: nothing to fold again
+    last, top = state.last_key, sort_key(ordered[-1])
+    late = _late_records(state, ordered)
+    if not late:  # a save, or a merge's new visits and findings: nothing to fold again
         apply_in_order(state, ordered)
     else:
-        apply_in_order(state, [e for e in ordered if (e["kind"], e["eid"]) not in met])
-        late = [e for e in ordered if (e["kind"], e["eid"]) in met]
-        part = fold(e for e in all_events() if (e["kind"], e["eid"]) in met)
-        _splice(state, part, met)
-        state.count += len(late)
-        for e in late:
-            state.changes[e["kind"]] = state.changes.get(e["kind"], 0) + 1
-    state.last_key = last
+        apply_in_order(state, [e for e in ordered if (e["kind"], e["eid"]) not in late])
+        _splice(state, fold(e for e in all_events() if (e["kind"], e["eid"]) in late), late)
+        _count_skipped(state, [e for e in ordered if (e["kind"], e["eid"]) in late])
+    state.last_key = max(k for k in (last, state.last_key, top) if k is not None)
     return state
+
+
+def _late_records(state: State, ordered: list[dict]) -> set[tuple[str, str]]:
+    """The records these events (in clock order) name that the state has met, where an event here
+    sorts before something already applied: only those must be folded again from all their events.
+    A record the state never met has all its events here, and one whose events here all sort after
+    everything applied takes them in order, as a fold would."""
+    last = state.last_key
+    if last is None or sort_key(ordered[0]) > last:
+        return set()
+    overrides, entities = state.overrides, state.entities
+    late = set()
+    for e in ordered:
+        if sort_key(e) > last:
+            break  # and so are all after it
+        kind, eid = e["kind"], e["eid"]
+        if eid in entities.get(kind, ()) or (overrides and (kind, eid) in overrides):
+            late.add((kind, eid))
+    return late
+
+
+def _count_skipped(state: State, events: list[dict]) -> None:
+    """Count events folded in some other way than by :func:`apply_in_order` (as a fold counts them)."""
+    state.count += len(events)
+    for e in events:
+        state.changes[e["kind"]] = state.changes.get(e["kind"], 0) + 1
 
 
 class Folding:
@@ -364,27 +380,21 @@ class Folding:
         self._late: set[tuple[str, str]] = set()
 
     def add(self, events: list[dict], piece: int) -> None:
-        state, pieces, late, bit = self.state, self._pieces, self._late, 1 << piece
         ordered = sorted(events, key=sort_key)
-        first: dict[tuple[str, str], tuple] = {}
+        if not ordered:
+            return
+        state, pieces, late, bit = self.state, self._pieces, self._late, 1 << piece
         for e in ordered:
             key = (e["kind"], e["eid"])
             pieces[key] = pieces.get(key, 0) | bit
-            if key not in first:
-                first[key] = sort_key(e)
-        last, overrides, created = state.last_key, state.overrides, state.created
-        if last is not None:
-            late.update(key for key, k in first.items() if k <= last and (key in overrides or created(*key)))
-        skipped = [e for e in ordered if (e["kind"], e["eid"]) in late] if late else []
-        if skipped:
+        last, top = state.last_key, sort_key(ordered[-1])
+        late |= _late_records(state, ordered)
+        if late:
+            _count_skipped(state, [e for e in ordered if (e["kind"], e["eid"]) in late])
             ordered = [e for e in ordered if (e["kind"], e["eid"]) not in late]
-            state.count += len(skipped)
-            for e in skipped:
-                state.changes[e["kind"]] = state.changes.get(e["kind"], 0) + 1
         apply_in_order(state, ordered, self.consume)
         # (apply sets the key of what it applied, which may sort before what an earlier piece held)
-        keys = [k for k in (last, state.last_key, sort_key(skipped[-1]) if skipped else None) if k is not None]
-        state.last_key = max(keys) if keys else None
+        state.last_key = max(k for k in (last, state.last_key, top) if k is not None)
 
     def finish(self, read: Callable[[int], Iterable[dict]]) -> State:
         """The state, once every piece is added; ``read(piece)`` gives a piece's events again."""

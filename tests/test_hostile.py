@@ -208,6 +208,8 @@ BAD_VALUES = {
     "control-chars": lambda v, f: v["data"].update(note="\x1b]0;owned\x07\x1b[2J"),
     "bool-as-number": lambda v, f: f["data"].update(proposed={"people": True}, role="data", category="people"),
     "extra-key": lambda v, f: f.update(sneaky="x" * 1000),
+    "list-kind": lambda v, f: f.update(kind=["finding"]),  # unhashable where a name belongs: once a TypeError
+    "object-op": lambda v, f: v.update(op={"create": True}),
 }
 
 
