@@ -267,14 +267,10 @@ def share_strings(events: Iterable[dict]) -> None:
                     data[k] = intern(v)
 
 
-def fold(events: Iterable[dict], state: State | None = None, consume: bool = False) -> State:
-    """Fold events into state. Same set of events, same state, whatever the order given.
-
-    ``consume``: the caller drops the events after this (a store that reads its log again when it
-    needs the events), so a new record may be made of its create event's own ``data`` dict
-    rather than a copy: the log and the records are not both in memory at once."""
+def fold(events: Iterable[dict], state: State | None = None) -> State:
+    """Fold events into state. Same set of events, same state, whatever the order given."""
     state = state or State()
-    apply_in_order(state, sorted(events, key=sort_key), consume)
+    apply_in_order(state, sorted(events, key=sort_key))
     return state
 
 
@@ -283,7 +279,9 @@ def apply_in_order(state: State, ordered: list[dict], consume: bool = False) -> 
 
     Most events of a log create a record nothing has touched yet; those are applied here directly
     (as ``apply`` would: a new entity from the event's fields), which halves the cost of opening a
-    large store. Everything else goes through ``apply``. ``consume``: see :func:`fold`.
+    large store. Everything else goes through ``apply``. ``consume``: the caller lets the events go
+    after this (see :class:`Folding`), so a new record may be made of its create event's own
+    ``data`` dict rather than a copy, and the log and the records are not both in memory at once.
     """
     if not ordered:
         return
@@ -375,7 +373,7 @@ class Folding:
 
     def __init__(self, consume: bool = False) -> None:
         self.state = State()
-        self.consume = consume  # see fold
+        self.consume = consume  # see apply_in_order
         self._pieces: dict[tuple[str, str], int] = {}  # record → the pieces holding its events, as bits
         self._late: set[tuple[str, str]] = set()
 

@@ -11,8 +11,8 @@ from typing import Iterable
 # was a tenth of encoding a merge's 200,000 events.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 _ENCODE = _ENCODER.encode
-# JSONEncoder.encode also builds its C encoder anew on every call; Many encodes 200,000 small
-# objects one by one, so it keeps one (the same output: checked at import, else encode is used).
+# JSONEncoder.encode also builds its C encoder anew on every call (a save, and each of a merge's
+# 200,000 events): one is kept instead, giving the same output (checked at import, else encode is used).
 _c_make = getattr(json.encoder, "c_make_encoder", None)
 _C = _c_make(None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True) \
     if _c_make is not None else None
@@ -27,7 +27,7 @@ _ONE = _encode_one if _C is not None and _encode_one(_PROBE) == _ENCODE(_PROBE) 
 
 
 def dumps(obj: object) -> bytes:
-    return _ENCODE(obj).encode("utf-8")
+    return _ONE(obj).encode("utf-8")
 
 
 class Many:

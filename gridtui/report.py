@@ -109,8 +109,9 @@ def status_at(f: dict, day: str) -> str:
 
 
 def history_facts(f: dict, lo: str, hi: str) -> tuple[str, str | None, str | None]:
-    """:func:`status_at` ``hi``, :func:`first_done_day` and :func:`satisfaction_in` the period, in
-    one pass over the history (a street office's year has 500,000 findings to count)."""
+    """A finding's status at the end of ``hi`` (as :func:`status_at`), the day it was first done (as
+    :func:`first_done_day`) and the satisfaction last given within ``lo``–``hi``: one pass over its
+    history (a street office's year has 500,000 findings to count)."""
     status, done, rated = "open", None, None
     for h in f.get("history", ()):
         day = change_day(h)

@@ -144,7 +144,7 @@ class Store:
 
     @classmethod
     def create(cls, folder: Path, meta: dict, events: Iterable[dict] = (), *, pin: str | None = None,
-               **kw) -> "Store":
+               hold_events: bool = True, **kw) -> "Store":
         """Make a new store with its identity and initial events, and return it open.
 
         With ``pin`` every file is encrypted under a new key kept in ``key.json`` (see gridtui.vault);
@@ -156,7 +156,6 @@ class Store:
         events = list(events)
         for e in events:
             _check(e)
-        hold_events = kw.pop("hold_events", True)
         store = cls(folder, **kw)
         store.hold_events = hold_events
         store._lock.acquire()
@@ -317,17 +316,17 @@ class Store:
         # everything it wrote, and no other writer can have written (it holds the lock).
         reread = self._lazy and self._state_current
         from_snapshot = self._lazy and not self._state_current
-        consume = not self.hold_events and not self._lazy  # the first read only: later ones are for the events
-        # Folded a segment at a time, so the log is never in memory whole (the app): unless the
-        # store is still to be checked by today's rules, which needs every event first.
-        folding = Folding(consume=True) if consume and self.meta.get("rules") == RULES_VERSION else None
+        let_go = not self.hold_events and not self._lazy  # the first read only: later ones are for the events
+        # Folded a segment at a time, so the log is never in memory whole: unless the store is
+        # still to be checked by today's rules, which needs every event first (once per version).
+        folding = Folding(consume=True) if let_go and self.meta.get("rules") == RULES_VERSION else None
         events: list[dict] = []
         self._counts, self._quarantined = [], []
         if not reread:
             self._my_visits = []
         latest = self._latest_stamp([])
         for i in range(len(self._segments)):
-            docs = self._segment_events(i, copied=consume)
+            docs = self._segment_events(i, copied=folding is not None)
             self._counts.append(len(docs))
             self._tail_count = len(docs)
             if folding is not None:
@@ -348,22 +347,21 @@ class Store:
         self._lazy = False
         if folding is not None:
             self.state = folding.finish(lambda i: self._set_aside(self._segment_events(i), note=False))
-        elif consume:
-            self.state = fold(events, consume=True)
-        if consume and self.readonly:
-            # A reader holds no lock: if it needs the events later, the log may have grown since,
-            # so it folds again unless the log is still the one this state was folded from.
-            self._snapshot_marks = self._read_marks()
-            self._events, self._lazy = [], True
-            return
-        if not consume:
+        else:
             self._events = events
             # Events asked for after a state from the snapshot: if the log read is still the one it
             # was folded from, that state stands (a writer may have appended since: then fold).
             if not reread and not (from_snapshot and self._read_marks() == self._snapshot_marks):
                 self.state = fold(events)
+        if not let_go:
             return
-        self.release_events()
+        if self.readonly:
+            # A reader holds no lock: if it needs the events later, the log may have grown since,
+            # so it folds again unless the log is still the one this state was folded from.
+            self._snapshot_marks = self._read_marks()
+            self._events, self._lazy = [], True
+        else:
+            self.release_events()
 
     def _segment_events(self, i: int, copied: bool = False) -> list[dict]:
         """Segment ``i``'s events as parsed. ``copied``: the fold may make records of their data, so
