@@ -41,6 +41,8 @@ import json, sys, time
 from pathlib import Path
 from gridtui import vault
 from gridtui.office.commands import merge_folder
+from gridtui.store import settle_loads
+settle_loads()  # as the console script does
 t0 = time.perf_counter()
 r = merge_folder(Path(sys.argv[1]), Path(sys.argv[2]), unlock=lambda f: vault.unlock(f, sys.argv[3]))
 dt = time.perf_counter() - t0

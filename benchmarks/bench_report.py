@@ -79,7 +79,9 @@ _CLI_CHILD = PEAK + """
 import atexit, sys
 atexit.register(lambda: sys.stderr.write(f"\\nPEAK_KB {peak_kb()}\\n"))
 from gridtui.cli import main
+from gridtui.store import settle_loads
 sys.argv[0] = "gridtui"
+settle_loads()  # as the console script does
 main()
 """
 

@@ -367,3 +367,25 @@ def test_a_reader_folds_a_segment_at_a_time_and_its_events_are_the_ones_it_folde
         assert again.state.entities["household"]["H7"]["people"] == 3
     with Store.open(tmp_path / "s", unlock=unlock) as whole:
         assert whole.state.entities == again.state.entities
+
+
+def test_settle_loads_keeps_what_a_pause_built_out_of_the_collector(monkeypatch):
+    import gc
+
+    from gridtui import store as store_module
+
+    def built_in_a_pause() -> int:
+        before = gc.get_freeze_count()
+        with store_module.gc_paused():
+            kept = [{"n": i} for i in range(2000)]
+        after = gc.get_freeze_count()
+        del kept
+        return after - before
+
+    try:
+        assert built_in_a_pause() == 0  # a test process: nothing is frozen
+        monkeypatch.setattr(store_module, "_settle", [True])
+        assert built_in_a_pause() >= 2000
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()

@@ -14,7 +14,7 @@ from .. import i18n, ids, model, render, views, vocab
 from ..errors import UserError
 from ..home import home_dir, real_store
 from ..i18n import t
-from ..store import Store
+from ..store import Store, settle_loads
 from .context import (DEFAULTS, EXIT_USAGE, CliError, Ctx, Launch, apply_lang, change_pin, fmt_option, friendly_errors, quarantine_lines,
                       warn_loss)
 from .language import GridGroup, Word, speak
@@ -403,7 +403,7 @@ def run(launch: Launch | None = None) -> None:
     """The `gridtui` command: click's main, and for a bug one sentence and a report, no traceback.
     ``launch`` opens the app (gridtui.entry gives it); without it, commands that would open the app say so."""
     from .. import crash
-
+    settle_loads()
     try:
         main(obj=launch)
     except KeyboardInterrupt:
