@@ -384,7 +384,7 @@ def test_settle_loads_keeps_what_a_pause_built_out_of_the_collector(monkeypatch)
 
     try:
         assert built_in_a_pause() == 0  # a test process: nothing is frozen
-        monkeypatch.setattr(store_module, "_settle", [True])
+        monkeypatch.setattr(store_module, "_SETTLE", True)
         assert built_in_a_pause() >= 2000
         assert gc.isenabled()
     finally:

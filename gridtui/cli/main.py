@@ -57,6 +57,7 @@ def main(ctx: click.Context, home: Path | None, use_demo: bool, worker: str | No
 def _run_tui(obj: Ctx, opener) -> None:  # noqa: ANN001 - opener() -> Store
     with friendly_errors():
         store = opener(hold_events=False)  # the app reads the log again when it needs the events
+    settle_loads(False)  # a long-lived process: the app freezes what stays itself (GridApp.settle)
     try:
         if obj.launch is None:
             raise CliError(t("cli.no_app"))  # main() called without the entry point's launcher
@@ -403,6 +404,7 @@ def run(launch: Launch | None = None) -> None:
     """The `gridtui` command: click's main, and for a bug one sentence and a report, no traceback.
     ``launch`` opens the app (gridtui.entry gives it); without it, commands that would open the app say so."""
     from .. import crash
+
     settle_loads()
     try:
         main(obj=launch)
