@@ -23,7 +23,8 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, NamedTuple
+from itertools import islice
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 KINDS = ("community", "compound", "grid", "worker", "building", "household", "visit", "finding", "wish", "project")
 # Kinds whose every change is kept as history (the audit trail shown to users). A record has a
@@ -431,29 +432,44 @@ def _splice(state: State, part: State, keys: set[tuple[str, str]]) -> None:
 
 # --- what a snapshot keeps of a state (gridtui.snapshot writes it, sealed, beside the log) -------
 
-def snapshot_of(state: State) -> dict:
-    """The state as JSON-able data: its records (in the fold's order), the counters the views'
-    caches check, and the conflicts. Not what only the fold needs to go on (who wrote each field):
-    a state read back from this answers questions; it is never folded into."""
-    return {"entities": state.entities, "count": state.count, "changes": state.changes,
-            "last_key": list(state.last_key) if state.last_key is not None else None,
-            "conflicts": [[c.kind, c.eid, c.field, c.kept, c.other] for c in state.conflicts]}
+SNAPSHOT_PIECE = 20_000  # records per piece: what a snapshot's writer or reader holds twice at once
 
 
-def state_from_snapshot(data: object) -> State:
-    """:func:`snapshot_of`'s data back as a :class:`State`; ValueError if it is not that shape."""
-    if not isinstance(data, dict):
+def snapshot_of(state: State) -> Iterator[object]:
+    """The state as plain data, in pieces: first the counters the views' caches check and the
+    conflicts, then each kind's records (in the fold's order) a few thousand at a time, as
+    ``[kind, {id: record}]``. Not what only the fold needs to go on (who wrote each field): a state
+    read back from this answers questions; it is never folded into."""
+    yield {"kinds": list(state.entities), "count": state.count, "changes": state.changes,
+           "last_key": list(state.last_key) if state.last_key is not None else None,
+           "conflicts": [[c.kind, c.eid, c.field, c.kept, c.other] for c in state.conflicts]}
+    for kind, table in state.entities.items():
+        records = iter(table.items())
+        while piece := dict(islice(records, SNAPSHOT_PIECE)):
+            yield [kind, piece]
+
+
+def state_from_snapshot(pieces: list) -> State:
+    """:func:`snapshot_of`'s pieces back as a :class:`State` (each piece is let go once taken in);
+    ValueError if they are not that shape."""
+    head = pieces[0] if isinstance(pieces, list) and pieces else None
+    if not isinstance(head, dict) or type(head.get("count")) is not int or not isinstance(head.get("changes"), dict) \
+            or not isinstance(head.get("kinds"), list) or not all(type(k) is str for k in head["kinds"]):
         raise ValueError("not a snapshot")
-    entities, count, changes = data.get("entities"), data.get("count"), data.get("changes")
-    if (not isinstance(entities, dict) or type(count) is not int or not isinstance(changes, dict)
-            or not all(isinstance(t, dict) and all(isinstance(r, dict) for r in t.values()) for t in entities.values())):
-        raise ValueError("not a snapshot")
+    entities: dict[str, dict] = {kind: {} for kind in head["kinds"]}
+    for i in range(1, len(pieces)):
+        piece = pieces[i]
+        if (not isinstance(piece, list) or len(piece) != 2 or piece[0] not in entities or not isinstance(piece[1], dict)
+                or not all(isinstance(r, dict) for r in piece[1].values())):
+            raise ValueError("not a snapshot")
+        entities[piece[0]].update(piece[1])
+        pieces[i] = None
     for kind in KINDS:
         entities.setdefault(kind, {})
-    last = data.get("last_key")
+    last = head.get("last_key")
     try:
-        conflicts = [Conflict(k, e, f, kept, other) for k, e, f, kept, other in data.get("conflicts") or ()]
+        conflicts = [Conflict(k, e, f, kept, other) for k, e, f, kept, other in head.get("conflicts") or ()]
     except (TypeError, ValueError):
         raise ValueError("not a snapshot") from None
-    return State(entities=entities, count=count, changes=changes, conflicts=conflicts,
+    return State(entities=entities, count=head["count"], changes=head["changes"], conflicts=conflicts,
                  last_key=tuple(last) if isinstance(last, list) else None)

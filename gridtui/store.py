@@ -286,6 +286,7 @@ class Store:
             pass  # a full disk: the manifest stays behind the log, which is only ever read as fine
         if self._snapshot_due:
             self._snapshot_due = False
+            self._events = []  # not needed once closed: a merge's 200k beside the snapshot's bytes would not fit
             with gc_paused():
                 self._write_snapshot()
         for db in self._segments:
@@ -439,9 +440,9 @@ class Store:
         got = snapshot.read(self.folder, self.cipher, basis) if basis is not None else None
         if got is None:
             return False
-        head, body = got
+        head, pieces = got
         try:
-            state = state_from_snapshot(body)
+            state = state_from_snapshot(pieces)
             counts = [int(n) for n in head["counts"]]
             latest = tuple(int(x) for x in head["latest"])
         except (KeyError, TypeError, ValueError):
@@ -463,10 +464,19 @@ class Store:
             return None
         return [[name, size, snapshot.tail_mark(tail)] for name, (size, tail) in zip(self._segment_names, seen)]
 
+    def leave_snapshot_on_close(self) -> None:
+        """A writer that appended much (a merge): leave on close the snapshot that the next reader
+        would otherwise fold the whole log to write."""
+        self._snapshot_due = not self.readonly and self.cipher is not None
+
     def _write_snapshot(self) -> None:
-        """After a fold by a reader: keep it for the next reader (the log was read whole, just now)."""
-        marks = self._read_marks()
-        basis = self._snapshot_basis(marks) if marks is not None else None
+        """Keep the state for the next reader: after a reader's fold (the log was read whole, just
+        now), or at a writer's close (it holds the lock: the log on disk is what it folded)."""
+        if self.readonly:
+            marks = self._read_marks()
+            basis = self._snapshot_basis(marks) if marks is not None else None
+        else:
+            basis = self.log_basis()
         if basis is not None:
             snapshot.write(self.folder, self.cipher, basis, {"counts": self._counts, "latest": list(self.clock.last)},
                            snapshot_of(self.state))

@@ -2,7 +2,7 @@
 reader takes its state from it without reading the log, and anything that makes it not match the
 log on disk exactly — a save, a torn tail, a byte changed, an old copy put back — means a fold."""
 
-import json
+import marshal
 
 import pytest
 from hypothesis import given, settings
@@ -135,8 +135,21 @@ def test_a_torn_tail_gives_the_state_without_it_from_the_fold_and_from_the_snaps
     assert log_reads == []  # the second read came from the snapshot made of the torn log
 
 
-@pytest.mark.parametrize("spoil", ["body", "header", "truncate", "garbage", "old copy", "oversized"])
-def test_a_damaged_forged_or_old_snapshot_is_ignored_and_replaced(tmp_path, spoil, log_reads):
+def _split(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """A snapshot file's magic and header, and its sealed pieces (each with its length and nonce)."""
+    at = len(b"gridtui-snap/2\n") + 4 + int.from_bytes(raw[15:19], "little")
+    head, pieces = raw[:at], []
+    while at < len(raw):
+        end = at + 4 + 12 + int.from_bytes(raw[at:at + 4], "little")
+        pieces.append(raw[at:end])
+        at = end
+    return head, pieces
+
+
+@pytest.mark.parametrize("spoil", ["body", "header", "truncate", "garbage", "old copy", "oversized",
+                                   "last piece cut", "pieces swapped", "piece of the old copy"])
+def test_a_damaged_forged_or_old_snapshot_is_ignored_and_replaced(tmp_path, spoil, log_reads, monkeypatch):
+    monkeypatch.setattr("gridtui.events.SNAPSHOT_PIECE", 7)  # the 33 households in five pieces
     folder = tmp_path / "s"
     _make(folder)
     _read(folder).close()
@@ -160,8 +173,19 @@ def test_a_damaged_forged_or_old_snapshot_is_ignored_and_replaced(tmp_path, spoi
     elif spoil == "oversized":  # the plain header copied in front of far more than a state could be
         head_len = len(b"gridtui-snap/1\n") + 4
         bad = new[:head_len + int.from_bytes(new[head_len - 4:head_len], "little")] + bytes(3 << 20)
+    elif spoil == "last piece cut":  # what is left is whole pieces, each well sealed
+        head, pieces = _split(new)
+        bad = head + b"".join(pieces[:-1])
+    elif spoil == "pieces swapped":
+        head, pieces = _split(new)
+        bad = head + b"".join([pieces[0], pieces[2], pieces[1], *pieces[3:]])
+    elif spoil == "piece of the old copy":
+        head, pieces = _split(new)
+        bad = head + b"".join([*pieces[:2], _split(old)[1][2], *pieces[3:]])
     else:  # a copy from before the last save put back: its header no longer matches the log
         bad = old
+    if spoil.startswith("piece"):
+        assert len(_split(new)[1]) == 1 + 6  # the head, 33 households in five pieces, the finding
     path.write_bytes(bad)
     del log_reads[:]
     with _read(folder) as s:
@@ -209,11 +233,15 @@ def test_a_state_read_back_from_its_snapshot_is_the_state(changes):
             seen.add((dev, ms))
             events.append(make_event([ms, 0], dev, "W01", "household", eid, op, {fld: val}))
     state = fold(events)
-    _same_state(state_from_snapshot(json.loads(json.dumps(snapshot_of(state)))), state)
+    _same_state(state_from_snapshot([marshal.loads(marshal.dumps(p)) for p in snapshot_of(state)]), state)
 
 
-@pytest.mark.parametrize("data", [None, [], {"entities": []}, {"entities": {"household": {"H1": 3}}, "count": 1,
-                                                                "changes": {}}, {"entities": {}, "count": "1"}])
+_HEAD = {"kinds": ["household"], "count": 1, "changes": {}}
+
+
+@pytest.mark.parametrize("data", [None, [], [{"entities": []}], [{**_HEAD, "count": "1"}], [{**_HEAD, "kinds": [3]}],
+                                  [_HEAD, ["household", {"H1": 3}]], [_HEAD, ["visit", {"V1": {}}]], [_HEAD, ["household"]],
+                                  [{**_HEAD, "conflicts": [[1, 2]]}]])
 def test_a_snapshot_of_the_wrong_shape_is_refused(data):
     with pytest.raises(ValueError):
         state_from_snapshot(data)
@@ -290,3 +318,45 @@ def test_events_asked_for_after_a_snapshot_keep_its_state_unless_a_writer_append
         with Store.open(folder, unlock=unlock) as w:  # the app saves while a report is open
             w.append(_events(1, start=300))
         assert len(s.events()) == 35 and "H300" in s.state.entities["household"]
+
+
+def test_a_snapshot_in_another_pythons_format_is_stale_and_replaced(tmp_path, log_reads, monkeypatch):
+    folder = tmp_path / "s"
+    _make(folder)
+    with Store.open(folder, unlock=unlock) as writer:
+        folded = writer.state
+    ours = snapshot.CODEC
+    monkeypatch.setattr(snapshot, "CODEC", "marshal-4-py3.99")  # written by a Python that is gone
+    _read(folder).close()
+    monkeypatch.setattr(snapshot, "CODEC", ours)
+    del log_reads[:]
+    with _read(folder) as s:  # marshal's format is not promised across versions: this one folds
+        assert log_reads and s.state.entities == folded.entities
+    del log_reads[:]
+    with _read(folder) as s:  # and left one in its own format, which the next reader takes
+        assert log_reads == []
+        _same_state(s.state, folded)
+
+
+def test_a_merge_that_took_events_leaves_the_snapshot_the_report_after_it_reads(tmp_path, log_reads):
+    from gridtui.home import office_store
+    from test_sync import Site
+
+    site = Site(tmp_path)
+    site.record("W01", "H01", [{"role": "safety", "category": "other", "asked": "楼道堆物"}], note="第一次")
+    folder = office_store(site.office)
+    (folder / snapshot.FILE).unlink(missing_ok=True)
+    assert site.merge().new_events == 0  # nothing new: no snapshot written for it
+    assert not (folder / snapshot.FILE).exists()
+    site.sync("W01")
+    assert site.merge().new_events >= 2
+    assert (folder / snapshot.FILE).exists()
+    del log_reads[:]
+    with _read(folder) as s:
+        assert log_reads == []
+        merged = s.state
+    (folder / snapshot.FILE).unlink()
+    with _read(folder) as s:  # the state a fold of the log gives
+        assert log_reads
+        _same_state(merged, s.state)
+        assert any(r.get("note") == "第一次" for r in s.state.entities["visit"].values())

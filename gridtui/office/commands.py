@@ -337,6 +337,8 @@ def merge_folder(
             now = store.now_iso()
             ledger.record_receipts(result.received, now)
             store.append(result.new_events)
+            if result.new_events:
+                store.leave_snapshot_on_close()  # the report that follows a merge need not fold again
             ledger.bind_devices(result.device_keys, now)
             ledger.record_digests(result.digests, now)
             report.recovered = store.loss is not None
@@ -345,10 +347,11 @@ def merge_folder(
             ledger.close()
         new_ids = {e["id"] for e in result.new_events}
         report.conflicts = clashes(c for c in store.state.conflicts if c.kept["id"] in new_ids or c.other["id"] in new_ids)
-    report.taken = result.taken
-    report.new_events = len(result.new_events)
-    report.skipped += result.skipped
-    report.flags = result.flags
+        report.taken = result.taken
+        report.new_events = len(result.new_events)
+        report.skipped += result.skipped
+        report.flags = result.flags
+        del office, result, new_ids  # the events, let go before the store writes its snapshot on close
     return report
 
 
