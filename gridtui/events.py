@@ -433,6 +433,7 @@ def _splice(state: State, part: State, keys: set[tuple[str, str]]) -> None:
 # --- what a snapshot keeps of a state (gridtui.snapshot writes it, sealed, beside the log) -------
 
 SNAPSHOT_PIECE = 20_000  # records per piece: what a snapshot's writer or reader holds twice at once
+_DICT_ONLY = frozenset({dict})
 
 
 def snapshot_of(state: State) -> Iterator[object]:
@@ -459,10 +460,14 @@ def state_from_snapshot(pieces: list) -> State:
     entities: dict[str, dict] = {kind: {} for kind in head["kinds"]}
     for i in range(1, len(pieces)):
         piece = pieces[i]
-        if (not isinstance(piece, list) or len(piece) != 2 or piece[0] not in entities or not isinstance(piece[1], dict)
-                or not all(isinstance(r, dict) for r in piece[1].values())):
+        if (type(piece) is not list or len(piece) != 2 or piece[0] not in entities or type(piece[1]) is not dict
+                or not _DICT_ONLY.issuperset(map(type, piece[1].values()))):
             raise ValueError("not a snapshot")
-        entities[piece[0]].update(piece[1])
+        table = entities[piece[0]]
+        if table:
+            table.update(piece[1])
+        else:  # a kind's first piece becomes its table: a year's million records are not copied
+            entities[piece[0]] = piece[1]
         pieces[i] = None
     for kind in KINDS:
         entities.setdefault(kind, {})

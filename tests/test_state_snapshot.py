@@ -2,7 +2,9 @@
 reader takes its state from it without reading the log, and anything that makes it not match the
 log on disk exactly — a save, a torn tail, a byte changed, an old copy put back — means a fold."""
 
+import json
 import marshal
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -288,7 +290,6 @@ def test_the_ledger_leaves_no_snapshot_and_writes_the_same_books_from_one(tmp_pa
 
 @pytest.mark.parametrize("planted", ["link", "fifo", "folder"])
 def test_a_snapshot_that_is_not_a_regular_file_is_ignored_and_never_waited_on(tmp_path, planted, log_reads):
-    import os
     import sys
 
     if planted == "fifo" and not hasattr(os, "mkfifo"):
@@ -360,3 +361,28 @@ def test_a_merge_that_took_events_leaves_the_snapshot_the_report_after_it_reads(
         assert log_reads
         _same_state(merged, s.state)
         assert any(r.get("note") == "第一次" for r in s.state.entities["visit"].values())
+
+
+def test_the_console_script_ends_a_report_without_teardown_and_loses_none_of_its_output(tmp_path):
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from gridtui.cli import context, main
+    from test_report import init_office, roster
+
+    home = init_office(tmp_path / "home", roster())
+    args = ["--home", str(home), "office", "report", "--format", "json"]
+    in_process = CliRunner().invoke(main, args, env={"GRIDTUI_PIN": TEST_PIN})
+    assert in_process.exit_code == 0 and not context.left_to_exit()  # only the console script leaves the state
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "GRIDTUI_PIN": TEST_PIN}
+    # The state is left to the end of the process, which skips freeing it: the output is all there.
+    code = "import atexit, sys; atexit.register(lambda: sys.stderr.write('TORN DOWN')); from gridtui.entry import run; run()"
+    proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout) == json.loads(in_process.output)
+    assert b"TORN DOWN" not in proc.stderr
+    bad = subprocess.run([sys.executable, "-c", code, *args[:4], "--since", "2026-13-01"], env=env,
+                         capture_output=True, timeout=120)
+    assert bad.returncode == 2 and "2026-13-01" in bad.stderr.decode() and b"TORN DOWN" in bad.stderr  # as usual

@@ -21,6 +21,29 @@ from ..store import NotAStore, Store, UnknownRecord
 
 EXIT_USAGE = 2
 
+# What a command leaves to the end of the process. The console script (main.run) ends it without
+# tearing anything down once the output is flushed: freeing a street office's year of records one
+# object at a time is more than a second of a report. In-process callers (tests) never arm it.
+_left_to_exit: list[object] | None = None
+
+
+def arm_quick_exit() -> None:
+    global _left_to_exit
+    _left_to_exit = []
+
+
+def leave_to_exit(obj: object) -> bool:
+    """Keep ``obj`` until the process ends, if it ends without teardown; else False (free it now)."""
+    if _left_to_exit is None:
+        return False
+    _left_to_exit.append(obj)
+    return True
+
+
+def left_to_exit() -> bool:
+    """Whether the command left anything to the end of the process (only then is teardown skipped)."""
+    return bool(_left_to_exit)
+
 
 class CliError(click.ClickException):
     """One plain sentence to stderr and exit code 2 — never a traceback."""

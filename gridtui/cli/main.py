@@ -5,6 +5,7 @@ provides: the command line never imports the TUI, nor the TUI the command line."
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from ..errors import UserError
 from ..home import home_dir, real_store
 from ..i18n import t
 from ..store import Store, settle_loads
-from .context import (DEFAULTS, EXIT_USAGE, CliError, Ctx, Launch, apply_lang, change_pin, fmt_option, friendly_errors, quarantine_lines,
-                      warn_loss)
+from .context import (DEFAULTS, EXIT_USAGE, CliError, Ctx, Launch, apply_lang, arm_quick_exit, change_pin, fmt_option,
+                      friendly_errors, left_to_exit, quarantine_lines, warn_loss)
 from .language import GridGroup, Word, speak
 from .office import office
 
@@ -406,8 +407,12 @@ def run(launch: Launch | None = None) -> None:
     from .. import crash
 
     settle_loads()
+    arm_quick_exit()
     try:
         main(obj=launch)
+    except SystemExit as exc:
+        _exit_now(exc.code)
+        raise
     except KeyboardInterrupt:
         click.echo(t("cli.interrupted"), err=True)
         sys.exit(130)
@@ -418,6 +423,19 @@ def run(launch: Launch | None = None) -> None:
         path = crash.record(exc, _crash_home())
         click.echo(t("crash.cli", path=path or "-"), err=True)
         sys.exit(70)
+
+
+def _exit_now(code: object) -> None:
+    """End the process with ``code`` once what it wrote is out, without tearing down what the
+    command left (see context.leave_to_exit); returns only for a code ``os._exit`` cannot take."""
+    if not left_to_exit() or (code is not None and type(code) is not int):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe (| head): what was written is all it took
+        pass
+    os._exit(code or 0)
 
 
 def _crash_home() -> Path | None:

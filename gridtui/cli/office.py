@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .. import i18n, model, render, views, vocab
-from .context import Ctx, change_pin, fmt_option, friendly_errors, quarantine_lines
+from .context import Ctx, change_pin, fmt_option, friendly_errors, leave_to_exit, quarantine_lines
 from .language import GridGroup, Word
 from ..i18n import t
 from ..store import gc_paused
@@ -517,8 +517,9 @@ def _office_compute(obj: Ctx, compute):  # noqa: ANN001, ANN202 - compute(state)
     with gc_paused():
         with open_office(obj.home, obj.pins.unlock, readonly=True) as store:
             result = compute(store.state)
-        del store
-        views.drop_index()  # freeing the index now is far quicker than at interpreter exit
+        if not leave_to_exit(store.state):
+            del store
+            views.drop_index()  # freeing the index now is far quicker than at interpreter exit
     return result
 
 
