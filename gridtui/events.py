@@ -311,8 +311,10 @@ def apply_in_order(state: State, ordered: list[dict], consume: bool = False) -> 
     state.last_key = last if state.last_key is None or last > state.last_key else state.last_key
 
 
-def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterable[dict]]) -> State:
-    """Apply new events (``all_events`` gives every event held, these included).
+def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterable[dict]],
+              consume: bool = False) -> State:
+    """Apply new events (``all_events`` gives every event held, these included; ``consume``: see
+    :func:`apply_in_order`; the events ``all_events`` gives for records folded again are not).
 
     New events that sort after everything applied are applied in turn. Ones that sort earlier (a
     merge brings every worker's week at once) change only the records they name: those records
@@ -326,9 +328,10 @@ def fold_more(state: State, events: list[dict], all_events: Callable[[], Iterabl
     last, top = state.last_key, sort_key(ordered[-1])
     late = _late_records(state, ordered)
     if not late:  # a save, or a merge's new visits and findings: nothing to fold again
-        apply_in_order(state, ordered)
+        apply_in_order(state, ordered, consume)
     else:
-        apply_in_order(state, [e for e in ordered if (e["kind"], e["eid"]) not in late])
+        # (A record folded again was met before these events: none of them is its create, consumed.)
+        apply_in_order(state, [e for e in ordered if (e["kind"], e["eid"]) not in late], consume)
         _splice(state, fold(e for e in all_events() if (e["kind"], e["eid"]) in late), late)
         _count_skipped(state, [e for e in ordered if (e["kind"], e["eid"]) in late])
     state.last_key = max(k for k in (last, state.last_key, top) if k is not None)

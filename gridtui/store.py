@@ -611,25 +611,29 @@ class Store:
         self._need_events()
         return self._quarantined
 
-    def append(self, events: list[dict], encoded: jsonbytes.Many | None = None) -> None:
+    def append(self, events: list[dict], encoded: jsonbytes.Many | None = None, let_go: bool = False) -> None:
         """Write events durably, then fold them in. Nothing changes in memory if the write fails.
 
         Callers hand in events that passed :func:`gridtui.rules.problem` (new_event, the merge, the
         sync and create check them). ``encoded``: the events' JSON, when the caller needed it too
         (the office's outbox); it is emptied once written, so that the fold after does not run beside it.
+        ``let_go``: the caller reads no more of these events than their ids, stamps and authors (the
+        merge): the records they create are made of their own ``data`` rather than copies, and the
+        store lets go of the events it holds, reading them from the log again if asked (a merge's
+        200,000 events would otherwise be in memory twice, as events and as records).
         """
         if not events:
             return
         if self.readonly:
             raise RuntimeError("a store opened read-only is never written")
         with gc_paused():  # a merge appends 100k events: the collector rescanning the state costs more
-            started = self._append(events, encoded)
+            started = self._append(events, encoded, let_go)
         if started:
             # After the segments: a crash in between leaves more on disk than the manifest says,
             # which is fine; only less is a loss. A new segment's name must be in it at once.
             self._write_manifest()
 
-    def _append(self, events: list[dict], encoded: jsonbytes.Many | None) -> bool:
+    def _append(self, events: list[dict], encoded: jsonbytes.Many | None, let_go: bool = False) -> bool:
         """Write and fold in; whether a new segment was started."""
         start, started = 0, False
         while start < len(events):
@@ -644,7 +648,7 @@ class Store:
             self._tail_count += len(batch)
             self._counts[-1] = self._tail_count
             self._sizes[-1] = db.storage.end
-            if self._tail_count >= SEGMENT_SIZE:
+            if self._tail_count >= SEGMENT_SIZE or let_go:  # (the storage would keep what becomes records)
                 db.storage.close()
             start += len(batch)
         if encoded is not None:
@@ -652,8 +656,10 @@ class Store:
         lazy = self._lazy
         if not lazy:
             self._events.extend(events)  # (else they are in the log, read with the rest when asked for)
-        self.state = fold_more(self.state, events, self._all_events)
-        if lazy:
+        self.state = fold_more(self.state, events, self._all_events, consume=let_go)
+        if let_go and not self._lazy:
+            self._events, self._lazy, self._state_current = [], True, True  # their data are records now
+        elif lazy:
             self.release_events()  # read to fold in a late change (a stamp from a clock far ahead)
         self._note_mine(events)
         self._manifest_due = True

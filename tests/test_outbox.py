@@ -273,10 +273,10 @@ def test_chunks_a_failed_save_left_past_the_end_are_cut_off_by_the_next(site, mo
     fail = {"on": True}
     real_append = Store.append
 
-    def cut_short(self, events, encoded=None):
+    def cut_short(self, events, encoded=None, let_go=False):
         if fail["on"]:
             raise OSError(5, "I/O error")  # after the outbox wrote its chunks, before the log took the events
-        real_append(self, events, encoded)
+        real_append(self, events, encoded, let_go)
 
     monkeypatch.setattr(Store, "append", cut_short)
     with pytest.raises(OSError):

@@ -389,3 +389,24 @@ def test_settle_loads_keeps_what_a_pause_built_out_of_the_collector(monkeypatch)
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_events_let_go_by_an_append_become_its_records_and_come_back_from_the_log_as_written(tmp_path):
+    import copy
+
+    from gridtui.events import fold
+
+    s = Store.create(tmp_path / "s", {"office": True}, _events(5))
+    late = make_event([1_002, 5], "devB", "W02", "household", "H1", "set", {"people": 9, "changed": "2026-11-21T10:00:00+08:00"})
+    batch = _events(4, start=10) + [late]  # new households, and a change stamped before what H1 holds
+    written = copy.deepcopy(batch)
+    s.append(batch, let_go=True)
+    assert s.state.entities["household"]["H11"] is batch[1]["data"]  # made of the event's own data, not a copy
+    assert s.state.entities["household"]["H1"]["people"] == 9
+    assert s.events() == _events(5) + written  # read back from the log: as written, nothing of the records
+    assert s.state.entities == fold(_events(5) + written).entities
+    s.append([s.new_event("household", "H11", "set", {"people": 2, "changed": "2026-11-22T10:00:00+08:00"})])
+    s.close()
+    with Store.open(tmp_path / "s") as again:
+        assert again.state.entities["household"]["H11"]["people"] == 2
+        assert again.state.entities == fold(again.events()).entities

@@ -336,7 +336,7 @@ def merge_folder(
             # the files are read again next time, and the set union makes that harmless.
             now = store.now_iso()
             ledger.record_receipts(result.received, now)
-            store.append(result.new_events)
+            store.append(result.new_events, let_go=True)  # what follows reads their ids alone
             if result.new_events:
                 store.leave_snapshot_on_close()  # the report that follows a merge need not fold again
             ledger.bind_devices(result.device_keys, now)

@@ -285,9 +285,9 @@ class Append:
 class OfficeStore(Store):
     """The office store: every append keeps the outbox up to date (or drops it)."""
 
-    def append(self, events: list[dict], encoded: jsonbytes.Many | None = None) -> None:
+    def append(self, events: list[dict], encoded: jsonbytes.Many | None = None, let_go: bool = False) -> None:
         if not events or self.cipher is None:
-            super().append(events, encoded)
+            super().append(events, encoded, let_go)
             return
         step = Append(self, events)
         with gc_paused():  # a merge's 200,000 events: the collector rescanning the state costs more
@@ -297,7 +297,7 @@ class OfficeStore(Store):
             except Exception:  # noqa: BLE001
                 step.encoded, step._index = None, None
                 forget(self)
-            super().append(events, step.encoded)
+            super().append(events, step.encoded, let_go)
             try:
                 step.after()
             except Exception:  # noqa: BLE001
