@@ -35,23 +35,31 @@ class Many:
     the i-th). One allocation, given back whole when dropped: a merge's 200,000 small bytes objects
     would instead leave the allocator's pools fragmented under the fold that comes after."""
 
-    def __init__(self, objs: Iterable[object]) -> None:
+    def __init__(self, objs: Iterable[object] = ()) -> None:
         buf, ends = bytearray(), array("Q")
         one = _ONE
         for o in objs:
             buf += one(o).encode("utf-8")
             ends.append(len(buf))
-        self._ends = ends
         self._view: memoryview | None = memoryview(buf)
+        self._lo, self._hi = array("Q", [0]) + ends[:-1], ends
+
+    @classmethod
+    def over(cls, buf: bytes | bytearray, starts: array, ends: array) -> "Many":
+        """Objects' JSON as the caller has it already: ``buf[starts[i]:ends[i]]`` for each (the very
+        bytes each was parsed from), not copied."""
+        many = cls()
+        many._view, many._lo, many._hi = memoryview(buf), starts, ends
+        return many
 
     def __len__(self) -> int:
-        return len(self._ends)
+        return len(self._hi)
 
     def __getitem__(self, i: int) -> memoryview:
-        return self._view[self._ends[i - 1] if i else 0:self._ends[i]]  # type: ignore[index]
+        return self._view[self._lo[i]:self._hi[i]]  # type: ignore[index]
 
     def span(self, start: int, end: int) -> list[memoryview]:
         return [self[i] for i in range(start, min(end, len(self)))]
 
     def clear(self) -> None:
-        self._view, self._ends = None, array("Q")
+        self._view, self._lo, self._hi = None, array("Q"), array("Q")

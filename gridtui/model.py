@@ -66,7 +66,8 @@ LIMITS: dict[str, int] = {
     "phone": 30,  # also ID numbers
 }
 # Control characters (but tab and newline) and the bidi overrides that reorder a terminal's text.
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# (and lone surrogates: half a character, which no file can hold in UTF-8 and no one typed)
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def clean_text(value: object, limit: str) -> str:

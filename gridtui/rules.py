@@ -297,7 +297,7 @@ def problem(e: object) -> str | None:
     prev = e.get("prev")
     if prev is not None:
         if e["op"] != "set" or type(prev) is not dict or not all(
-                f in data and type(i) is str and len(i) <= 80 for f, i in prev.items()):
+                f in data and type(i) is str and len(i) <= 80 and i.isascii() for f, i in prev.items()):  # event ids
             return "bad_prev"
     return _fields_problem(schema, kind, op, data)
 

@@ -15,11 +15,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import small_roster
-from gridtui import crypto
+from gridtui import crypto, jsonbytes
 from gridtui.events import Folding, fold, fold_more, make_event
 from gridtui.roster import roster_events
 from gridtui.sync import envelope
@@ -239,6 +240,8 @@ def test_merge_is_commutative_and_takes_every_honest_event_once(sc, rnd):
     assert set(ids(a)) == set(all_events(files))
     assert {e["id"]: e for e in a.new_events} == {e["id"]: e for e in b.new_events}
     assert sorted(a.taken) == sorted(b.taken)
+    for r in (a, b):  # the files' own text of each new event, in order, which parses to that event
+        assert r.encoded is not None and [json.loads(bytes(r.encoded[i])) for i in range(len(r.encoded))] == r.new_events
 
 
 @LAWS
@@ -574,3 +577,70 @@ def test_any_payload_sealed_with_a_workers_key_is_judged_never_raises(payload):
                                               WORKERS[ATTACKER].key, BOX_PUBLIC, *SIGNING[ATTACKER_DEV])
         result = run_merge(KNOWN, [_incoming(f"{ATTACKER}/x.json", ATTACKER, raw, [])])
         assert len(result.taken) + len(result.skipped) == 1
+
+
+# --- the events' own text, kept for the office's log -----------------------------------------------------
+
+
+def _app_events():
+    hh = sorted(GRID_HH["G01"])[0]
+    return [make_event([NOW, i], "d1a", "W01", "visit", f"Vd1a-{i}", "create",
+                       {"household": hh, "mode": "door", "outcome": "met", "at": CREATED, "worker": "W01",
+                        "note": note})
+            for i, note in enumerate(["", '住户说 {"id":"x"} 是什么', "逗号,}{方括号]["])]
+
+
+def test_each_events_own_text_is_found_in_a_payload_the_app_wrote():
+    events = _app_events()
+    plain = jsonbytes.dumps({"events": events})
+    got = envelope.event_spans(plain, len(events))
+    assert got is not None and [json.loads(plain[a:b]) for a, b in got] == events
+    assert envelope.event_spans(b'{"events":[]}', 0) == []
+    assert envelope.event_spans(plain, len(events) + 1) is None
+
+
+@pytest.mark.parametrize("written", [
+    lambda ev: json.dumps({"events": ev}, ensure_ascii=False),  # spaces after the colons
+    lambda ev: jsonbytes.dumps({"events": [{k: e[k] for k in reversed(list(e))} for e in ev]}).decode(),  # id last
+    lambda ev: jsonbytes.dumps({"events": ev, "ack": {"W01": {"id": "x"}}}).decode(),  # something after them
+    lambda ev: '{"events":[],"events":' + jsonbytes.dumps(ev).decode() + "}",  # the key twice: the last counts
+    lambda ev: jsonbytes.dumps({"events": ev}).decode().replace("},{", "}, {"),
+])
+def test_a_payload_written_otherwise_gives_no_texts_and_its_events_are_encoded_anew(written):
+    events = _app_events()
+    plain = written(events).encode()
+    assert envelope.loads_payload(plain)["events"] == events  # the same events, parsed
+    assert envelope.event_spans(plain, len(events)) is None
+    raw = envelope.seal_payload_to_office("W01", "d1a", CREATED, plain, WORKERS["W01"].key, BOX_PUBLIC,
+                                          *SIGNING["d1a"])
+    r = run_merge(KNOWN, [_incoming("W01/d1a.json", "W01", raw, events)])
+    assert r.skipped == [] and r.new_events == events and r.encoded is None
+
+
+def test_the_texts_of_one_file_are_not_mixed_with_anothers():
+    events = _app_events()
+    app = seal_file("d1a", events[:2], "W01/d1a.json")
+    other = envelope.seal_payload_to_office("W01", "d1b", CREATED, json.dumps({"events": []}).encode(),
+                                            WORKERS["W01"].key, BOX_PUBLIC, *SIGNING["d1b"])
+    r = run_merge(KNOWN, [app, seal_file("d1a", events, "W01/d1a-2.json")])
+    assert r.encoded is not None and [json.loads(bytes(r.encoded[i])) for i in range(len(r.encoded))] == r.new_events
+    assert len(r.new_events) == 3  # the second file's first two were the first's
+    r = run_merge(KNOWN, [app, _incoming("W01/d1b.json", "W01", other, [])])
+    assert r.encoded is None and len(r.new_events) == 2  # one file not written as the app writes: all encoded anew
+
+
+@pytest.mark.parametrize("where", ["note", "prev"])
+def test_half_a_character_in_a_workers_file_refuses_it_whole(where):
+    """A lone surrogate (written as an escape) parses, but no store could write it back out."""
+    (visit, *_) = _app_events()
+    if where == "note":
+        visit["data"]["note"] = "楼道\ud800"
+        events = [visit]
+    else:
+        change = make_event([NOW, 9], "d1a", "W01", "visit", visit["eid"], "set",
+                            {"note": "更正", "corrected": True, "changed": CREATED}, prev={"note": "d1a.1.\udc00"})
+        events = [visit, change]
+    raw = envelope.seal_payload_to_office("W01", "d1a", CREATED, json.dumps({"events": events}).encode(),
+                                          WORKERS["W01"].key, BOX_PUBLIC, *SIGNING["d1a"])
+    r = run_merge(KNOWN, [_incoming("W01/d1a.json", "W01", raw, events)])
+    assert r.new_events == [] and [s.reason for s in r.skipped] == ["sync.bad_event"]

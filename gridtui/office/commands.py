@@ -293,8 +293,8 @@ def merge_folder(
             done = set() if store.loss else ledger.merged_digests()
             # A first look only hashes, file by file, so an unchanged folder merges without loading
             # the store; what changed is read again when the merge reaches it.
-            changed = []
-            for f in found.files:
+            changed = [] if done else list(found.files)  # nothing merged yet: no file can be unchanged
+            for f in (found.files if done else ()):
                 try:
                     digest = hashlib.sha256(folder.read(f.path)).hexdigest()
                 except (safefs.Unreadable, FileNotFoundError) as exc:
@@ -336,7 +336,8 @@ def merge_folder(
             # the files are read again next time, and the set union makes that harmless.
             now = store.now_iso()
             ledger.record_receipts(result.received, now)
-            store.append(result.new_events, let_go=True)  # what follows reads their ids alone
+            store.append(result.new_events, result.encoded, let_go=True)  # what follows reads their ids alone
+            result.encoded = None
             if result.new_events:
                 store.leave_snapshot_on_close()  # the report that follows a merge need not fold again
             ledger.bind_devices(result.device_keys, now)

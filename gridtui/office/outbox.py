@@ -223,14 +223,15 @@ def compact(store: Store, box: Box) -> None:
 class Append:
     """One append to the office store, with the outbox kept up to date beside it.
 
-    :meth:`before` encodes the events once (the store writes the same bytes into its log) and
+    :meth:`before` encodes the events once, unless the caller has their JSON already (the merge:
+    each event's bytes as its file held them), the store writes the same bytes into its log, and it
     writes their chunks past the outbox's end; :meth:`after` names them in the index once the log
     holds the events. If the outbox is not up to date, or the events reroute, it is dropped.
     """
 
-    def __init__(self, store: Store, events: list[dict]) -> None:
+    def __init__(self, store: Store, events: list[dict], encoded: jsonbytes.Many | None = None) -> None:
         self.store, self.events = store, events
-        self.encoded: jsonbytes.Many | None = None
+        self.encoded = encoded  # the events' JSON if the caller has it (the merge: as the files held it)
         self._index: _Index | None = None
 
     def before(self) -> None:
@@ -241,7 +242,9 @@ class Append:
             forget(store)
             return
         routes.take_births(store.state, events)
-        self.encoded = encoded = jsonbytes.Many(events)
+        if self.encoded is None:
+            self.encoded = jsonbytes.Many(events)
+        encoded = self.encoded
         by_grid: dict[str, list[int]] = {}  # positions, not views: 200,000 small objects cost more than the bytes
         masked: dict[int, bytes] = {}  # a household's ID number is masked for the laptop
         grids_of = routes.grids_of
@@ -289,13 +292,13 @@ class OfficeStore(Store):
         if not events or self.cipher is None:
             super().append(events, encoded, let_go)
             return
-        step = Append(self, events)
+        step = Append(self, events, encoded)
         with gc_paused():  # a merge's 200,000 events: the collector rescanning the state costs more
             # A cache never fails a save: anything wrong with it drops it, and publish writes it again.
             try:
                 step.before()
             except Exception:  # noqa: BLE001
-                step.encoded, step._index = None, None
+                step.encoded, step._index = encoded, None
                 forget(self)
             super().append(events, step.encoded, let_go)
             try:

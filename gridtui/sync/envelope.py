@@ -275,6 +275,33 @@ def loads_payload(plain: bytes) -> object:
         raise ValueError("nested too deep") from None
 
 
+_EVENTS_OPEN, _EVENTS_CLOSE = b'{"events":[', b"]}"
+_EVENT_START = re.compile(rb'\{"id":"')
+
+
+def event_spans(plain: bytes, count: int) -> list[tuple[int, int]] | None:
+    """Where in a payload each of its ``count`` events was parsed from, if the payload is written
+    as the app writes it (``{"events":[...]}``, compact, each event's ``id`` first); else None.
+
+    Only for events that passed :func:`gridtui.rules.problem`: then nothing in an event but its
+    start reads ``{"id":"`` (no field is named ``id``, and a string's quotes are escaped; UTF-8
+    never makes those bytes of anything else), so ``count`` such starts, the first right after the
+    bracket and each next right after a comma, are every event's, and each event's bytes run to the
+    comma before the next. Parsed again, each gives the very event parsed from the payload: the
+    office writes those bytes rather than encode the events anew (a tenth of a merge's time).
+    """
+    if not (plain.startswith(_EVENTS_OPEN) and plain.endswith(_EVENTS_CLOSE)):
+        return None
+    start, end = len(_EVENTS_OPEN), len(plain) - len(_EVENTS_CLOSE)
+    starts = [m.start() for m in _EVENT_START.finditer(plain, start, end)]
+    if len(starts) != count or (starts[0] != start if starts else start != end):
+        return None
+    comma = ord(",")
+    if any(plain[at - 1] != comma for at in starts[1:]):
+        return None
+    return list(zip(starts, [at - 1 for at in starts[1:]] + [end]))
+
+
 def _b64(text: str | memoryview) -> bytes:
     """Strict base64, without copying a view first (the sealed text can be 96 MB)."""
     if isinstance(text, str):
@@ -285,14 +312,15 @@ def _b64(text: str | memoryview) -> bytes:
         return binascii.a2b_base64(text)
 
 
-def unseal(obj: dict, key: str, consume: bool = False,
-           office_private: bytes | None = None) -> tuple[dict | None, str | None]:
+def unseal(obj: dict, key: str, consume: bool = False, office_private: bytes | None = None,
+           keep_plain: bool = False) -> tuple[dict | None, str | None]:
     """The whole file (header, events, ack) if it is ``key``'s worker's and unaltered; else why not.
 
     A /3 file from a device also needs the office's private key, and its signature must be the
     device's (the header's ``device_key``: whether that is the device's own is the merge's check).
     With ``consume`` the envelope lets go of its sealed text once decoded, so the file's bytes can
     be freed before the payload is decrypted (the merge: one file's worth of memory, not three).
+    With ``keep_plain`` the payload's bytes are kept too, as ``plain`` (see :func:`event_spans`).
     """
     to_office = "sig" in obj
     head = {k: obj.get(k) for k in (HEADER_TO_OFFICE if to_office else HEADER)}
@@ -337,4 +365,6 @@ def unseal(obj: dict, key: str, consume: bool = False,
     for extra in ("ack", "status", "office_key"):
         if extra in payload:
             whole[extra] = payload[extra]
+    if keep_plain:
+        whole["plain"] = plain
     return whole, None

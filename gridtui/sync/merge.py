@@ -21,12 +21,14 @@ memory grows with the largest file and what is new, not with the whole folder. N
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .. import model, rules
 from ..events import KINDS, MAX_AHEAD_MS, sorts_after
-from .envelope import FORMAT_V2, V2_UNTIL, Opened, canonical, unseal
+from ..jsonbytes import Many
+from .envelope import FORMAT_V2, V2_UNTIL, Opened, canonical, event_spans, unseal
 
 WORKER_KINDS = rules.WORKER_KINDS
 FUTURE_MS = MAX_AHEAD_MS  # a day ahead: more than any time-zone mistake, less than a wrong date
@@ -74,6 +76,9 @@ class MergeResult:
     digests: dict[str, str] = field(default_factory=dict)  # of taken files, to skip them next time
     received: dict[str, list[str]] = field(default_factory=dict)  # file → ids of events new from it
     device_keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # new bindings: device → (worker, key)
+    # The new events' JSON, each the very text it was parsed from (None: some file was not written
+    # as the app writes it, and the store encodes them itself).
+    encoded: Many | None = None
 
 
 @dataclass
@@ -108,6 +113,28 @@ class _Candidate:
     device: str
     fresh: list[dict]
     device_key: str | None = None  # a /3 file's signing key, bound to the device once taken
+    spans: tuple[array, array] | None = None  # where in _Texts the fresh events' JSON is: starts, ends
+
+
+class _Texts:
+    """The fresh events' JSON as their files hold it (see :func:`envelope.event_spans`), gathered in
+    one buffer as the files are read: what the office writes, rather than encode 200,000 events again.
+    One growing buffer, given back whole, not one per file: those would stay behind, scattered,
+    under the fold that comes after. ``whole`` turns False at the first file written otherwise."""
+
+    def __init__(self) -> None:
+        self.buf, self.whole = bytearray(), True
+
+    def take(self, plain: bytes, spans: list[tuple[int, int]] | None) -> tuple[array, array] | None:
+        if spans is None or not self.whole:
+            self.whole, self.buf = False, bytearray()
+            return None
+        buf, view, starts, ends = self.buf, memoryview(plain), array("Q"), array("Q")  # (not 200,000 tuples)
+        for lo, hi in spans:
+            starts.append(len(buf))
+            buf += view[lo:hi]
+            ends.append(len(buf))
+        return starts, ends
 
 
 def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
@@ -149,7 +176,7 @@ def _open_file(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
         if bound is not None and bound != obj["device_key"]:
             return None, Skipped(inc.name, "sync.device_key_changed", {"worker": who, "device": device})
     retired = info.retired and any(_opens(obj, old, office) for old in info.retired)
-    whole, problem = unseal(obj, info.key, consume=consume, office_private=office.box_private)
+    whole, problem = unseal(obj, info.key, consume=consume, office_private=office.box_private, keep_plain=True)
     if whole is None:
         if retired:  # sealed with a key the office replaced: that laptop was not set up again
             return None, Skipped(inc.name, "sync.retired_key", {"worker": who, "device": device})
@@ -205,7 +232,7 @@ def _in_grid(households: Mapping[str, set[str]], grid: str, proposed: Iterable[t
 
 
 def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office,
-                flags: list[Flag], consume: bool, now_ms: int) -> _Candidate | Skipped:
+                flags: list[Flag], consume: bool, now_ms: int, texts: _Texts) -> _Candidate | Skipped:
     whole, skipped = _open_file(inc, workers, office, consume, now_ms)
     if whole is None:
         return skipped  # type: ignore[return-value]
@@ -221,8 +248,8 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
     mine = _in_grid(office.grid_households, grid, ((e["eid"], e["data"]) for e in whole["events"]
                                                    if e["kind"] == "household" and e["op"] == "create"),
                     office.records.get("building", {}))
-    fresh, outside = [], []
-    for e in whole["events"]:
+    fresh, outside, fresh_at = [], [], []
+    for i, e in enumerate(whole["events"]):
         held = office.known.get(e["id"])
         if held is None:
             # Outside the grid by the office's own records: known now, so such a file is not kept
@@ -234,11 +261,15 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
                 outside.append(e["eid"])
             elif not outside:
                 fresh.append(e)
+                fresh_at.append(i)
         elif held != e:
             flags.append(Flag(inc.name, e, "sync.forged_id"))
     if outside:
         return Skipped(inc.name, "sync.outside_grid", {"worker": who, "n": len(outside), "id": outside[0]})
-    return _Candidate(inc.name, inc.digest, who, device, fresh, whole.get("device_key"))
+    plain = whole.pop("plain", b"")
+    spans = event_spans(plain, len(whole["events"]))  # (every event is checked by now)
+    mine = texts.take(plain, [spans[i] for i in fresh_at] if spans is not None else None)
+    return _Candidate(inc.name, inc.digest, who, device, fresh, whole.get("device_key"), mine)
 
 
 class _Batch:
@@ -335,8 +366,9 @@ def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, Worke
     result = MergeResult()
     flags: list[Flag] = []
     candidates: list[_Candidate] = []
+    texts = _Texts()
     for inc in files:
-        got = _first_pass(inc, workers, office, flags, consume, now_ms)
+        got = _first_pass(inc, workers, office, flags, consume, now_ms, texts)
         if isinstance(got, Skipped):
             result.skipped.append(got)
         else:
@@ -353,9 +385,10 @@ def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, Worke
 
     seen: dict[str, dict] = {}
     result.flags = [f for f in flags if f.file in {c.name for c in candidates}]
+    kept = array("Q"), array("Q")  # where the JSON of each event taken is in ``texts``
     for c in candidates:
         fresh = []
-        for e in c.fresh:
+        for j, e in enumerate(c.fresh):
             first = seen.get(e["id"])
             if first is not None:
                 if canonical(first) != canonical(e):
@@ -363,6 +396,9 @@ def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, Worke
                 continue
             seen[e["id"]] = e
             fresh.append(e)
+            if c.spans is not None:
+                kept[0].append(c.spans[0][j])
+                kept[1].append(c.spans[1][j])
             if e["t"][0] - now_ms > FUTURE_MS:
                 result.flags.append(Flag(c.name, e, "sync.flag_future"))
             elif now_ms - e["t"][0] > PAST_MS:
@@ -373,5 +409,7 @@ def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, Worke
         result.digests[c.name] = c.digest
         result.received[c.name] = [e["id"] for e in fresh]
         result.new_events.extend(fresh)
+    if texts.whole and len(kept[0]) == len(result.new_events):
+        result.encoded = Many.over(texts.buf, *kept)
     result.skipped.sort(key=lambda s: s.name)
     return result
