@@ -339,8 +339,9 @@ def test_a_snapshot_in_another_pythons_format_is_stale_and_replaced(tmp_path, lo
         _same_state(s.state, folded)
 
 
-def test_a_merge_that_took_events_leaves_the_snapshot_the_report_after_it_reads(tmp_path, log_reads):
+def test_a_merge_or_a_decision_leaves_the_snapshot_the_report_after_it_reads(tmp_path, log_reads):
     from gridtui.home import office_store
+    from gridtui.office.commands import change_finding
     from test_sync import Site
 
     site = Site(tmp_path)
@@ -361,6 +362,17 @@ def test_a_merge_that_took_events_leaves_the_snapshot_the_report_after_it_reads(
         assert log_reads
         _same_state(merged, s.state)
         assert any(r.get("note") == "第一次" for r in s.state.entities["visit"].values())
+    # An office decision leaves one too: the report after it need not fold the log either.
+    (folder / snapshot.FILE).unlink()
+    fid = next(f for f, r in merged.entities["finding"].items() if r.get("asked") == "楼道堆物")
+    assert change_finding(site.office, fid, "resolved", "已清理", unlock=unlock)[1]
+    del log_reads[:]
+    with _read(folder) as s:
+        assert log_reads == [] and s.state.entities["finding"][fid]["status"] == "resolved"
+        decided = s.state
+    (folder / snapshot.FILE).unlink()
+    with _read(folder) as s:
+        _same_state(decided, s.state)
 
 
 def test_the_console_script_ends_a_report_without_teardown_and_loses_none_of_its_output(tmp_path):

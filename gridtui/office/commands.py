@@ -338,8 +338,6 @@ def merge_folder(
             ledger.record_receipts(result.received, now)
             store.append(result.new_events, result.encoded, let_go=True)  # what follows reads their ids alone
             result.encoded = None
-            if result.new_events:
-                store.leave_snapshot_on_close()  # the report that follows a merge need not fold again
             ledger.bind_devices(result.device_keys, now)
             ledger.record_digests(result.digests, now)
             report.recovered = store.loss is not None

@@ -286,11 +286,13 @@ class Append:
 
 
 class OfficeStore(Store):
-    """The office store: every append keeps the outbox up to date (or drops it)."""
+    """The office store: every append keeps the outbox up to date (or drops it), and leaves on
+    close the snapshot of the state (the store has just folded it all: an office decision is
+    followed by a report, which would otherwise fold the whole log again to write the same file)."""
 
     def append(self, events: list[dict], encoded: jsonbytes.Many | None = None, let_go: bool = False) -> None:
         if not events or self.cipher is None:
-            super().append(events, encoded, let_go)
+            super().append(events, encoded, let_go)  # (a plain store keeps no snapshot)
             return
         step = Append(self, events, encoded)
         with gc_paused():  # a merge's 200,000 events: the collector rescanning the state costs more
@@ -301,6 +303,7 @@ class OfficeStore(Store):
                 step.encoded, step._index = encoded, None
                 forget(self)
             super().append(events, step.encoded, let_go)
+            self.leave_snapshot_on_close()
             try:
                 step.after()
             except Exception:  # noqa: BLE001
