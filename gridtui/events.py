@@ -442,8 +442,9 @@ _DICT_ONLY = frozenset({dict})
 def snapshot_of(state: State) -> Iterator[object]:
     """The state as plain data, in pieces: first the counters the views' caches check and the
     conflicts, then each kind's records (in the fold's order) a few thousand at a time, as
-    ``[kind, {id: record}]``. Not what only the fold needs to go on (who wrote each field): a state
-    read back from this answers questions; it is never folded into."""
+    ``[kind, {id: record}]``, then what the fold needs to go on: who last wrote each changed field,
+    the changes waiting for their create, the ones already superseded. A state read back from this
+    answers questions, and the office folds its next changes into it (see Store.open)."""
     yield {"kinds": list(state.entities), "count": state.count, "changes": state.changes,
            "last_key": list(state.last_key) if state.last_key is not None else None,
            "conflicts": [[c.kind, c.eid, c.field, c.kept, c.other] for c in state.conflicts]}
@@ -451,6 +452,8 @@ def snapshot_of(state: State) -> Iterator[object]:
         records = iter(table.items())
         while piece := dict(islice(records, SNAPSHOT_PIECE)):
             yield [kind, piece]
+    yield {"overrides": {key: {f: tuple(w) for f, w in over.items()} for key, over in state.overrides.items()},
+           "pending": state.pending, "superseded": state.superseded}
 
 
 def state_from_snapshot(pieces: list) -> State:
@@ -461,6 +464,7 @@ def state_from_snapshot(pieces: list) -> State:
             or not isinstance(head.get("kinds"), list) or not all(type(k) is str for k in head["kinds"]):
         raise ValueError("not a snapshot")
     entities: dict[str, dict] = {kind: {} for kind in head["kinds"]}
+    folding = pieces.pop() if len(pieces) > 1 and type(pieces[-1]) is dict else {}
     for i in range(1, len(pieces)):
         piece = pieces[i]
         if (type(piece) is not list or len(piece) != 2 or piece[0] not in entities or type(piece[1]) is not dict
@@ -477,7 +481,11 @@ def state_from_snapshot(pieces: list) -> State:
     last = head.get("last_key")
     try:
         conflicts = [Conflict(k, e, f, kept, other) for k, e, f, kept, other in head.get("conflicts") or ()]
-    except (TypeError, ValueError):
+        overrides = {(kind, eid): {f: _writer(Writer, (list(t), dev, by)) for f, (t, dev, by) in over.items()}
+                     for (kind, eid), over in folding.get("overrides", {}).items()}
+        pending, superseded = dict(folding.get("pending", {})), dict(folding.get("superseded", {}))
+    except (TypeError, ValueError, AttributeError):
         raise ValueError("not a snapshot") from None
     return State(entities=entities, count=head["count"], changes=head["changes"], conflicts=conflicts,
-                 last_key=tuple(last) if isinstance(last, list) else None)
+                 last_key=tuple(last) if isinstance(last, list) else None,
+                 overrides=overrides, pending=pending, superseded=superseded)

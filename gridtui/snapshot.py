@@ -1,7 +1,7 @@
 """A sealed snapshot of a store's folded state, so that what only reads a big store (a report, a
 ledger, a list) need not parse and fold its whole log again.
 
-    gridtui-snap/2\\n  <u32 length> <header JSON>  then per piece: <u32 length> <12-byte nonce> <AES-GCM ciphertext>
+    gridtui-snap/3\\n  <u32 length> <header JSON>  then per piece: <u32 length> <12-byte nonce> <AES-GCM ciphertext>
 
 The header says what the state was folded from: each segment's name, size and a digest of its
 last bytes, the rules version and the set-aside events; and how the body is encoded. The body (the
@@ -31,7 +31,7 @@ from .safefs import Unreadable, open_regular
 from .storage import TAIL
 
 FILE = "state.snap"
-_MAGIC = b"gridtui-snap/2\n"
+_MAGIC = b"gridtui-snap/3\n"
 # marshal, not JSON: a street office's year reads back in half the time and is written in a fifth
 # (it keeps shared strings shared, and builds no text). Its format may change with Python's version,
 # so the header names both, and a snapshot written by another is stale. marshal is not meant for

@@ -112,6 +112,9 @@ class Store:
     on_loss: Callable[["Store"], None] | None = None
     # Told of anything else found wrong on opening (an i18n key): the wrong-PIN record tampered with.
     on_warning: Callable[["Store", str], None] | None = None
+    # Whether opening to write takes the state from the snapshot when it matches the log (the
+    # office's, which its every write leaves): a decision then folds in its one event, not the log.
+    writes_from_snapshot = False
 
     def __init__(
         self,
@@ -323,7 +326,7 @@ class Store:
         paths = segment_paths(self.folder)
         self._segment_names = [p.name for p in paths]
         self._segments = [self.db(p.name) for p in paths]
-        if self.readonly and self._from_snapshot(paths):
+        if (self.readonly or self.writes_from_snapshot) and self._from_snapshot(paths):
             return
         self._fold_log()
         self._snapshot_due = self.readonly and self.leave_snapshot  # on close: after what the reader came for
@@ -453,6 +456,8 @@ class Store:
         self._sizes = [size for _, size, _ in basis["segments"]]
         self._check_manifest(counted=True)
         self.state, self._events, self._lazy = state, [], True
+        # A writer holds the lock: no one else writes, and it folds in what it writes itself.
+        self._state_current = not self.readonly
         self._snapshot_marks = basis["segments"]
         self.clock = Clock(self._clock_ms, last=latest)
         return True

@@ -48,6 +48,7 @@ def _same_state(a, b):
     assert a.entities == b.entities
     assert [list(t) for t in a.entities.values()] == [list(t) for t in b.entities.values()]  # same order too
     assert (a.count, a.changes, a.last_key) == (b.count, b.changes, b.last_key)
+    assert a.overrides == b.overrides and a.pending == b.pending and a.superseded == b.superseded  # what the fold goes on with
     assert [(c.kind, c.eid, c.field, c.kept["id"], c.other["id"]) for c in a.conflicts] == \
            [(c.kind, c.eid, c.field, c.kept["id"], c.other["id"]) for c in b.conflicts]
 
@@ -139,7 +140,7 @@ def test_a_torn_tail_gives_the_state_without_it_from_the_fold_and_from_the_snaps
 
 def _split(raw: bytes) -> tuple[bytes, list[bytes]]:
     """A snapshot file's magic and header, and its sealed pieces (each with its length and nonce)."""
-    at = len(b"gridtui-snap/2\n") + 4 + int.from_bytes(raw[15:19], "little")
+    at = len(b"gridtui-snap/3\n") + 4 + int.from_bytes(raw[15:19], "little")
     head, pieces = raw[:at], []
     while at < len(raw):
         end = at + 4 + 12 + int.from_bytes(raw[at:at + 4], "little")
@@ -187,7 +188,7 @@ def test_a_damaged_forged_or_old_snapshot_is_ignored_and_replaced(tmp_path, spoi
     else:  # a copy from before the last save put back: its header no longer matches the log
         bad = old
     if spoil.startswith("piece"):
-        assert len(_split(new)[1]) == 1 + 6  # the head, 33 households in five pieces, the finding
+        assert len(_split(new)[1]) == 1 + 6 + 1  # the head, 33 households in five pieces, the finding, the fold's
     path.write_bytes(bad)
     del log_reads[:]
     with _read(folder) as s:
@@ -398,3 +399,36 @@ def test_the_console_script_ends_a_report_without_teardown_and_loses_none_of_its
     bad = subprocess.run([sys.executable, "-c", code, *args[:4], "--since", "2026-13-01"], env=env,
                          capture_output=True, timeout=120)
     assert bad.returncode == 2 and "2026-13-01" in bad.stderr.decode() and b"TORN DOWN" in bad.stderr  # as usual
+
+
+def _segment_names(folder):
+    return [p.name for p in segment_paths(folder)]
+
+
+def test_the_office_opened_to_write_takes_the_snapshot_and_decides_as_if_it_had_folded(tmp_path, log_reads):
+    import shutil
+
+    from gridtui.office.outbox import OfficeStore
+
+    folder, folded = tmp_path / "s", tmp_path / "folded"
+    _make(folder)
+    _read(folder).close()
+    shutil.copytree(folder, folded)
+    (folded / snapshot.FILE).unlink()
+    made = []
+    for where in (folder, folded):
+        del log_reads[:]
+        with OfficeStore.open(where, unlock=unlock) as w:
+            assert (log_reads == []) == (where == folder)  # from the snapshot: the log is not read
+            # Changed before by two devices (a conflict), by one, and never: the prev each names.
+            events = [w.new_event("household", h, "set", {"people": 3, "changed": "2026-11-05T10:00:00+08:00"})
+                      for h in ("H2", "H7")] + [w.new_event("finding", "F1", "set", {"status": "closed"})]
+            w.append(events)
+            made.append(events)
+            if where == folder:  # the segment appended to, to know where its end is: no more
+                assert log_reads == [_segment_names(folder)[-1]]
+            state = w.state
+        with _read(where) as r:
+            _same_state(r.state, state)
+    (mine, theirs) = made
+    assert [e["prev"] for e in mine] == [e["prev"] for e in theirs] and mine[0]["prev"]["people"] == "devB.5003.0"

@@ -119,3 +119,7 @@ def test_short_ids_are_unique_starts_and_roster_ids_stay_as_they_are():
     assert ids.resolve(made[7][:-1] + "7", everything, "x", "y") == made[7]  # the whole id, typed
     assert ids.short_ids(list(reversed(everything))) == shown  # whatever order a laptop holds them in
     assert ids.short_form(made[0]) == ids.short_form(str(made[0]))  # derived from the id alone
+    # One record's, worked out alone (a command that names what it changed), is the same.
+    crowded = [*everything, *(f"F{shown[e][1:]}-x" for e in made[:50])]  # ids that start like the forms
+    every = ids.short_ids(crowded)
+    assert all(ids.short_id(e, crowded) == every[e] for e in [*crowded[:400], *crowded[-60:]])

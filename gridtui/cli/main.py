@@ -232,7 +232,7 @@ def visit_edit(obj: Ctx, visit_id: str, mode: str | None, outcome: str | None, n
                 store.void_visit(vid)
             else:
                 store.correct_visit(vid, {"mode": mode, "outcome": outcome, "note": note})
-            shown = ids.short_ids(visits)[vid]
+            shown = ids.short_id(vid, visits)
         finally:
             store.close()
     click.echo(t("cli.visit_voided" if void else "cli.corrected", id=shown))
@@ -263,7 +263,7 @@ def finding_edit(obj: Ctx, finding_id: str, category: str | None, asked: str | N
             changes = {"category": vocab.category(role, category) if category else None, "asked": asked,
                        "action": action, "triage": triage, "due": due}
             store.correct_finding(fid, changes)
-            shown = ids.short_ids(findings)[fid]
+            shown = ids.short_id(fid, findings)
         finally:
             store.close()
     click.echo(t("cli.corrected", id=shown))

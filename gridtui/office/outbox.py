@@ -288,7 +288,10 @@ class Append:
 class OfficeStore(Store):
     """The office store: every append keeps the outbox up to date (or drops it), and leaves on
     close the snapshot of the state (the store has just folded it all: an office decision is
-    followed by a report, which would otherwise fold the whole log again to write the same file)."""
+    followed by a report, which would otherwise fold the whole log again to write the same file);
+    and opening it to write takes the state from there too."""
+
+    writes_from_snapshot = True
 
     def append(self, events: list[dict], encoded: jsonbytes.Many | None = None, let_go: bool = False) -> None:
         if not events or self.cipher is None:
