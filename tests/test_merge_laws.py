@@ -644,3 +644,16 @@ def test_half_a_character_in_a_workers_file_refuses_it_whole(where):
                                           WORKERS["W01"].key, BOX_PUBLIC, *SIGNING["d1a"])
     r = run_merge(KNOWN, [_incoming("W01/d1a.json", "W01", raw, events)])
     assert r.new_events == [] and [s.reason for s in r.skipped] == ["sync.bad_event"]
+
+
+def test_an_event_twice_in_one_file_is_taken_once_and_one_forged_in_it_is_flagged():
+    events = _app_events()
+    forged = copy.deepcopy(events[1])
+    forged["data"]["note"] = "伪造"
+    for body, flagged in (([*events, events[1]], []), ([*events, forged], [forged["id"]])):
+        raw = envelope.seal_payload_to_office("W01", "d1a", CREATED, jsonbytes.dumps({"events": body}),
+                                              WORKERS["W01"].key, BOX_PUBLIC, *SIGNING["d1a"])
+        r = run_merge(KNOWN, [_incoming("W01/d1a.json", "W01", raw, body)])
+        assert r.skipped == [] and r.new_events == events
+        assert [f.event["id"] for f in r.flags if f.reason == "sync.forged_id"] == flagged
+        assert r.encoded is not None and [json.loads(bytes(r.encoded[i])) for i in range(len(r.encoded))] == events
