@@ -40,13 +40,17 @@ def short_ids(ids: Iterable[str]) -> dict[str, str]:
     out = {i: i for i in ids if not _made_on_a_laptop(i)}
     everything = sorted(set(ids) | {f for f, _ in forms})
     for form, eid in forms:
-        if eid in out:
-            continue
-        n = 1 + MIN_SHORT
-        while n < len(form) and _clashes(form[:n], eid, everything):
-            n += 1
-        out[eid] = form[:n]
+        if eid not in out:
+            out[eid] = _shortest(form, lambda prefix, eid=eid: _clashes(prefix, eid, everything))
     return out
+
+
+def _shortest(form: str, clashes) -> str:  # noqa: ANN001 - clashes(prefix) -> bool
+    """The shortest start of ``form``, at least :data:`MIN_SHORT` digits, that nothing else shares."""
+    n = 1 + MIN_SHORT
+    while n < len(form) and clashes(form[:n]):
+        n += 1
+    return form[:n]
 
 
 def short_id(eid: str, ids: Iterable[str]) -> str:
@@ -55,12 +59,9 @@ def short_id(eid: str, ids: Iterable[str]) -> str:
     if not _made_on_a_laptop(eid):
         return eid
     form = short_form(eid)
-    n = 1 + MIN_SHORT
-    start = form[:n]
+    start = form[:1 + MIN_SHORT]
     near = {x for i in ids for x in (i, short_form(i)) if x.startswith(start)} - {eid, form}
-    while n < len(form) and any(x.startswith(form[:n]) for x in near):
-        n += 1
-    return form[:n]
+    return _shortest(form, lambda prefix: any(x.startswith(prefix) for x in near))
 
 
 def _clashes(prefix: str, eid: str, everything: list[str]) -> bool:

@@ -9,7 +9,7 @@ state in pieces, see :func:`gridtui.events.snapshot_of`, each in :mod:`marshal`'
 with the store's key, piece by piece, under the file's name, the header and the piece's place, so
 nothing can be swapped, moved, cut or edited without the key. A snapshot is used only when the
 header matches the log on disk exactly; the log only grows, so any save since makes it stale, and
-the next reader that folds (or the merge) writes a new one. It is a cache: a missing, stale, damaged
+the next reader that folds (or the office's next write) writes a new one. It is a cache: a missing, stale, damaged
 or unwritable snapshot costs a fold, never data. Only encrypted stores keep one (a plain store is
 training data, and small; a plain snapshot would stay behind unsealed when the store is encrypted).
 """

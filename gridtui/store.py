@@ -470,8 +470,8 @@ class Store:
         return [[name, size, snapshot.tail_mark(tail)] for name, (size, tail) in zip(self._segment_names, seen)]
 
     def leave_snapshot_on_close(self) -> None:
-        """A writer that appended much (a merge): leave on close the snapshot that the next reader
-        would otherwise fold the whole log to write."""
+        """A writer that appended (the office's, see OfficeStore): leave on close the snapshot that
+        the next reader would otherwise fold the whole log to write."""
         self._snapshot_due = not self.readonly and self.cipher is not None
 
     def _write_snapshot(self) -> None:

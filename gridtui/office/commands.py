@@ -292,9 +292,10 @@ def merge_folder(
             # After a loss the office's copy of a file may have lost what the file holds: read them all.
             done = set() if store.loss else ledger.merged_digests()
             # A first look only hashes, file by file, so an unchanged folder merges without loading
-            # the store; what changed is read again when the merge reaches it.
-            changed = [] if done else list(found.files)  # nothing merged yet: no file can be unchanged
-            for f in (found.files if done else ()):
+            # the store; what changed is read again when the merge reaches it. With nothing merged
+            # yet no file can be unchanged: none is read twice.
+            changed = [] if done else list(found.files)
+            for f in found.files if done else ():
                 try:
                     digest = hashlib.sha256(folder.read(f.path)).hexdigest()
                 except (safefs.Unreadable, FileNotFoundError) as exc:
@@ -337,7 +338,6 @@ def merge_folder(
             now = store.now_iso()
             ledger.record_receipts(result.received, now)
             store.append(result.new_events, result.encoded, let_go=True)  # what follows reads their ids alone
-            result.encoded = None
             ledger.bind_devices(result.device_keys, now)
             ledger.record_digests(result.digests, now)
             report.recovered = store.loss is not None

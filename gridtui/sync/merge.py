@@ -268,8 +268,8 @@ def _first_pass(inc: Incoming, workers: Mapping[str, WorkerInfo], office: Office
         return Skipped(inc.name, "sync.outside_grid", {"worker": who, "n": len(outside), "id": outside[0]})
     plain = whole.pop("plain", b"")
     spans = event_spans(plain, len(whole["events"]))  # (every event is checked by now)
-    mine = texts.take(plain, [spans[i] for i in fresh_at] if spans is not None else None)
-    return _Candidate(inc.name, inc.digest, who, device, fresh, whole.get("device_key"), mine)
+    in_texts = texts.take(plain, [spans[i] for i in fresh_at] if spans is not None else None)
+    return _Candidate(inc.name, inc.digest, who, device, fresh, whole.get("device_key"), in_texts)
 
 
 class _Batch:
@@ -355,15 +355,6 @@ def _judge(c: _Candidate, office: Office, batch: _Batch, workers: Mapping[str, W
     return None
 
 
-def _taken(result: MergeResult, c: _Candidate, office: Office, fresh: list[dict], ids: list[str]) -> None:
-    result.taken.append(c.name)
-    if c.device_key is not None and c.device not in office.device_keys:
-        result.device_keys[c.device] = (c.worker, c.device_key)
-    result.digests[c.name] = c.digest
-    result.received[c.name] = ids
-    result.new_events.extend(fresh)
-
-
 def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, WorkerInfo], now_ms: int,
           consume: bool = False) -> MergeResult:
     """Decide which events of ``files`` the office takes.
@@ -396,17 +387,6 @@ def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, Worke
     result.flags = [f for f in flags if f.file in {c.name for c in candidates}]
     kept = array("Q"), array("Q")  # where the JSON of each event taken is in ``texts``
     for c in candidates:
-        ids = [e["id"] for e in c.fresh]
-        stamps = [e["t"][0] for e in c.fresh]
-        if seen.keys().isdisjoint(ids) and len(set(ids)) == len(ids) and (not stamps or (
-                max(stamps) - now_ms <= FUTURE_MS and now_ms - min(stamps) <= PAST_MS)):
-            # The common case, taken whole: nothing in it came twice or in another file, nothing to flag.
-            seen.update(zip(ids, c.fresh))
-            if c.spans is not None:
-                kept[0].extend(c.spans[0])
-                kept[1].extend(c.spans[1])
-            _taken(result, c, office, c.fresh, ids)
-            continue
         fresh = []
         for j, e in enumerate(c.fresh):
             first = seen.get(e["id"])
@@ -423,7 +403,12 @@ def merge(office: Office, files: Iterable[Incoming], workers: Mapping[str, Worke
                 result.flags.append(Flag(c.name, e, "sync.flag_future"))
             elif now_ms - e["t"][0] > PAST_MS:
                 result.flags.append(Flag(c.name, e, "sync.flag_past"))
-        _taken(result, c, office, fresh, [e["id"] for e in fresh])
+        result.taken.append(c.name)
+        if c.device_key is not None and c.device not in office.device_keys:
+            result.device_keys[c.device] = (c.worker, c.device_key)
+        result.digests[c.name] = c.digest
+        result.received[c.name] = [e["id"] for e in fresh]
+        result.new_events.extend(fresh)
     if texts.whole and len(kept[0]) == len(result.new_events):
         result.encoded = Many.over(texts.buf, *kept)
     result.skipped.sort(key=lambda s: s.name)
