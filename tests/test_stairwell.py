@@ -9,6 +9,7 @@ import datetime as dt
 from click.testing import CliRunner
 
 from gridtui import views
+from gridtui.i18n import t
 from gridtui.tui.widgets import GridTable, fill_table
 from test_tui import (NOW, SIZE, STORE_KW, TODAY, Keys, cursor_row, folder, make_app, on_screen,  # noqa: F401
                       prepared, rows, screen_text, shows, started, store, text_of, until)
@@ -503,33 +504,95 @@ async def test_a_table_draws_its_cells_as_datatable_would(store):
                         assert drawn(ours) == drawn(theirs), (r, c, cursor, hover)
 
 
+def _count_frames(app) -> list:
+    """The updates that reach the terminal from now on (a headless app drops them at the last step,
+    after this count)."""
+    frames = []
+    display = app._display
+
+    def counted(screen, update):
+        if update is not None and not app._batch_count:
+            frames.append(update)
+        return display(screen, update)
+
+    app._display = counted
+    return frames
+
+
+def _names(frames) -> list[str]:
+    return [type(f).__name__ for f in frames]
+
+
+def _rows_drawn(frames) -> int:
+    """How many screen rows the updates drew, a row drawn twice counted twice."""
+    return sum(len(f.strips) if type(f).__name__ == "LayoutUpdate" else len({y for y, _, _ in f.spans})
+               for f in frames)
+
+
 async def test_every_screen_change_is_drawn_in_one_frame(store):
     # Textual drew a screen as it resumed, again after its first layout, again for the repaint its
     # resume asked for, and again when the screen it replaced was removed: three to four frames,
-    # three times the bytes a slow SSH link carries. Counted here as the updates that reach the
-    # terminal (a headless app drops them at the last step, after this count).
+    # three times the bytes a slow SSH link carries.
     async with started(store) as (app, pilot, keys):
-        frames = []
-        display = app._display
-
-        def counted(screen, update):
-            if update is not None and not app._batch_count:
-                frames.append(type(update).__name__)
-            return display(screen, update)
-
-        app._display = counted
+        frames = _count_frames(app)
         for key, screen in (("enter", "BuildingScreen"), ("enter", "HouseholdScreen"), ("escape", "BuildingScreen"),
                             ("escape", "BuildingsScreen"), ("f", "FollowupsScreen"), ("ctrl+l", "FollowupsScreen")):
             frames.clear()
             await keys(key)
             await on_screen(pilot, screen)
             await pilot.pause(0.05)
-            assert frames == ["LayoutUpdate"], (key, screen, frames)  # one frame, of the whole screen
+            assert _names(frames) == ["LayoutUpdate"], (key, screen, _names(frames))  # one frame, of the whole screen
         frames.clear()
         await pilot.resize_terminal(79, 24)
         await pilot.pause(0.05)
-        assert frames == ["LayoutUpdate"], frames
+        assert _names(frames) == ["LayoutUpdate"], _names(frames)
         assert not app._batch_count  # nothing is held once the screen has settled
+
+
+async def test_a_saved_visit_and_its_message_are_one_frame(store):
+    # Textual mounted the toast after the frame that asked for it, and drew it once more when its
+    # rack scrolled to it: the toast's rows went over the link three times.
+    async with started(store, notifications=True) as (app, pilot, keys):
+        app.warm_search()  # done, as the real app does it after start-up: search will not redraw for it
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        await keys("enter")
+        await on_screen(pilot, "BuildingScreen")
+        await keys("enter")
+        await on_screen(pilot, "HouseholdScreen")
+        await keys("v")
+        await on_screen(pilot, "VisitScreen")
+        await pilot.pause(0.05)
+        frames = _count_frames(app)
+        await keys("ctrl+s")
+        await on_screen(pilot, "HouseholdScreen")
+        await pilot.pause(0.1)
+        assert _names(frames) == ["LayoutUpdate"], _names(frames)
+        drawn = "".join(seg.text for line in frames[0].strips for strip in line for seg in strip)
+        assert t("ui.visit.saved") in drawn  # the message is in that frame
+        frames.clear()
+        await keys("ctrl+f")  # a new screen, the message still up: drawn with it, once
+        await on_screen(pilot, "SearchScreen")
+        await pilot.pause(0.1)
+        assert _names(frames) == ["LayoutUpdate"], _names(frames)
+        assert app.holds_ran_out == 0 and not app._batch_count
+
+
+async def test_a_search_key_draws_the_results_once(store):
+    # The first key fills the table, and a table's first size asked Textual for a second layout,
+    # which drew every row again: each search key sent the screen about twice.
+    async with started(store) as (app, pilot, keys):
+        await keys("ctrl+f")
+        await on_screen(pilot, "SearchScreen")
+        await pilot.pause(0.1)
+        frames = _count_frames(app)
+        for key in ("3", "0", "backspace"):
+            frames.clear()
+            await keys(key)
+            await pilot.pause(0.1)
+            assert key != "3" or app.screen.rows  # the first key finds rooms
+            assert _rows_drawn(frames) <= SIZE[1], (key, _names(frames), _rows_drawn(frames))
+        assert app.holds_ran_out == 0 and not app._batch_count
 
 
 async def test_keys_typed_faster_than_screens_come_up_leave_nothing_held(store):

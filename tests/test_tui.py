@@ -57,10 +57,11 @@ def make_app(store):
 
 
 @contextlib.asynccontextmanager
-async def started(store):
-    """The app on ``store`` at 80x24, once its first screen is up: (app, pilot, keys)."""
+async def started(store, notifications: bool = False):
+    """The app on ``store`` at 80x24, once its first screen is up: (app, pilot, keys). Toasts are
+    drawn only with ``notifications`` (Textual's run_test leaves them out)."""
     app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=notifications) as pilot:
         await on_screen(pilot, "BuildingsScreen")
         yield app, pilot, Keys(pilot)
 

@@ -12,11 +12,16 @@ from typing import TYPE_CHECKING, Iterable
 
 from rich.text import Text
 from textual import events, work
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette, Hit, Hits
 from textual.system_commands import SystemCommandsProvider
+from textual._compositor import ChopsUpdate, LayoutUpdate
+from textual.css.query import NoMatches
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.widget import AwaitMount, Widget
+from textual.widgets._toast import ToastRack
 
 from ..errors import UserError
 from .. import i18n
@@ -71,6 +76,8 @@ class GridApp(App):
         self.settle_memory = settle_memory  # the real app (not a test harness running many): see settle()
         self._warming = False
         self._held, self._hold_timer = 0, None  # see _hold_frames
+        self._held_screen: Screen | None = None
+        self._dropped: list[Region] | None = []  # what the frames dropped while held drew; None: all
         self.holds_ran_out = 0
         self._pointer_shape: str | None = None
         # Only a store behind a PIN locks (training data is made up); 0 never locks.
@@ -197,6 +204,29 @@ class GridApp(App):
             self.call_next(self._held_until_done, removal)  # queued behind Textual's own removal
         return removal
 
+    def _refresh_notifications(self) -> None:  # Textual's own
+        # Textual mounts a toast after the frame that asked for it, then draws it once more when
+        # its rack scrolls to it: the toast's rows went over the link three times. Held until the
+        # toast is mounted and its rack has scrolled, the toast is drawn with the frame.
+        try:
+            rack = self.screen.get_child_by_type(ToastRack)
+        except (ScreenStackError, NoMatches):
+            return
+        self._hold_frames()
+        self.call_later(self._show_toasts, rack)
+
+    async def _show_toasts(self, rack: ToastRack) -> None:
+        released = False
+        try:
+            rack.show(self._notifications)
+            await AwaitMount(rack, [w for w in rack.children if not w.is_mounted])
+            # The rack scrolls to the new toast after a refresh (Widget.scroll_end): behind that.
+            rack.call_later(rack.call_after_refresh, self._lay_out_held)
+            released = True
+        finally:
+            if not released:
+                self._held_done()
+
     def _set_pointer_shape(self, shape: str) -> None:
         # Each new screen sets the mouse pointer's shape again, the same one: bytes for nothing.
         if shape != self._pointer_shape:
@@ -214,12 +244,37 @@ class GridApp(App):
         if not self._held:
             self._begin_batch()
             self._hold_timer = self.set_timer(self.HOLD_AT_MOST_S, self._hold_ran_out)
+            self._held_screen, self._dropped = (self.screen_stack or [None])[-1], []
         self._held += 1
 
     def hold_frames_until_idle(self) -> None:
         """Hold frames until the top screen's next idle (a screen resized refits its tables)."""
         self._hold_frames()
         self._held_until_idle()
+
+    def hold_frames_until_laid_out(self) -> None:
+        """Hold frames while the caller changes the top screen, until it is laid out again; then
+        draw once (a search's first key fills its table)."""
+        self._hold_frames()
+        try:
+            self.screen.call_after_refresh(self._lay_out_held)
+        except ScreenStackError:
+            self._held_done()
+
+    def _lay_out_held(self) -> None:
+        # A widget's first layout gives it its size, and that asks for a second layout, whose
+        # frame would draw the widget again. Laid out here, while held, the frame after is the only one.
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            self._held_done()
+            return
+        screen._refresh_layout()
+        # The widgets it resized would ask for that second layout when next idle, after the hold:
+        # asked now, their requests are in the screen's queue ahead of the hold's end.
+        for widget in screen.walk_children(Widget):
+            widget._check_refresh()
+        screen.call_later(self._held_done)
 
     def _held_until_idle(self) -> None:
         if self._held:
@@ -254,11 +309,27 @@ class GridApp(App):
         if not self.screen_stack:  # the app is closing
             return
         screen = self.screen
-        # Laid out once more (what changed while held), and that layout's frame is the whole
-        # screen: the frames dropped while holding took their changes with them.
-        screen._compositor._dirty_regions.add(screen._compositor.size.region)
-        screen._repaint_required = False  # that frame is the repaint asked for while held
+        # Laid out once more (what changed while held), and that layout's frame draws what the
+        # frames dropped while holding would have drawn: they took their changes with them. A
+        # screen new since the hold began, or one that asked to be repainted, is drawn whole.
+        whole = screen._compositor.size.region
+        dropped = self._dropped
+        if dropped is None or screen is not self._held_screen or screen._repaint_required:
+            dropped = [whole]
+        screen._compositor._dirty_regions.update(r.intersection(whole) for r in dropped)
+        screen._repaint_required = False
+        self._held_screen, self._dropped = None, []
         screen.refresh(layout=True, repaint=False)
+
+    def _display(self, screen: Screen, renderable: object) -> None:  # Textual's own
+        if self._batch_count and self._hold_timer is not None and renderable is not None and self._dropped is not None:
+            if isinstance(renderable, LayoutUpdate):
+                self._dropped.append(renderable.region)
+            elif isinstance(renderable, ChopsUpdate):
+                self._dropped.extend(Region(x1, y, x2 - x1, 1) for y, x1, x2 in renderable.spans)
+            else:
+                self._dropped = None
+        super()._display(screen, renderable)
 
     def get_default_screen(self) -> Screen:
         from .buildings import BuildingsScreen

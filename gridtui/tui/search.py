@@ -53,6 +53,7 @@ class SearchScreen(GridScreen):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self.app.hold_frames_until_laid_out()  # type: ignore[attr-defined]  # the rows and the title: one frame
         self.refresh_data()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
