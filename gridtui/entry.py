@@ -6,6 +6,7 @@ The one module that knows both the command line and the TUI, so that neither imp
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .store import Store
@@ -18,6 +19,19 @@ def run() -> None:
 
 
 def open_app(store: Store, *, cycle: str, home: Path, lock_minutes: int) -> None:
+    if not on_a_terminal():
+        from .cli.context import CliError
+        from .i18n import t
+
+        raise CliError(t("cli.no_terminal"))
     from .tui.app import GridApp
 
     GridApp(store, cycle=cycle, home=home, lock_minutes=lock_minutes, settle_memory=True).run()
+
+
+def on_a_terminal() -> bool:
+    """Whether keys come from a terminal and the app would draw on one. Textual reads stdin and
+    draws on stderr (stdout on Windows); redirected, it would wait for keys forever while it drew
+    into a file (``gridtui demo > log.txt``, a script, a scheduled task)."""
+    out = sys.__stdout__ if sys.platform == "win32" else sys.__stderr__
+    return all(f is not None and f.isatty() for f in (sys.__stdin__, out))

@@ -504,6 +504,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kind.grid": ("网格", "grid"),
     "kind.compound": ("小区", "compound"),
     "kind.community": ("社区", "community"),
+    "cli.no_terminal": ("界面要在终端窗口里打开：请直接在终端中运行 gridtui，不要把它的输入或输出转到文件或管道。",
+                        "The app needs a terminal window: run gridtui in a terminal, without redirecting its input or output."),
     "cli.no_app": ("这里无法打开界面；请用 gridtui 命令运行。", "The app cannot be opened from here; run the gridtui command."),
     "cli.os_error": ("无法读写数据：{reason}。已保存的数据不受影响。", "Could not read or write the data: {reason}. Data saved before is intact."),
     "cli.unknown_worker": ("演示数据中没有网格员 {worker}；可选：{known}。", "The demo has no worker {worker}; choose one of: {known}."),

@@ -160,6 +160,17 @@ def test_headless_commands_never_import_textual(worker_home, args):
     assert proc.returncode == 0, proc.stderr
 
 
+def test_the_app_without_a_terminal_says_so_and_does_not_wait_forever(tmp_path):
+    # Redirected (a script, a scheduled task, `gridtui demo > log.txt`), Textual would wait for keys
+    # that never come while drawing into the file.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run([sys.executable, "-c", "from gridtui.entry import run; run()", "--home", str(tmp_path), "demo"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])
+    assert "终端" in proc.stderr and "Traceback" not in proc.stderr + proc.stdout
+    assert "\x1b[" not in proc.stderr + proc.stdout  # nothing drawn
+
+
 def test_cycle_setting_is_validated_saved_and_used(worker_home):
     assert run(worker_home, "config", "cycle", "fortnight").exit_code == 2
     assert run(worker_home, "config", "cycle", "14d").exit_code == 0
