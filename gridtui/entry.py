@@ -6,10 +6,10 @@ The one module that knows both the command line and the TUI, so that neither imp
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from .store import Store
+from .terminal import on_a_terminal
 
 
 def run() -> None:
@@ -28,10 +28,3 @@ def open_app(store: Store, *, cycle: str, home: Path, lock_minutes: int) -> None
 
     GridApp(store, cycle=cycle, home=home, lock_minutes=lock_minutes, settle_memory=True).run()
 
-
-def on_a_terminal() -> bool:
-    """Whether keys come from a terminal and the app would draw on one. Textual reads stdin and
-    draws on stderr (stdout on Windows); redirected, it would wait for keys forever while it drew
-    into a file (``gridtui demo > log.txt``, a script, a scheduled task)."""
-    out = sys.__stdout__ if sys.platform == "win32" else sys.__stderr__
-    return all(f is not None and f.isatty() for f in (sys.__stdin__, out))

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -169,6 +170,38 @@ def test_the_app_without_a_terminal_says_so_and_does_not_wait_forever(tmp_path):
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])
     assert "终端" in proc.stderr and "Traceback" not in proc.stderr + proc.stdout
     assert "\x1b[" not in proc.stderr + proc.stdout  # nothing drawn
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX's")
+def test_the_app_closes_when_its_terminal_goes_away(tmp_path):
+    # A terminal gone with no hang-up signal reaching the app (a window closed under setsid, an
+    # SSH link dropped): Textual would spin on it at full speed forever, holding the store.
+    import fcntl
+    import select
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # 80×24, as a window opens
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TERM": "xterm-256color"}
+    proc = subprocess.Popen([sys.executable, "-c", "from gridtui.entry import run; run()", "--home", str(tmp_path),
+                             "demo"], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    try:
+        drawn, deadline = b"", time.monotonic() + 60
+        while "网格员".encode() not in drawn and time.monotonic() < deadline:  # its first screen
+            if select.select([master], [], [], 0.5)[0]:
+                drawn += os.read(master, 65536)
+        assert "网格员".encode() in drawn
+        os.close(master)  # the terminal is gone; no signal is sent
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (tmp_path / "crash").exists()
+    from gridtui.demo import open_training
+
+    open_training(tmp_path, "W01").close()  # the store was let go
 
 
 def test_cycle_setting_is_validated_saved_and_used(worker_home):

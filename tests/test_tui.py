@@ -691,5 +691,6 @@ async def test_the_real_app_settles_what_it_loaded_and_a_test_harness_does_not(s
 
     opened = []
     monkeypatch.setattr(GridApp, "run", lambda self: opened.append(self.settle_memory))
+    monkeypatch.setattr(entry, "on_a_terminal", lambda: True)  # (pytest's streams are not one)
     entry.open_app(store, cycle="month", home=store.folder.parent, lock_minutes=0)  # how `gridtui` opens it
     assert opened == [True]

@@ -24,6 +24,7 @@ from textual.widget import AwaitMount, Widget
 from textual.widgets._toast import ToastRack
 
 from ..errors import UserError
+from ..terminal import on_a_terminal
 from .. import i18n
 from ..i18n import t
 from .base import ConfirmModal, HelpScreen
@@ -66,6 +67,7 @@ class GridApp(App):
     ]
 
     LOCK_CHECK_SECONDS = 5.0
+    TERMINAL_CHECK_SECONDS = 2.0
     WARM_SEARCH_AFTER_S = 1.0
     WARM_CHUNK = 64  # names between two chances for the main thread to run
 
@@ -111,6 +113,12 @@ class GridApp(App):
     def _check_idle(self) -> None:
         if self.lock_minutes and not self.locked and time.monotonic() - self._last_input > self.lock_minutes * 60:
             self.lock()
+
+    def _check_terminal(self) -> None:
+        # Gone without a hang-up signal (see gridtui.terminal): close, so that the store is let go
+        # and a new session can open it. What was saved stays; a form left half-filled is dropped.
+        if not on_a_terminal():
+            self.exit()
 
     def lock(self) -> None:
         """Cover everything until the PIN is typed again; names stay masked until it is asked once more."""
@@ -174,6 +182,8 @@ class GridApp(App):
     def on_mount(self) -> None:
         if self.lock_minutes:
             self.set_interval(min(self.LOCK_CHECK_SECONDS, self.lock_minutes * 30), self._check_idle)
+        if not self.is_headless and on_a_terminal():
+            self.set_interval(self.TERMINAL_CHECK_SECONDS, self._check_terminal)
         if self.store.loss:
             from ..i18n import loss_message
 
