@@ -56,11 +56,19 @@ def _shortest(form: str, clashes) -> str:  # noqa: ANN001 - clashes(prefix) -> b
 def short_id(eid: str, ids: Iterable[str]) -> str:
     """``short_ids(ids)[eid]`` for one record (a command that names the record it changed), without
     working out every other one's: a year's 500,000 findings took seconds."""
+    return _short_id(eid, _forms(ids))
+
+
+def _forms(ids: Iterable[str]) -> list[tuple[str, str]]:
+    return [(i, short_form(i)) for i in ids]
+
+
+def _short_id(eid: str, forms: list[tuple[str, str]]) -> str:
     if not _made_on_a_laptop(eid):
         return eid
     form = short_form(eid)
     start = form[:1 + MIN_SHORT]
-    near = {x for i in ids for x in (i, short_form(i)) if x.startswith(start)} - {eid, form}
+    near = {x for pair in forms for x in pair if x.startswith(start)} - {eid, form}
     return _shortest(form, lambda prefix: any(x.startswith(prefix) for x in near))
 
 
@@ -79,14 +87,29 @@ def resolve(text: str, ids: Iterable[str], what: str, hint: str) -> str:
     """The one id that ``text`` names: the id itself, a start of it, or a start of its short form
     (case as typed, or upper-case kind). ``what`` names the kind in the error, ``hint`` the command
     that lists the ids."""
-    typed = text.strip()
     ids = list(ids)
+    typed = text.strip()
     if typed in ids:
         return typed
+    return _resolve(text, ids, _forms(ids), what, hint)
+
+
+def resolve_shown(text: str, ids: Iterable[str], what: str, hint: str) -> tuple[str, str]:
+    """:func:`resolve`, and the id as :func:`short_id` shows it (a command that changes the record
+    it names, and says which): each id's short form is worked out once for both."""
+    ids = list(ids)
+    forms = _forms(ids)
+    typed = text.strip()
+    eid = typed if typed in ids else _resolve(text, ids, forms, what, hint)
+    return eid, _short_id(eid, forms)
+
+
+def _resolve(text: str, ids: list[str], forms: list[tuple[str, str]], what: str, hint: str) -> str:
+    typed = text.strip()
     if not typed:
         raise ValidationError("ids.unknown", id=text, what=what, hint=hint)
     wanted = {typed, typed[0].upper() + typed[1:]}
-    found = [i for i in ids if any(i.startswith(w) or short_form(i).startswith(w) for w in wanted)]
+    found = [i for i, form in forms if any(i.startswith(w) or form.startswith(w) for w in wanted)]
     if len(found) == 1:
         return found[0]
     if not found:

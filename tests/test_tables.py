@@ -123,3 +123,7 @@ def test_short_ids_are_unique_starts_and_roster_ids_stay_as_they_are():
     crowded = [*everything, *(f"F{shown[e][1:]}-x" for e in made[:50])]  # ids that start like the forms
     every = ids.short_ids(crowded)
     assert all(ids.short_id(e, crowded) == every[e] for e in [*crowded[:400], *crowded[-60:]])
+    # Resolved and shown at once (a command that changes what it names): the same two answers.
+    for typed in [every[crowded[3]], crowded[5], every[crowded[-1]].lower(), "F000016"]:
+        eid = ids.resolve(typed, crowded, "x", "y")
+        assert ids.resolve_shown(typed, crowded, "x", "y") == (eid, every[eid])

@@ -227,12 +227,11 @@ def visit_edit(obj: Ctx, visit_id: str, mode: str | None, outcome: str | None, n
         store = obj.open_store()
         try:
             visits = store.state.entities["visit"]
-            vid = ids.resolve(visit_id, visits, t("kind.visit"), t("ids.hint.history"))
+            vid, shown = ids.resolve_shown(visit_id, visits, t("kind.visit"), t("ids.hint.history"))
             if void:
                 store.void_visit(vid)
             else:
                 store.correct_visit(vid, {"mode": mode, "outcome": outcome, "note": note})
-            shown = ids.short_id(vid, visits)
         finally:
             store.close()
     click.echo(t("cli.visit_voided" if void else "cli.corrected", id=shown))
@@ -258,12 +257,11 @@ def finding_edit(obj: Ctx, finding_id: str, category: str | None, asked: str | N
         store = obj.open_store()
         try:
             findings = store.state.entities["finding"]
-            fid = ids.resolve(finding_id, findings, t("kind.finding"), t("ids.hint.history"))
+            fid, shown = ids.resolve_shown(finding_id, findings, t("kind.finding"), t("ids.hint.history"))
             role = findings[fid]["role"]
             changes = {"category": vocab.category(role, category) if category else None, "asked": asked,
                        "action": action, "triage": triage, "due": due}
             store.correct_finding(fid, changes)
-            shown = ids.short_id(fid, findings)
         finally:
             store.close()
     click.echo(t("cli.corrected", id=shown))

@@ -395,8 +395,7 @@ def change_finding(home: Path, fid: str, status: str, note: str = "", to: str | 
     """
     with open_office(home, unlock) as store:
         found = store.state.entities["finding"]
-        fid = ids.resolve(fid, found, i18n.t("kind.finding"), i18n.t("ids.hint.office_findings"))
-        shown = ids.short_id(fid, found)
+        fid, shown = ids.resolve_shown(fid, found, i18n.t("kind.finding"), i18n.t("ids.hint.office_findings"))
         current = found[fid].get("status")
         if current == status and status != "referred" and satisfaction in (None, found[fid].get("satisfaction")):
             return shown, False
@@ -425,8 +424,7 @@ def change_wish(home: Path, wid: str, state: str, claimed_by: str | None = None,
     whether anything changed (a wish fulfilled already stays as it is)."""
     with open_office(home, unlock) as store:
         wishes = store.state.entities["wish"]
-        wid = ids.resolve(wid, wishes, i18n.t("kind.wish"), i18n.t("ids.hint.office_wishes"))
-        shown = ids.short_id(wid, wishes)
+        wid, shown = ids.resolve_shown(wid, wishes, i18n.t("kind.wish"), i18n.t("ids.hint.office_wishes"))
         current = wishes[wid].get("state")
         if current == "fulfilled" or (current == state and state != "claimed"):
             return shown, False
@@ -463,8 +461,8 @@ def decide_proposal(home: Path, fid: str, accept: bool, note: str = "", unlock: 
     reject it (the finding is closed, nothing else changes); the worker sees which after a sync."""
     with open_office(home, unlock) as store:
         found = store.state.entities["finding"]
-        fid = ids.resolve(fid, found, i18n.t("kind.proposal"), i18n.t("ids.hint.office_proposals"))
-        f, shown = found[fid], ids.short_id(fid, found)
+        fid, shown = ids.resolve_shown(fid, found, i18n.t("kind.proposal"), i18n.t("ids.hint.office_proposals"))
+        f = found[fid]
         if not f.get("proposed"):
             raise OfficeError("office.not_a_proposal", id=shown)
         if not views.proposal_pending(f):
@@ -566,8 +564,7 @@ def change_project(home: Path, pid: str, state: str, note: str = "", progress: i
 
     with open_office(home, unlock) as store:
         projects = store.state.entities["project"]
-        pid = ids.resolve(pid, projects, i18n.t("kind.project"), i18n.t("ids.hint.office_projects"))
-        shown = ids.short_id(pid, projects)
+        pid, shown = ids.resolve_shown(pid, projects, i18n.t("kind.project"), i18n.t("ids.hint.office_projects"))
         current = next(r["state"] for r in report.projects(store.state) if r["id"] == pid)
         if current not in _PROJECT_MOVES[state]:
             raise OfficeError("projects.cannot_move", id=shown, state=i18n.name("project_state", current),

@@ -79,6 +79,7 @@ class GridApp(App):
         self._warming = False
         self._held, self._hold_timer = 0, None  # see _hold_frames
         self._held_screen: Screen | None = None
+        self._steps: dict[Screen, set[object]] = {}  # steps of holds waiting in a screen's queue (see _step)
         self._dropped: list[Region] | None = []  # what the frames dropped while held drew; None: all
         self.holds_ran_out = 0
         self._pointer_shape: str | None = None
@@ -207,11 +208,12 @@ class GridApp(App):
 
     def pop_screen(self):  # noqa: ANN201 - Textual's own
         self._hold_frames()
+        gone = self.screen
         removal = super().pop_screen()
         self._held_until_idle()
         if self._hold_timer is not None:
             self._held += 1
-            self.call_next(self._held_until_done, removal)  # queued behind Textual's own removal
+            self.call_next(self._held_until_done, removal, gone)  # queued behind Textual's own removal
         return removal
 
     def _refresh_notifications(self) -> None:  # Textual's own
@@ -231,7 +233,7 @@ class GridApp(App):
             rack.show(self._notifications)
             await AwaitMount(rack, [w for w in rack.children if not w.is_mounted])
             # The rack scrolls to the new toast after a refresh (Widget.scroll_end): behind that.
-            rack.call_later(rack.call_after_refresh, self._lay_out_held)
+            self._step(rack.screen, lambda step: rack.call_later(rack.call_after_refresh, step), self._lay_out_held)
             released = True
         finally:
             if not released:
@@ -267,9 +269,11 @@ class GridApp(App):
         draw once (a search's first key fills its table)."""
         self._hold_frames()
         try:
-            self.screen.call_after_refresh(self._lay_out_held)
+            screen = self.screen
         except ScreenStackError:
             self._held_done()
+            return
+        self._step(screen, screen.call_after_refresh, self._lay_out_held)
 
     def _lay_out_held(self) -> None:
         # A widget's first layout gives it its size, and that asks for a second layout, whose
@@ -284,17 +288,39 @@ class GridApp(App):
         # asked now, their requests are in the screen's queue ahead of the hold's end.
         for widget in screen.walk_children(Widget):
             widget._check_refresh()
-        screen.call_later(self._held_done)
+        self._step(screen, screen.call_later, self._held_done)
+
+    def _step(self, screen: Screen, post, step) -> None:  # noqa: ANN001 - post(callback), step()
+        """Post the next ``step`` of a hold through ``screen``'s queue. A screen popped before it
+        ran (Esc pressed at once) takes its queue along: the hold then ends with its removal
+        (_held_until_done) rather than by running out of time, the screen's drawing held up."""
+        token = object()
+        waiting = self._steps.setdefault(screen, set())
+        waiting.add(token)
+
+        def run() -> None:
+            if token in waiting:
+                waiting.discard(token)
+                step()
+
+        if not post(run):  # the screen is closing already
+            waiting.discard(token)
+            self._held_done()
+
+    def _steps_lost(self, screen: Screen) -> None:
+        for _ in self._steps.pop(screen, ()):
+            self._held_done()
 
     def _held_until_idle(self) -> None:
         if self._held:
             self.call_after_refresh(self._held_done)  # the new top screen's first idle
 
-    async def _held_until_done(self, removal: object) -> None:
+    async def _held_until_done(self, removal: object, gone: Screen) -> None:
         try:
             await removal  # type: ignore[misc]
         except Exception:  # noqa: BLE001 - whoever popped the screen hears of it; here it only ends the hold
             pass
+        self._steps_lost(gone)
         self.call_next(self._held_done)  # behind the refresh Textual queues when the removal ends
 
     def _held_done(self) -> None:
