@@ -12,7 +12,7 @@ from gridtui import views
 from gridtui.i18n import t
 from gridtui.tui.widgets import GridTable, fill_table
 from test_tui import (NOW, SIZE, STORE_KW, TODAY, Keys, cursor_row, folder, make_app, on_screen,  # noqa: F401
-                      prepared, rows, screen_text, shows, started, store, text_of, until)
+                      prepared, rows, screen_text, shows, started, store, text_of, to_visit_form, until)
 
 
 def _building_with_unvisited(store, n: int = 3):
@@ -556,12 +556,7 @@ async def test_a_saved_visit_and_its_message_are_one_frame(store):
         app.warm_search()  # done, as the real app does it after start-up: search will not redraw for it
         await app.workers.wait_for_complete()
         await pilot.pause(0.05)
-        await keys("enter")
-        await on_screen(pilot, "BuildingScreen")
-        await keys("enter")
-        await on_screen(pilot, "HouseholdScreen")
-        await keys("v")
-        await on_screen(pilot, "VisitScreen")
+        await to_visit_form(pilot, keys, store)
         await pilot.pause(0.05)
         frames = _count_frames(app)
         await keys("ctrl+s")

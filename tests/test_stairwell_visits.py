@@ -14,7 +14,7 @@ from gridtui.cli import main
 from gridtui.home import real_store
 from gridtui.roster import roster_events
 from gridtui.store import Store
-from test_tui import on_screen, rows, started, text_of
+from test_tui import on_screen, rows, started, text_of, to_visit_form
 
 
 def stairwell_roster() -> dict:
@@ -143,12 +143,7 @@ async def test_a_door_the_roster_lacks_and_a_household_gone_are_proposed_from_th
 async def test_a_data_finding_proposes_tags_by_their_names(home):
     with Store.open(real_store(home), unlock=unlock) as store:
         async with started(store) as (app, pilot, keys):
-            await keys("enter")
-            await on_screen(pilot, "BuildingScreen")
-            await keys("enter")
-            await on_screen(pilot, "HouseholdScreen")
-            await keys("v")
-            await on_screen(pilot, "VisitScreen")
+            await to_visit_form(pilot, keys, store)
             await keys("1", "tab")  # a data finding; past its category to 诉求
             await pilot.press(*"老伴走了")
             await keys("tab", "tab", "tab", "tab", "tab", "tab")  # 措施 分级 跟进 人数 电话 → 标签

@@ -293,7 +293,7 @@ class GridApp(App):
     def _step(self, screen: Screen, post, step) -> None:  # noqa: ANN001 - post(callback), step()
         """Post the next ``step`` of a hold through ``screen``'s queue. A screen popped before it
         ran (Esc pressed at once) takes its queue along: the hold then ends with its removal
-        (_held_until_done) rather than by running out of time, the screen's drawing held up."""
+        (_held_until_done), not half a second later when it runs out of time."""
         token = object()
         waiting = self._steps.setdefault(screen, set())
         waiting.add(token)
