@@ -46,25 +46,33 @@ _SEEN_DEVICES: set[str] = set()
 _SEEN_LIMIT = 1 << 16
 
 
-def _seen(v: object, pattern: re.Pattern, seen: set[str]) -> bool:
+def _seen_by(v: object, valid: Callable[[str], bool], seen: set[str]) -> bool:
     if type(v) is not str:
         return False
     if v in seen:
         return True
-    if pattern.fullmatch(v) is None:
+    if not valid(v):
         return False
     if len(seen) < _SEEN_LIMIT:
         seen.add(v)
     return True
 
 
+def _valid_id(v: str) -> bool:
+    return _ID_RE.fullmatch(v) is not None
+
+
+def _valid_device(v: str) -> bool:
+    return _DEVICE_RE.fullmatch(v) is not None
+
+
 def is_ref(v: object) -> bool:
     """:func:`is_id` of an id that repeats (an author, a link to a household)."""
-    return _seen(v, _ID_RE, _SEEN_IDS)
+    return _seen_by(v, _valid_id, _SEEN_IDS)
 
 
 def is_device(v: object) -> bool:
-    return _seen(v, _DEVICE_RE, _SEEN_DEVICES)
+    return _seen_by(v, _valid_device, _SEEN_DEVICES)
 
 
 def device_made(kind: str, eid: object) -> bool:
@@ -116,9 +124,8 @@ def is_bool(v: object) -> bool:
     return type(v) is bool
 
 
-def is_date(v: object) -> bool:
-    """``YYYY-MM-DD``, a real day."""
-    if type(v) is not str or len(v) != 10 or v[4] != "-" or v[7] != "-" or not v.isascii():
+def _is_date(v: str) -> bool:
+    if len(v) != 10 or v[4] != "-" or v[7] != "-" or not v.isascii():
         return False
     try:
         dt.date.fromisoformat(v)
@@ -127,12 +134,8 @@ def is_date(v: object) -> bool:
     return True
 
 
-def is_stamp(v: object) -> bool:
-    """A time as the app writes it, ``2026-11-25T10:00:00+08:00`` (or without the offset).
-
-    Fixed positions, so that Python 3.10's stricter ``fromisoformat`` reads whatever passes here.
-    """
-    if type(v) is not str or not v.isascii():
+def _is_stamp(v: str) -> bool:
+    if not v.isascii():
         return False
     n = len(v)
     if not ((n == 19 or (n == 25 and v[19] in "+-" and v[22] == ":"))
@@ -143,6 +146,25 @@ def is_stamp(v: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Dates and times repeat too (a visit's findings share its time, follow-ups share due days), and
+# parsing one is most of what checking an event costs: each is parsed once, like the ids above.
+_SEEN_DATES: set[str] = set()
+_SEEN_STAMPS: set[str] = set()
+
+
+def is_date(v: object) -> bool:
+    """``YYYY-MM-DD``, a real day."""
+    return _seen_by(v, _is_date, _SEEN_DATES)
+
+
+def is_stamp(v: object) -> bool:
+    """A time as the app writes it, ``2026-11-25T10:00:00+08:00`` (or without the offset).
+
+    Fixed positions, so that Python 3.10's stricter ``fromisoformat`` reads whatever passes here.
+    """
+    return _seen_by(v, _is_stamp, _SEEN_STAMPS)
 
 
 def tag_list(v: object) -> bool:

@@ -35,3 +35,18 @@ def test_ids_checked_once_are_still_checked_every_time_for_what_they_are():
     assert rules.is_ref("H01") and rules.is_ref("H01")  # the second from what was seen
     assert not rules.is_ref("H 01") and not rules.is_ref("H 01")  # a bad id is never remembered as good
     assert not rules.is_ref(["H01"]) and not rules.is_device({"d1": 1})
+
+
+def test_dates_and_times_checked_once_are_still_checked_every_time(monkeypatch):
+    assert rules.is_date("2026-02-28") and rules.is_date("2026-02-28")
+    assert not rules.is_date("2026-02-30") and not rules.is_date("2026-02-30")  # not a real day, seen twice
+    assert rules.is_stamp("2026-11-25T10:00:00+08:00") and rules.is_stamp("2026-11-25T10:00:00+08:00")
+    assert not rules.is_stamp("2026-11-25T25:00:00") and not rules.is_stamp("2026-11-25T25:00:00")
+    assert not rules.is_date(20260228) and not rules.is_stamp(["2026-11-25T10:00:00"])
+    # Full (a file of made-up times): nothing more is kept, and what comes is still judged.
+    monkeypatch.setattr(rules, "_SEEN_STAMPS", set())
+    monkeypatch.setattr(rules, "_SEEN_LIMIT", 2)
+    for s in ("2026-11-25T10:00:00", "2026-11-25T10:01:00", "2026-11-25T10:02:00"):
+        assert rules.is_stamp(s)
+    assert len(rules._SEEN_STAMPS) == 2
+    assert rules.is_stamp("2026-11-25T10:02:00") and not rules.is_stamp("2026-13-25T10:02:00")
