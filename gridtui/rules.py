@@ -149,7 +149,7 @@ def _is_stamp(v: str) -> bool:
 
 
 # Dates and times repeat too (a visit's findings share its time, follow-ups share due days), and
-# parsing one is most of what checking an event costs: each is parsed once, like the ids above.
+# parsing one is the dearest single check of an event: each is parsed once, like the ids above.
 _SEEN_DATES: set[str] = set()
 _SEEN_STAMPS: set[str] = set()
 
